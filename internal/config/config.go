@@ -1,0 +1,198 @@
+// Package config reads Carlot's configuration from the environment, applies
+// the defaults, and checks everything once at start-up so a bad setting stops
+// the process with a clear message instead of surfacing later.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// MinJWTSecretBytes is the shortest HS256 key accepted in production.
+const MinJWTSecretBytes = 32
+
+// Config is everything Carlot reads from the environment.
+type Config struct {
+	Env                string
+	Port               int
+	DatabaseURL        string // empty: run the embedded PostgreSQL
+	JWTSecret          string
+	CORSAllowedOrigins []string
+	LogLevel           slog.Level
+	LogFormat          string // "text" or "json"
+	AutoMigrate        bool
+	DataDir            string
+	PGBinDir           string // where to find initdb/postgres for the embedded cluster; empty: search
+
+	DBMaxConns       int
+	StatementTimeout time.Duration
+	RequestTimeout   time.Duration
+	ShutdownTimeout  time.Duration
+	MaxBodyBytes     int64
+	MaxComplexity    int
+	QueryCacheSize   int
+}
+
+// Production reports whether Carlot runs with production defaults.
+func (c *Config) Production() bool { return c.Env == Production }
+
+// Embedded reports whether Carlot runs its own PostgreSQL cluster.
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// Vars lists every environment variable Carlot reads, with its default, for
+// .env.example and the README.
+var Vars = []string{
+	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "LOG_FORMAT",
+	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
+	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a
+// map in tests) and reports every invalid variable at once.
+func Load(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		Env:         r.str("APP_ENV", Development),
+		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		JWTSecret:   getenv("JWT_SECRET"),
+		DataDir:     r.str("CARLOT_DATA_DIR", ".data"),
+		PGBinDir:    getenv("CARLOT_PG_BIN_DIR"),
+	}
+	if c.Env != Development && c.Env != Production {
+		r.fail("APP_ENV", "must be %q or %q", Development, Production)
+	}
+	prod := c.Production()
+
+	c.Port = r.integer("PORT", 8080, 0, 65535)
+	c.LogFormat = r.str("LOG_FORMAT", pick(prod, "json", "text"))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		r.fail("LOG_FORMAT", "must be text or json")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
+		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	c.AutoMigrate = r.boolean("AUTO_MIGRATE", c.Embedded())
+	c.CORSAllowedOrigins = splitList(r.str("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")))
+
+	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 1, 1000)
+	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", 10*time.Second)
+	c.StatementTimeout = r.duration("DB_STATEMENT_TIMEOUT", c.RequestTimeout)
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
+	c.MaxBodyBytes = int64(r.integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30))
+	c.MaxComplexity = r.integer("MAX_COMPLEXITY", 1000, 1, 1_000_000)
+	c.QueryCacheSize = r.integer("QUERY_CACHE_SIZE", 1000, 1, 1_000_000)
+
+	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
+		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)
+	}
+	if prod && c.Embedded() {
+		r.fail("DATABASE_URL", "is required in production (the embedded PostgreSQL is for development)")
+	}
+	if len(r.problems) > 0 {
+		return nil, errors.New("invalid configuration: " + strings.Join(r.problems, "; "))
+	}
+	return c, nil
+}
+
+// LogValue shows the configuration in logs with secrets masked.
+func (c *Config) LogValue() slog.Value {
+	db := "embedded"
+	if !c.Embedded() {
+		db = "external"
+	}
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.Int("port", c.Port),
+		slog.String("database", db),
+		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
+		slog.String("cors_allowed_origins", strings.Join(c.CORSAllowedOrigins, ",")),
+		slog.Bool("auto_migrate", c.AutoMigrate),
+		slog.String("data_dir", c.DataDir),
+		slog.Int("db_max_conns", c.DBMaxConns),
+		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int("max_complexity", c.MaxComplexity),
+	)
+}
+
+type reader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.problems = append(r.problems, name+" "+fmt.Sprintf(format, args...))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "must be a whole number from %d to %d", lo, hi)
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive duration such as 10s or 500ms")
+		return def
+	}
+	return d
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func pick(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}

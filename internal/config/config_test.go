@@ -1,0 +1,83 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestDefaultsNeedNothing(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Env != Development || c.Port != 8080 || !c.Embedded() || !c.AutoMigrate || c.DataDir != ".data" ||
+		c.LogFormat != "text" || c.MaxBodyBytes != 1<<20 || c.RequestTimeout != 10*time.Second ||
+		len(c.CORSAllowedOrigins) != 1 || c.CORSAllowedOrigins[0] != "*" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestExternalDatabaseDoesNotMigrateByItself(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://db/carlot"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AutoMigrate {
+		t.Fatal("AUTO_MIGRATE must default to false with DATABASE_URL")
+	}
+}
+
+func TestProduction(t *testing.T) {
+	t.Parallel()
+	t.Run("requires a long JWT secret and a database", func(t *testing.T) {
+		_, err := Load(env(map[string]string{"APP_ENV": "production", "JWT_SECRET": "short"}))
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("production defaults", func(t *testing.T) {
+		c, err := Load(env(map[string]string{
+			"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.LogFormat != "json" || len(c.CORSAllowedOrigins) != 0 || c.AutoMigrate {
+			t.Fatalf("unexpected production defaults: %+v", c)
+		}
+	})
+}
+
+func TestEveryBadVariableIsReported(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{
+		"APP_ENV": "staging", "PORT": "http", "LOG_LEVEL": "loud", "LOG_FORMAT": "xml",
+		"AUTO_MIGRATE": "maybe", "REQUEST_TIMEOUT": "-1s", "MAX_BODY_BYTES": "12",
+	}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, name := range []string{"APP_ENV", "PORT", "LOG_LEVEL", "LOG_FORMAT", "AUTO_MIGRATE", "REQUEST_TIMEOUT", "MAX_BODY_BYTES"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestLogValueMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"JWT_SECRET": "s3cr3t-value", "DATABASE_URL": "postgres://u:hunter2@db/carlot"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.LogValue().String(); strings.Contains(s, "s3cr3t") || strings.Contains(s, "hunter2") {
+		t.Fatalf("secret in log value: %s", s)
+	}
+}

@@ -1,0 +1,53 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Dealer is a dealership with vehicles on its lot.
+type Dealer struct {
+	bun.BaseModel `bun:"table:dealers,alias:d"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Name      string    `bun:"name,notnull"`
+	City      string    `bun:"city,notnull"`
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// NodeID is the dealer's global ID.
+func (d *Dealer) NodeID() string { return relay.NodeID(TypeDealer, d.ID) }
+
+// DealerPosition is a place in the dealers' name ordering.
+type DealerPosition struct {
+	Name string
+	ID   int64
+}
+
+// DealersByID returns the dealers with the given ids, in no particular order.
+func DealersByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Dealer, error) {
+	var dealers []*Dealer
+	err := db.NewSelect().Model(&dealers).Where("d.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	return dealers, err
+}
+
+// ListDealers returns up to limit dealers ordered by name then id, starting
+// after the given position when it is not nil.
+func ListDealers(ctx context.Context, db bun.IDB, after *DealerPosition, limit int) ([]*Dealer, error) {
+	dealers := make([]*Dealer, 0, limit)
+	q := db.NewSelect().Model(&dealers).OrderExpr("d.name, d.id").Limit(limit)
+	if after != nil {
+		q = q.Where("(d.name, d.id) > (?, ?)", after.Name, after.ID)
+	}
+	err := q.Scan(ctx)
+	return dealers, err
+}
+
+// CountDealers returns the number of dealers.
+func CountDealers(ctx context.Context, db bun.IDB) (int, error) {
+	return db.NewSelect().Model((*Dealer)(nil)).Count(ctx)
+}

@@ -1,0 +1,421 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// FuelType is what a vehicle runs on.
+type FuelType string
+
+// The fuel types.
+const (
+	FuelGasoline FuelType = "GASOLINE"
+	FuelDiesel   FuelType = "DIESEL"
+	FuelHybrid   FuelType = "HYBRID"
+	FuelElectric FuelType = "ELECTRIC"
+)
+
+// VehicleStatus is where a vehicle is in its sale.
+type VehicleStatus string
+
+// The vehicle statuses, in the order the API lists them.
+const (
+	StatusAvailable VehicleStatus = "AVAILABLE"
+	StatusReserved  VehicleStatus = "RESERVED"
+	StatusSold      VehicleStatus = "SOLD"
+)
+
+// VehicleStatuses lists every status in declaration order.
+var VehicleStatuses = []VehicleStatus{StatusAvailable, StatusReserved, StatusSold}
+
+// Vehicle is a vehicle listed by a dealer.
+type Vehicle struct {
+	bun.BaseModel `bun:"table:vehicles,alias:v"`
+
+	ID         int64         `bun:"id,pk,autoincrement"`
+	VIN        string        `bun:"vin,notnull"`
+	MakeID     int64         `bun:"make_id,notnull"`
+	ModelID    int64         `bun:"model_id,notnull"`
+	DealerID   int64         `bun:"dealer_id,notnull"`
+	Year       int           `bun:"year,notnull"`
+	Color      *string       `bun:"color"`
+	MileageKm  int           `bun:"mileage_km,notnull"`
+	PriceCents int64         `bun:"price_cents,notnull"`
+	Fuel       FuelType      `bun:"fuel,notnull"`
+	Status     VehicleStatus `bun:"status,notnull"`
+	Version    int           `bun:"version,notnull"`
+	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// NodeID is the vehicle's global ID.
+func (v *Vehicle) NodeID() string { return relay.NodeID(TypeVehicle, v.ID) }
+
+// VehicleFilter narrows a list of vehicles; every set condition must hold.
+type VehicleFilter struct {
+	MakeID, ModelID, DealerID    *int64
+	Statuses                     []VehicleStatus
+	Fuels                        []FuelType
+	YearMin, YearMax             *int
+	PriceMinCents, PriceMaxCents *int64
+	MileageMaxKm                 *int
+	// SearchWords must each match the VIN, make name, model name or color, ignoring case.
+	SearchWords []string
+}
+
+// apply adds the filter's conditions to a query over vehicles aliased v.
+func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f == nil {
+		return q
+	}
+	if f.MakeID != nil {
+		q = q.Where("v.make_id = ?", *f.MakeID)
+	}
+	if f.ModelID != nil {
+		q = q.Where("v.model_id = ?", *f.ModelID)
+	}
+	if f.DealerID != nil {
+		q = q.Where("v.dealer_id = ?", *f.DealerID)
+	}
+	if f.Statuses != nil {
+		q = q.Where("v.status = ANY(?)", pgdialect.Array(asStrings(f.Statuses)))
+	}
+	if f.Fuels != nil {
+		q = q.Where("v.fuel = ANY(?)", pgdialect.Array(asStrings(f.Fuels)))
+	}
+	if f.YearMin != nil {
+		q = q.Where("v.year >= ?", *f.YearMin)
+	}
+	if f.YearMax != nil {
+		q = q.Where("v.year <= ?", *f.YearMax)
+	}
+	if f.PriceMinCents != nil {
+		q = q.Where("v.price_cents >= ?", *f.PriceMinCents)
+	}
+	if f.PriceMaxCents != nil {
+		q = q.Where("v.price_cents <= ?", *f.PriceMaxCents)
+	}
+	if f.MileageMaxKm != nil {
+		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
+	}
+	for _, word := range f.SearchWords {
+		pattern := "%" + escapeLike(word) + "%"
+		// Make and model names live in small tables: match them there and
+		// filter vehicles by the matching model ids (an index lookup).
+		q = q.Where(`(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id IN (
+			SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
+			WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0))`, pattern)
+	}
+	return q
+}
+
+func asStrings[S ~string](values []S) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// escapeLike makes s match literally inside a LIKE pattern.
+func escapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// VehicleOrderField is a field vehicles can be ordered by.
+type VehicleOrderField string
+
+// The orderable fields.
+const (
+	OrderByCreatedAt VehicleOrderField = "CREATED_AT"
+	OrderByPrice     VehicleOrderField = "PRICE"
+	OrderByYear      VehicleOrderField = "YEAR"
+	OrderByMileage   VehicleOrderField = "MILEAGE"
+)
+
+// OrderDirection is ascending or descending.
+type OrderDirection string
+
+// The directions.
+const (
+	Ascending  OrderDirection = "ASC"
+	Descending OrderDirection = "DESC"
+)
+
+// VehicleOrder is a total order over vehicles: the field, then id, both in Direction.
+type VehicleOrder struct {
+	Field     VehicleOrderField
+	Direction OrderDirection
+}
+
+// DefaultVehicleOrder lists the newest vehicles first.
+var DefaultVehicleOrder = VehicleOrder{Field: OrderByCreatedAt, Direction: Descending}
+
+func (f VehicleOrderField) column() string {
+	switch f {
+	case OrderByPrice:
+		return "price_cents"
+	case OrderByYear:
+		return "year"
+	case OrderByMileage:
+		return "mileage_km"
+	default:
+		return "created_at"
+	}
+}
+
+// CursorName is the short name of the ordering that cursors carry, so that a
+// cursor from one ordering is refused by another.
+func (f VehicleOrderField) CursorName() string {
+	switch f {
+	case OrderByPrice:
+		return "price"
+	case OrderByYear:
+		return "year"
+	case OrderByMileage:
+		return "mileage"
+	default:
+		return "created"
+	}
+}
+
+// Key returns the value of v's sort key for this field, as cursors carry it.
+func (f VehicleOrderField) Key(v *Vehicle) string {
+	switch f {
+	case OrderByPrice:
+		return strconv.FormatInt(v.PriceCents, 10)
+	case OrderByYear:
+		return strconv.Itoa(v.Year)
+	case OrderByMileage:
+		return strconv.Itoa(v.MileageKm)
+	default:
+		return strconv.FormatInt(v.CreatedAt.UnixMicro(), 10)
+	}
+}
+
+// ParseKey turns a key made by Key back into a position in this ordering.
+func (f VehicleOrderField) ParseKey(key string, id int64) (*VehiclePosition, error) {
+	n, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return nil, errors.New("bad key")
+	}
+	if f == OrderByCreatedAt {
+		return &VehiclePosition{Key: time.UnixMicro(n).UTC(), ID: id}, nil
+	}
+	return &VehiclePosition{Key: n, ID: id}, nil
+}
+
+// VehiclePosition is a place in a vehicle ordering: the sort key's value and the id.
+type VehiclePosition struct {
+	Key any
+	ID  int64
+}
+
+// VehicleQuery describes one page of vehicles.
+type VehicleQuery struct {
+	Filter *VehicleFilter
+	Order  VehicleOrder
+	// After and Before bound the page (exclusive) in Order.
+	After, Before *VehiclePosition
+	// Limit is how many rows to return at most.
+	Limit int
+	// FromEnd takes the last Limit rows of the bounded range instead of the
+	// first; the rows still come back in Order.
+	FromEnd bool
+}
+
+// build adds the filter, bounds, order and limit of q to sel, a query over vehicles aliased v.
+func (vq *VehicleQuery) build(sel *bun.SelectQuery) *bun.SelectQuery {
+	sel = vq.Filter.apply(sel)
+	col := "v." + vq.Order.Field.column()
+	desc := vq.Order.Direction == Descending
+	if vq.After != nil {
+		sel = sel.Where("(?, v.id) "+compareOp(!desc)+" (?, ?)", bun.Safe(col), vq.After.Key, vq.After.ID)
+	}
+	if vq.Before != nil {
+		sel = sel.Where("(?, v.id) "+compareOp(desc)+" (?, ?)", bun.Safe(col), vq.Before.Key, vq.Before.ID)
+	}
+	dir := direction(desc != vq.FromEnd)
+	return sel.OrderExpr("? "+dir+", v.id "+dir, bun.Safe(col)).Limit(vq.Limit)
+}
+
+func compareOp(greater bool) string {
+	if greater {
+		return ">"
+	}
+	return "<"
+}
+
+func direction(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// ListVehicles returns one page of vehicles in q.Order.
+func ListVehicles(ctx context.Context, db bun.IDB, q VehicleQuery) ([]*Vehicle, error) {
+	vehicles := make([]*Vehicle, 0, q.Limit)
+	if err := q.build(db.NewSelect().Model(&vehicles)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	if q.FromEnd {
+		slices.Reverse(vehicles)
+	}
+	return vehicles, nil
+}
+
+// ListVehiclesOfDealers returns the page q of each dealer's vehicles in one
+// statement, grouped by dealer in the order of dealerIDs and in q.Order within
+// each dealer.
+func ListVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, q VehicleQuery) (map[int64][]*Vehicle, error) {
+	inner := q.build(db.NewSelect().Model((*Vehicle)(nil)).Where("v.dealer_id = d.id"))
+	col := "v." + q.Order.Field.column()
+	dir := direction((q.Order.Direction == Descending) != q.FromEnd)
+	var vehicles []*Vehicle
+	err := db.NewSelect().
+		TableExpr("unnest(?::bigint[]) WITH ORDINALITY AS d(id, ord)", pgdialect.Array(dealerIDs)).
+		Join("CROSS JOIN LATERAL (?) AS v", inner).
+		ColumnExpr("v.*").
+		OrderExpr("d.ord, ? "+dir+", v.id "+dir, bun.Safe(col)).
+		Scan(ctx, &vehicles)
+	if err != nil {
+		return nil, err
+	}
+	byDealer := make(map[int64][]*Vehicle, len(dealerIDs))
+	for _, v := range vehicles {
+		byDealer[v.DealerID] = append(byDealer[v.DealerID], v)
+	}
+	if q.FromEnd {
+		for _, vs := range byDealer {
+			slices.Reverse(vs)
+		}
+	}
+	return byDealer, nil
+}
+
+// CountVehicles returns how many vehicles match f.
+func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
+	return f.apply(db.NewSelect().Model((*Vehicle)(nil))).Count(ctx)
+}
+
+// CountVehiclesOfDealers returns how many of each dealer's vehicles match f,
+// in one statement. Dealers with none are absent from the map.
+func CountVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, f *VehicleFilter) (map[int64]int, error) {
+	var rows []struct {
+		DealerID int64 `bun:"dealer_id"`
+		Count    int   `bun:"count"`
+	}
+	err := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+		ColumnExpr("v.dealer_id, count(*) AS count").
+		Where("v.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
+		GroupExpr("v.dealer_id").
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		counts[r.DealerID] = r.Count
+	}
+	return counts, nil
+}
+
+// VehiclesByID returns the vehicles with the given ids, in no particular order.
+func VehiclesByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Vehicle, error) {
+	var vehicles []*Vehicle
+	err := db.NewSelect().Model(&vehicles).Where("v.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	return vehicles, err
+}
+
+// VehicleByVIN returns the vehicle with the given VIN, or nil when there is none.
+func VehicleByVIN(ctx context.Context, db bun.IDB, vin string) (*Vehicle, error) {
+	v := new(Vehicle)
+	err := db.NewSelect().Model(v).Where("v.vin = ?", vin).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// VehicleStats aggregates the vehicles matching a filter.
+type VehicleStats struct {
+	Count         int
+	MinPriceCents *int64
+	AvgPriceCents *int64
+	MaxPriceCents *int64
+	// ByStatus has every status, in declaration order, zero counts included.
+	ByStatus []StatusCount
+	// ByMake has each make with vehicles, most vehicles first.
+	ByMake []MakeCount
+}
+
+// StatusCount is how many vehicles have a status.
+type StatusCount struct {
+	Status VehicleStatus
+	Count  int
+}
+
+// MakeCount is how many vehicles are of a make.
+type MakeCount struct {
+	MakeID int64
+	Count  int
+}
+
+// ComputeVehicleStats aggregates the vehicles matching f in one statement
+// (grouping sets: the total, per status and per make).
+func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
+	var rows []struct {
+		ByStatus bool           `bun:"by_status"`
+		ByMake   bool           `bun:"by_make"`
+		Status   sql.NullString `bun:"status"`
+		MakeID   sql.NullInt64  `bun:"make_id"`
+		Count    int            `bun:"count"`
+		Min      *int64         `bun:"min"`
+		Avg      *int64         `bun:"avg"`
+		Max      *int64         `bun:"max"`
+	}
+	err := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+		ColumnExpr("GROUPING(v.status) = 0 AS by_status, GROUPING(v.make_id) = 0 AS by_make").
+		ColumnExpr("v.status, v.make_id, count(*) AS count").
+		ColumnExpr("min(v.price_cents) AS min, round(avg(v.price_cents))::bigint AS avg, max(v.price_cents) AS max").
+		GroupExpr("GROUPING SETS ((), (v.status), (v.make_id))").
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	stats := &VehicleStats{ByStatus: make([]StatusCount, len(VehicleStatuses))}
+	for i, s := range VehicleStatuses {
+		stats.ByStatus[i].Status = s
+	}
+	for _, r := range rows {
+		switch {
+		case r.ByStatus:
+			if i := slices.Index(VehicleStatuses, VehicleStatus(r.Status.String)); i >= 0 {
+				stats.ByStatus[i].Count = r.Count
+			}
+		case r.ByMake:
+			stats.ByMake = append(stats.ByMake, MakeCount{MakeID: r.MakeID.Int64, Count: r.Count})
+		default:
+			stats.Count, stats.MinPriceCents, stats.AvgPriceCents, stats.MaxPriceCents = r.Count, r.Min, r.Avg, r.Max
+		}
+	}
+	slices.SortFunc(stats.ByMake, func(a, b MakeCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return cmp.Compare(a.MakeID, b.MakeID)
+	})
+	return stats, nil
+}
