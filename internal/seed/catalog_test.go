@@ -1,0 +1,127 @@
+package seed
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/carlot/carlot/models"
+)
+
+// These tests check the fixed data and the generator without a database.
+
+func TestCatalogIsWellFormed(t *testing.T) {
+	makes := map[string]bool{}
+	for _, mk := range catalog {
+		if makes[strings.ToLower(mk.name)] {
+			t.Errorf("make %q listed twice", mk.name)
+		}
+		makes[strings.ToLower(mk.name)] = true
+		if len(mk.wmi) != 3 || !models.VINShaped(mk.wmi+"00000000000000") {
+			t.Errorf("%s: bad WMI %q", mk.name, mk.wmi)
+		}
+		if n := len(mk.models); n < 4 || n > 8 {
+			t.Errorf("%s has %d models, want 4-8", mk.name, n)
+		}
+		seen := map[string]bool{}
+		stillSold := false
+		for _, md := range mk.models {
+			if seen[strings.ToLower(md.name)] {
+				t.Errorf("%s %s listed twice", mk.name, md.name)
+			}
+			seen[strings.ToLower(md.name)] = true
+			if len(md.code) != 4 || !models.VINShaped(md.code+"0000000000000") {
+				t.Errorf("%s %s: bad VIN code %q", mk.name, md.name, md.code)
+			}
+			if md.price < 15000 || md.price > 150000 {
+				t.Errorf("%s %s: implausible price %d", mk.name, md.name, md.price)
+			}
+			if lo, hi := max(md.from, MinYear), anchorYear-1; md.to != 0 && md.to < lo || lo > hi {
+				t.Errorf("%s %s: no used model year in range", mk.name, md.name)
+			}
+			if len(md.fuels) == 0 || md.weight <= 0 {
+				t.Errorf("%s %s: no fuel or no weight", mk.name, md.name)
+			}
+			if mk.name == "Tesla" && (len(md.fuels) != 1 || md.fuels[0].fuel != models.FuelElectric) {
+				t.Errorf("%s %s is not electric only", mk.name, md.name)
+			}
+			stillSold = stillSold || md.to == 0
+		}
+		if !stillSold {
+			t.Errorf("%s sells no new model", mk.name)
+		}
+	}
+	seenDealers := map[string]bool{}
+	cities := map[string]bool{}
+	for _, d := range dealers {
+		if seenDealers[d.name] {
+			t.Errorf("dealer %q listed twice", d.name)
+		}
+		seenDealers[d.name] = true
+		cities[d.city] = true
+		if d.franchise != "" && !makes[strings.ToLower(d.franchise)] {
+			t.Errorf("dealer %q franchises unknown make %q", d.name, d.franchise)
+		}
+	}
+	if len(dealers) != 36 || len(cities) != 12 {
+		t.Errorf("%d dealers in %d cities, want 36 in 12", len(dealers), len(cities))
+	}
+}
+
+func TestSerialsAreDistinct(t *testing.T) {
+	seen := make([]bool, MaxVehicles)
+	for i := range MaxVehicles {
+		s := serial(i)
+		if s < 0 || s >= MaxVehicles || seen[s] {
+			t.Fatalf("serial(%d) = %d repeats or is out of range", i, s)
+		}
+		seen[s] = true
+	}
+}
+
+func TestVINs(t *testing.T) {
+	if VIN(-1) != "" || VIN(MaxVehicles) != "" {
+		t.Error("VIN outside [0, MaxVehicles) is not empty")
+	}
+	g := newGenerator()
+	var v vehicle
+	seen := map[string]int{}
+	check := func(i int) {
+		g.vehicle(i, &v)
+		vin := string(v.vin[:])
+		if p := models.VINProblem(vin); p != "" {
+			t.Fatalf("VIN(%d) = %s: %s", i, vin, p)
+		}
+		if j, dup := seen[vin]; dup {
+			t.Fatalf("VIN(%d) = VIN(%d) = %s", i, j, vin)
+		}
+		seen[vin] = i
+		if vin != VIN(i) {
+			t.Fatalf("VIN(%d) disagrees with the generator", i)
+		}
+		if vin[:3] != catalog[v.make].wmi {
+			t.Fatalf("VIN(%d) = %s does not start with the WMI of %s", i, vin, catalog[v.make].name)
+		}
+		if want := modelYearCodes[(v.year-2010+30)%30]; vin[9] != want {
+			t.Fatalf("VIN(%d) = %s: year code %c for %d, want %c", i, vin, vin[9], v.year, want)
+		}
+	}
+	for i := range 20000 {
+		check(i)
+	}
+	for i := MaxVehicles - 1; i >= 20000; i -= 99991 {
+		check(i)
+	}
+}
+
+func TestVehicleIsAFunctionOfItsIndex(t *testing.T) {
+	var a, b vehicle
+	g1, g2 := newGenerator(), newGenerator()
+	for i := range 100 {
+		g1.vehicle(i, &a)
+	}
+	g1.vehicle(7, &a)
+	g2.vehicle(7, &b)
+	if a != b {
+		t.Fatalf("vehicle 7 depends on what was generated before: %+v vs %+v", a, b)
+	}
+}

@@ -1,0 +1,420 @@
+package seed_test
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/models"
+	"github.com/uptrace/bun"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// The size of the demo catalog.
+const (
+	wantMakes   = 15
+	wantModels  = 91
+	wantDealers = 36
+)
+
+type vehicleRow struct {
+	ID         int64     `bun:"id"`
+	VIN        string    `bun:"vin"`
+	Make       string    `bun:"make"`
+	Model      string    `bun:"model"`
+	Dealer     string    `bun:"dealer"`
+	City       string    `bun:"city"`
+	Year       int       `bun:"year"`
+	Color      *string   `bun:"color"`
+	MileageKm  int       `bun:"mileage_km"`
+	PriceCents int64     `bun:"price_cents"`
+	Fuel       string    `bun:"fuel"`
+	Status     string    `bun:"status"`
+	Version    int       `bun:"version"`
+	CreatedAt  time.Time `bun:"created_at"`
+	UpdatedAt  time.Time `bun:"updated_at"`
+}
+
+type dealerRow struct {
+	ID        int64     `bun:"id"`
+	Name      string    `bun:"name"`
+	City      string    `bun:"city"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+type catalogRow struct {
+	ID    int64  `bun:"id"`
+	Make  string `bun:"make"`
+	Model string `bun:"model"`
+}
+
+// snapshot is everything the seed writes, in id order.
+type snapshot struct {
+	Makes, Models []catalogRow
+	Dealers       []dealerRow
+	Vehicles      []vehicleRow
+	Sequences     []int64 // last_value of each identity sequence
+}
+
+func take(t testing.TB, db *bun.DB) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	var s snapshot
+	must(t, db.NewRaw(`SELECT id, name AS make, '' AS model FROM makes ORDER BY id`).Scan(ctx, &s.Makes))
+	must(t, db.NewRaw(`SELECT md.id, mk.name AS make, md.name AS model FROM models md JOIN makes mk ON mk.id = md.make_id ORDER BY md.id`).Scan(ctx, &s.Models))
+	must(t, db.NewRaw(`SELECT id, name, city, created_at FROM dealers ORDER BY id`).Scan(ctx, &s.Dealers))
+	must(t, db.NewRaw(`
+		SELECT v.id, v.vin, mk.name AS make, md.name AS model, d.name AS dealer, d.city, v.year, v.color,
+		       v.mileage_km, v.price_cents, v.fuel, v.status, v.version, v.created_at, v.updated_at
+		FROM vehicles v
+		JOIN makes mk ON mk.id = v.make_id
+		JOIN models md ON md.id = v.model_id AND md.make_id = v.make_id
+		JOIN dealers d ON d.id = v.dealer_id
+		ORDER BY v.id`).Scan(ctx, &s.Vehicles))
+	must(t, db.NewRaw(`
+		SELECT coalesce(last_value, 0) FROM pg_sequences
+		WHERE sequencename IN ('makes_id_seq', 'models_id_seq', 'dealers_id_seq', 'vehicles_id_seq')
+		ORDER BY sequencename`).Scan(ctx, &s.Sequences))
+	for i := range s.Dealers {
+		s.Dealers[i].CreatedAt = s.Dealers[i].CreatedAt.UTC()
+	}
+	for i := range s.Vehicles {
+		v := &s.Vehicles[i]
+		v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+	}
+	return s
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t testing.TB, db *bun.DB, opts seed.Options) seed.Result {
+	t.Helper()
+	res, err := seed.Run(context.Background(), db, opts)
+	if err != nil {
+		t.Fatalf("seed.Run(%+v): %v", opts, err)
+	}
+	return res
+}
+
+// sameVehicles fails unless a and b hold the same vehicles.
+func sameVehicles(t *testing.T, what string, a, b []vehicleRow) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d vehicles vs %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			t.Fatalf("%s: vehicle %d differs:\n%+v\n%+v", what, i, a[i], b[i])
+		}
+	}
+}
+
+func sameSnapshot(t *testing.T, what string, a, b snapshot) {
+	t.Helper()
+	sameVehicles(t, what, a.Vehicles, b.Vehicles)
+	a.Vehicles, b.Vehicles = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("%s: catalog differs:\n%+v\n%+v", what, a, b)
+	}
+}
+
+func TestRunInsertsTheCatalogAndVehicles(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	res := run(t, db, seed.Options{Vehicles: 1000})
+	want := seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 1000}
+	if res != want {
+		t.Fatalf("Result = %+v, want %+v", res, want)
+	}
+	s := take(t, db)
+	if got := (seed.Result{Makes: len(s.Makes), Models: len(s.Models), Dealers: len(s.Dealers), Vehicles: len(s.Vehicles)}); got != want {
+		t.Fatalf("database holds %+v, want %+v", got, want)
+	}
+	// A fresh database numbers vehicle i as id i+1.
+	for i, v := range s.Vehicles {
+		if v.ID != int64(i+1) || v.VIN != seed.VIN(i) {
+			t.Fatalf("row %d is id %d VIN %s, want id %d VIN %s", i, v.ID, v.VIN, i+1, seed.VIN(i))
+		}
+	}
+}
+
+func TestZeroVehicles(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	res := run(t, db, seed.Options{})
+	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers}); res != want {
+		t.Fatalf("Result = %+v, want %+v", res, want)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	for _, n := range []int{-1, seed.MaxVehicles + 1} {
+		_, err := seed.Run(context.Background(), db, seed.Options{Vehicles: n})
+		if err == nil || !strings.Contains(err.Error(), "vehicles") {
+			t.Errorf("Vehicles %d: err = %v, want an error about the number of vehicles", n, err)
+		}
+	}
+	if n, err := db.NewSelect().Table("makes").Count(context.Background()); err != nil || n != 0 {
+		t.Errorf("a refused run wrote %d makes (%v)", n, err)
+	}
+}
+
+func TestSecondRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	run(t, db, seed.Options{Vehicles: 1000})
+	before := take(t, db)
+	if res := run(t, db, seed.Options{Vehicles: 1000}); res != (seed.Result{}) {
+		t.Fatalf("second run inserted %+v", res)
+	}
+	// Fewer vehicles than exist: nothing is added or removed.
+	if res := run(t, db, seed.Options{Vehicles: 10}); res != (seed.Result{}) {
+		t.Fatalf("smaller run inserted %+v", res)
+	}
+	sameSnapshot(t, "after repeat runs", before, take(t, db)) // rows, ids and sequences
+}
+
+func TestGrowingAddsExactlyTheMissingVehicles(t *testing.T) {
+	t.Parallel()
+	grown := testdb.New(t, testdb.Empty)
+	run(t, grown, seed.Options{Vehicles: 500})
+	first := take(t, grown)
+	if res := run(t, grown, seed.Options{Vehicles: 1000}); res != (seed.Result{Vehicles: 500}) {
+		t.Fatalf("growing to 1000 inserted %+v, want 500 vehicles", res)
+	}
+	after := take(t, grown)
+	sameVehicles(t, "the first 500", first.Vehicles, after.Vehicles[:500])
+
+	direct := testdb.New(t, testdb.Empty)
+	run(t, direct, seed.Options{Vehicles: 1000})
+	sameSnapshot(t, "500 then 1000 vs 1000 at once", take(t, direct), after)
+}
+
+func TestSameDataInEveryDatabase(t *testing.T) {
+	t.Parallel()
+	a, b := testdb.New(t, testdb.Empty), testdb.New(t, testdb.Empty)
+	run(t, a, seed.Options{Vehicles: 1000})
+	run(t, b, seed.Options{Vehicles: 1000})
+	sameSnapshot(t, "two databases", take(t, a), take(t, b))
+}
+
+func TestResetReseedsTheSameData(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	ctx := context.Background()
+	run(t, db, seed.Options{Vehicles: 300})
+	want := take(t, db)
+
+	// Damage the data: reset must undo all of it.
+	for _, q := range []string{
+		"UPDATE vehicles SET price_cents = 1, version = version + 1 WHERE id = 3",
+		"DELETE FROM vehicles WHERE id = 5",
+		"INSERT INTO makes (name) VALUES ('Lada')",
+		"INSERT INTO dealers (name, city) VALUES ('Some Lot', 'Regina')",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	res := run(t, db, seed.Options{Vehicles: 300, Reset: true})
+	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 300}); res != want {
+		t.Fatalf("Result = %+v, want %+v", res, want)
+	}
+	sameSnapshot(t, "after reset", want, take(t, db))
+
+	run(t, db, seed.Options{Reset: true})
+	if n := len(take(t, db).Vehicles); n != 0 {
+		t.Fatalf("reset with no vehicles left %d vehicles", n)
+	}
+}
+
+func TestVINsAreValidAndUnique(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	run(t, db, seed.Options{Vehicles: 5000})
+	wmi := map[string]string{
+		"Toyota": "JTD", "Honda": "1HG", "Ford": "1FA", "Chevrolet": "1G1", "BMW": "WBA",
+		"Mercedes-Benz": "WDD", "Volkswagen": "WVW", "Audi": "WAU", "Hyundai": "KMH", "Kia": "KNA",
+		"Nissan": "1N4", "Subaru": "JF1", "Mazda": "JM1", "Tesla": "5YJ", "Volvo": "YV1",
+	}
+	seen := map[string]bool{}
+	for _, v := range take(t, db).Vehicles {
+		if p := models.VINProblem(v.VIN); p != "" {
+			t.Fatalf("VIN %s: %s", v.VIN, p)
+		}
+		if seen[v.VIN] {
+			t.Fatalf("VIN %s repeats", v.VIN)
+		}
+		seen[v.VIN] = true
+		if v.VIN[:3] != wmi[v.Make] {
+			t.Fatalf("VIN %s of a %s does not start with %s", v.VIN, v.Make, wmi[v.Make])
+		}
+	}
+}
+
+func TestDataIsRealistic(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	const n = 20000
+	run(t, db, seed.Options{Vehicles: n})
+	s := take(t, db)
+
+	modelsPerMake := map[string]int{}
+	for _, m := range s.Models {
+		modelsPerMake[m.Make]++
+	}
+	for mk, k := range modelsPerMake {
+		if k < 4 || k > 8 {
+			t.Errorf("%s has %d models", mk, k)
+		}
+	}
+	cities := map[string]bool{}
+	for _, d := range s.Dealers {
+		cities[d.City] = true
+	}
+	if len(cities) != 12 {
+		t.Errorf("dealers are in %d cities, want 12", len(cities))
+	}
+
+	statuses, fuels, dealers, makes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	noColor := 0
+	if seed.MinYear != 2008 || seed.MaxYear != 2027 {
+		t.Errorf("model years %d..%d, want 2008..2027 (the demo's current year, 2026, plus one)", seed.MinYear, seed.MaxYear)
+	}
+	for i, v := range s.Vehicles {
+		if v.PriceCents < 0 || v.PriceCents%100 != 0 {
+			t.Fatalf("%s: price %d cents is negative or not whole dollars", v.VIN, v.PriceCents)
+		}
+		if v.PriceCents < 1000_00 || v.PriceCents > 150_000_00 {
+			t.Fatalf("%s: implausible price $%d", v.VIN, v.PriceCents/100)
+		}
+		if v.MileageKm < 0 || v.MileageKm > 500_000 {
+			t.Fatalf("%s: implausible mileage %d km", v.VIN, v.MileageKm)
+		}
+		if v.Year < seed.MinYear || v.Year > seed.MaxYear {
+			t.Fatalf("%s: year %d outside %d..%d", v.VIN, v.Year, seed.MinYear, seed.MaxYear)
+		}
+		if v.Year >= seed.MaxYear-1 && v.MileageKm > 100 {
+			t.Fatalf("%s: a new %d vehicle has %d km", v.VIN, v.Year, v.MileageKm)
+		}
+		if age := seed.MaxYear - 1 - v.Year; age >= 1 && (v.MileageKm < 5_000*age || v.MileageKm > 30_000*age+15_000) {
+			t.Fatalf("%s: %d km is implausible for a %d vehicle", v.VIN, v.MileageKm, v.Year)
+		}
+		if v.Make == "Tesla" && v.Fuel != string(models.FuelElectric) {
+			t.Fatalf("%s: a Tesla running on %s", v.VIN, v.Fuel)
+		}
+		if v.Model == "Prius" && v.Fuel != string(models.FuelHybrid) {
+			t.Fatalf("%s: a Prius running on %s", v.VIN, v.Fuel)
+		}
+		if v.Version != 1 || !v.UpdatedAt.Equal(v.CreatedAt) {
+			t.Fatalf("%s: version %d, updated_at %v, created_at %v", v.VIN, v.Version, v.UpdatedAt, v.CreatedAt)
+		}
+		// Newest first by index; created_at is distinct and before the anchor.
+		if i > 0 && !v.CreatedAt.Before(s.Vehicles[i-1].CreatedAt) {
+			t.Fatalf("%s: created_at %v is not before the previous vehicle's", v.VIN, v.CreatedAt)
+		}
+		statuses[v.Status]++
+		fuels[v.Fuel]++
+		dealers[v.Dealer]++
+		makes[v.Make]++
+		if v.Color == nil {
+			noColor++
+		}
+	}
+	if last := s.Vehicles[n-1].CreatedAt; !last.Before(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || last.Year() < 2025 {
+		t.Errorf("the oldest vehicle was listed %v", last)
+	}
+	share := func(k int) float64 { return float64(k) / n }
+	for status, want := range map[models.VehicleStatus]float64{
+		models.StatusAvailable: 0.75, models.StatusReserved: 0.10, models.StatusSold: 0.15,
+	} {
+		if got := share(statuses[string(status)]); got < want-0.02 || got > want+0.02 {
+			t.Errorf("%.3f of vehicles are %s, want about %.2f", got, status, want)
+		}
+	}
+	for _, f := range []models.FuelType{models.FuelGasoline, models.FuelDiesel, models.FuelHybrid, models.FuelElectric} {
+		if fuels[string(f)] == 0 {
+			t.Errorf("no %s vehicles", f)
+		}
+	}
+	if got := share(fuels[string(models.FuelGasoline)]); got < 0.6 || got > 0.9 {
+		t.Errorf("%.3f of vehicles run on gasoline", got)
+	}
+	if got := share(noColor); got == 0 || got > 0.05 {
+		t.Errorf("%.3f of vehicles have no color", got)
+	}
+	if len(dealers) != wantDealers || len(makes) != wantMakes {
+		t.Errorf("vehicles at %d dealers of %d makes, want every dealer and make", len(dealers), len(makes))
+	}
+}
+
+// BenchmarkSeed100k seeds 100,000 vehicles into a fresh migrated database.
+// Run it with: go test ./internal/seed/ -run '^$' -bench Seed100k -benchtime 1x
+func BenchmarkSeed100k(b *testing.B) {
+	const n = 100_000
+	for range b.N {
+		b.StopTimer()
+		db := testdb.New(b, testdb.Empty)
+		b.StartTimer()
+		res, err := seed.Run(context.Background(), db, seed.Options{Vehicles: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Vehicles != n {
+			b.Fatalf("inserted %d vehicles, want %d", res.Vehicles, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "vehicles/s")
+}
+
+// indexes lists the definitions and comments of the vehicles' indexes.
+func indexes(t testing.TB, db *bun.DB) []string {
+	t.Helper()
+	var defs []string
+	must(t, db.NewRaw(`
+		SELECT pg_get_indexdef(i.indexrelid) || coalesce(' -- ' || obj_description(i.indexrelid, 'pg_class'), '')
+		FROM pg_index i WHERE i.indrelid = 'vehicles'::regclass ORDER BY 1`).Scan(context.Background(), &defs))
+	return defs
+}
+
+func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// grown: 5,000 vehicles inserted row by row, then 20,000 more bulk
+	// loaded (indexes dropped and rebuilt).
+	grown := testdb.New(t, testdb.Empty)
+	if _, err := grown.ExecContext(ctx, "COMMENT ON INDEX vehicles_year_id_idx IS 'keyset by year'"); err != nil {
+		t.Fatal(err)
+	}
+	before := indexes(t, grown)
+	run(t, grown, seed.Options{Vehicles: 5000})
+	if res := run(t, grown, seed.Options{Vehicles: 25000}); res.Vehicles != 20000 {
+		t.Fatalf("inserted %d vehicles, want 20000", res.Vehicles)
+	}
+	if after := indexes(t, grown); !reflect.DeepEqual(before, after) {
+		t.Fatalf("indexes changed:\n%q\n%q", before, after)
+	}
+	direct := testdb.New(t, testdb.Empty)
+	run(t, direct, seed.Options{Vehicles: 25000})
+	sameSnapshot(t, "5000 then 25000 vs 25000 at once", take(t, direct), take(t, grown))
+
+	// The rebuilt indexes work.
+	var n int
+	must(t, grown.NewRaw(`SELECT count(*) FROM vehicles WHERE vin ILIKE ?`, "%"+seed.VIN(24999)[9:]+"%").Scan(ctx, &n))
+	if n != 1 {
+		t.Fatalf("VIN search found %d vehicles, want 1", n)
+	}
+}
