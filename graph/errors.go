@@ -1,0 +1,71 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/models"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// internalMessage is all a client learns about an unexpected failure; the
+// details go to the log under the request id.
+const internalMessage = "internal server error"
+
+// complexityLimitCode is what gqlgen's complexity limit reports; the API
+// contract calls it QUERY_TOO_COMPLEX.
+const complexityLimitCode = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// ErrorPresenter turns resolver errors into GraphQL errors. A *models.Error
+// keeps its message and becomes extensions.code (with extensions.fields for
+// bad input); errors gqlgen raised itself (parse, validation, complexity)
+// already carry a code and keep it; anything else is logged and masked as
+// INTERNAL_SERVER_ERROR, so no SQL or driver text ever reaches a client.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		presented := graphql.DefaultErrorPresenter(ctx, err)
+		var appErr *models.Error
+		if errors.As(err, &appErr) {
+			out := &gqlerror.Error{
+				Message:    appErr.Message,
+				Path:       presented.Path,
+				Locations:  presented.Locations,
+				Extensions: map[string]any{"code": string(appErr.Code)},
+			}
+			if len(appErr.Fields) > 0 {
+				out.Extensions["fields"] = appErr.Fields
+			}
+			return out
+		}
+		if code, coded := presented.Extensions["code"]; coded && errors.Unwrap(presented) == nil {
+			if code == complexityLimitCode {
+				presented.Extensions["code"] = string(models.CodeQueryTooComplex)
+			}
+			return presented
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())
+		} else {
+			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
+		}
+		return &gqlerror.Error{
+			Message:    internalMessage,
+			Path:       presented.Path,
+			Locations:  presented.Locations,
+			Extensions: map[string]any{"code": string(models.CodeInternal)},
+		}
+	}
+}
+
+// Recover logs a panicking resolver with its stack and answers with an
+// internal error instead of crashing the request or the process.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errors.New("panic in resolver")
+	}
+}

@@ -1,0 +1,152 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/loaders"
+	"github.com/carlot/carlot/models"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Look-ahead: before returning vehicles (or dealers), a resolver reads the
+// client's selection and fetches what the children will ask for in one
+// statement per kind, so the count of statements depends on the shape of
+// the query, never on the number of rows.
+
+// prefetchForConnection prefetches the relations selected on the vehicles of
+// the connection field being resolved.
+func prefetchForConnection(ctx context.Context, rows []*models.Vehicle) error {
+	oc := graphql.GetOperationContext(ctx)
+	return loaders.For(ctx).Prefetch(ctx, rows, connectionRelations(oc, graphql.GetFieldContext(ctx).Field.Selections))
+}
+
+// prefetchForVehicle prefetches the relations selected on the single vehicle
+// field being resolved.
+func prefetchForVehicle(ctx context.Context, v *models.Vehicle) error {
+	if v == nil {
+		return nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	return loaders.For(ctx).Prefetch(ctx, []*models.Vehicle{v}, vehicleRelations(oc, graphql.GetFieldContext(ctx).Field.Selections))
+}
+
+// connectionRelations reads nodes { … } and edges { node { … } } of a VehicleConnection.
+func connectionRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loaders.Relations {
+	var rel loaders.Relations
+	for _, f := range graphql.CollectFields(oc, sel, []string{"VehicleConnection"}) {
+		switch f.Name {
+		case "nodes":
+			rel = rel.Union(vehicleRelations(oc, f.Selections))
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"VehicleEdge"}) {
+				if e.Name == "node" {
+					rel = rel.Union(vehicleRelations(oc, e.Selections))
+				}
+			}
+		}
+	}
+	return rel
+}
+
+// vehicleRelations reads which of make, model (and model { make }) and dealer a Vehicle selection asks for.
+func vehicleRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loaders.Relations {
+	var rel loaders.Relations
+	for _, f := range graphql.CollectFields(oc, sel, []string{"Vehicle", "Node"}) {
+		switch f.Name {
+		case "make":
+			rel.Make = true
+		case "model":
+			rel.Model = true
+			for _, m := range graphql.CollectFields(oc, f.Selections, []string{"Model", "Node"}) {
+				if m.Name == "make" {
+					rel.Make = true
+				}
+			}
+		case "dealer":
+			rel.Dealer = true
+		}
+	}
+	return rel
+}
+
+// prefetchDealerVehicles serves every `vehicles` connection selected on a
+// page of dealers: one statement per connection for all dealers (plus one for
+// its totalCount when selected) and the relations of the vehicles found.
+func prefetchDealerVehicles(ctx context.Context, dealers []*models.Dealer) error {
+	if len(dealers) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(dealers))
+	for i, d := range dealers {
+		ids[i] = d.ID
+	}
+	oc := graphql.GetOperationContext(ctx)
+	l := loaders.For(ctx)
+	for _, f := range dealerFields(oc, graphql.GetFieldContext(ctx).Field.Selections) {
+		if f.Name != "vehicles" {
+			continue
+		}
+		args, ok := dealerVehiclesArgs(f.ArgumentMap(oc.Variables))
+		if !ok {
+			continue // the field's own resolver reports the bad arguments
+		}
+		q, _, err := vehicleQuery(pageArgs{first: args.First, after: args.After}, args.Filter, args.OrderBy)
+		if err != nil {
+			continue
+		}
+		rows, err := l.PrefetchDealerVehicles(ctx, ids, q)
+		if err != nil {
+			return err
+		}
+		if err := l.Prefetch(ctx, rows, connectionRelations(oc, f.Selections)); err != nil {
+			return err
+		}
+		for _, c := range graphql.CollectFields(oc, f.Selections, []string{"VehicleConnection"}) {
+			if c.Name == "totalCount" {
+				if err := l.PrefetchDealerVehicleCounts(ctx, ids, q.Filter); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// dealerFields collects the Dealer fields under nodes { … } and edges { node { … } } of a DealerConnection.
+func dealerFields(oc *graphql.OperationContext, sel ast.SelectionSet) []graphql.CollectedField {
+	var out []graphql.CollectedField
+	for _, f := range graphql.CollectFields(oc, sel, []string{"DealerConnection"}) {
+		switch f.Name {
+		case "nodes":
+			out = append(out, graphql.CollectFields(oc, f.Selections, []string{"Dealer", "Node"})...)
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"DealerEdge"}) {
+				if e.Name == "node" {
+					out = append(out, graphql.CollectFields(oc, e.Selections, []string{"Dealer", "Node"})...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+type dealerVehiclesArguments struct {
+	First   *int                 `json:"first"`
+	After   *string              `json:"after"`
+	Filter  *VehicleFilter       `json:"filter"`
+	OrderBy *models.VehicleOrder `json:"orderBy"`
+}
+
+// dealerVehiclesArgs decodes Dealer.vehicles' arguments, already coerced by
+// validation, through their JSON form.
+func dealerVehiclesArgs(m map[string]any) (dealerVehiclesArguments, bool) {
+	var args dealerVehiclesArguments
+	b, err := json.Marshal(m)
+	if err != nil {
+		return args, false
+	}
+	return args, json.Unmarshal(b, &args) == nil
+}

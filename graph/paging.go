@@ -1,0 +1,188 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/carlot/carlot/loaders"
+	"github.com/carlot/carlot/models"
+)
+
+// Page sizes: what clients get without asking, and the most they may ask for.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// pageArgs are a connection field's Relay arguments.
+type pageArgs struct {
+	first, last   *int
+	after, before *string
+}
+
+// size validates first/last and returns the page size and whether the page is
+// taken from the end of the range (last).
+func (a pageArgs) size(inv *models.Invalid) (n int, fromEnd bool) {
+	n = defaultPageSize
+	if a.first != nil && a.last != nil {
+		inv.Add("last", "cannot be combined with first; page forward with first/after or backward with last/before")
+	}
+	check := func(field string, v *int) {
+		if v == nil {
+			return
+		}
+		if *v < 0 || *v > maxPageSize {
+			inv.Add(field, "must be between 0 and %d", maxPageSize)
+			return
+		}
+		n = *v
+	}
+	check("first", a.first)
+	check("last", a.last)
+	return n, a.last != nil && a.first == nil
+}
+
+// vehicleQuery validates a vehicle connection's arguments and turns them into
+// a query for one more row than the page holds (the extra row tells whether
+// there is another page).
+func vehicleQuery(a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrder) (models.VehicleQuery, int, error) {
+	var inv models.Invalid
+	n, fromEnd := a.size(&inv)
+	q := models.VehicleQuery{
+		Filter:  vehicleFilter(filter, &inv),
+		Order:   models.DefaultVehicleOrder,
+		Limit:   n + 1,
+		FromEnd: fromEnd,
+	}
+	if orderBy != nil {
+		q.Order = *orderBy
+	}
+	q.After = vehiclePosition("after", a.after, q.Order.Field, &inv)
+	q.Before = vehiclePosition("before", a.before, q.Order.Field, &inv)
+	return q, n, inv.Err()
+}
+
+func vehiclePosition(field string, cursor *string, order models.VehicleOrderField, inv *models.Invalid) *models.VehiclePosition {
+	if cursor == nil {
+		return nil
+	}
+	c, err := relay.ParseCursor(*cursor)
+	if err != nil {
+		inv.Add(field, "is not a valid cursor")
+		return nil
+	}
+	if c.Order != order.CursorName() {
+		inv.Add(field, "is a cursor of another ordering; use cursors from a page with the same orderBy")
+		return nil
+	}
+	pos, err := order.ParseKey(c.Key, c.ID)
+	if err != nil {
+		inv.Add(field, "is not a valid cursor")
+		return nil
+	}
+	return pos
+}
+
+// vehicleConnection trims the extra row fetched by a vehicleQuery and works
+// out the page info.
+func vehicleConnection(rows []*models.Vehicle, n int, q models.VehicleQuery, count func(context.Context) (int, error)) *VehicleConnection {
+	more := len(rows) > n
+	if more {
+		if q.FromEnd {
+			rows = rows[len(rows)-n:]
+		} else {
+			rows = rows[:n]
+		}
+	}
+	info := &PageInfo{HasNextPage: more, HasPreviousPage: q.After != nil}
+	if q.FromEnd {
+		info.HasNextPage, info.HasPreviousPage = q.Before != nil, more
+	}
+	if len(rows) > 0 {
+		start, end := vehicleCursor(q.Order.Field, rows[0]), vehicleCursor(q.Order.Field, rows[len(rows)-1])
+		info.StartCursor, info.EndCursor = &start, &end
+	}
+	return &VehicleConnection{Nodes: rows, PageInfo: info, order: q.Order.Field, count: count}
+}
+
+// vehicles resolves Query.vehicles.
+func (r *Resolver) vehicles(ctx context.Context, a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrder) (*VehicleConnection, error) {
+	q, n, err := vehicleQuery(a, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := models.ListVehicles(ctx, r.DB, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := prefetchForConnection(ctx, rows); err != nil {
+		return nil, err
+	}
+	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {
+		return models.CountVehicles(ctx, r.DB, q.Filter)
+	}), nil
+}
+
+// dealerVehicles resolves Dealer.vehicles through a loader, so a page of
+// dealers gets every dealer's vehicles in one statement.
+func dealerVehicles(ctx context.Context, d *models.Dealer, a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrder) (*VehicleConnection, error) {
+	q, n, err := vehicleQuery(a, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	rows, err := l.DealerVehicles(ctx, d.ID, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := prefetchForConnection(ctx, rows); err != nil {
+		return nil, err
+	}
+	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {
+		return l.DealerVehicleCount(ctx, d.ID, q.Filter)
+	}), nil
+}
+
+// dealers resolves Query.dealers: by name, then id.
+func (r *Resolver) dealers(ctx context.Context, a pageArgs) (*DealerConnection, error) {
+	var inv models.Invalid
+	n, _ := a.size(&inv)
+	var after *models.DealerPosition
+	if a.after != nil {
+		c, err := relay.ParseCursor(*a.after)
+		if err != nil || c.Order != dealerOrderName {
+			inv.Add("after", "is not a valid cursor")
+		} else {
+			after = &models.DealerPosition{Name: c.Key, ID: c.ID}
+		}
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := models.ListDealers(ctx, r.DB, after, n+1)
+	if err != nil {
+		return nil, err
+	}
+	more := len(rows) > n
+	if more {
+		rows = rows[:n]
+	}
+	if err := prefetchDealerVehicles(ctx, rows); err != nil {
+		return nil, err
+	}
+	info := &PageInfo{HasNextPage: more, HasPreviousPage: after != nil}
+	if len(rows) > 0 {
+		start, end := dealerCursor(rows[0]), dealerCursor(rows[len(rows)-1])
+		info.StartCursor, info.EndCursor = &start, &end
+	}
+	return &DealerConnection{Nodes: rows, PageInfo: info, count: func(ctx context.Context) (int, error) {
+		return models.CountDealers(ctx, r.DB)
+	}}, nil
+}
+
+// errNotFound reports whether err is a loader's not-found answer.
+func errNotFound(err error) bool {
+	var e *models.Error
+	return errors.As(err, &e) && e.Code == models.CodeNotFound
+}

@@ -1,0 +1,19 @@
+// Package graph is Carlot's GraphQL layer: the gqlgen executor generated from
+// schema.graphqls, and the resolvers that check access and call into models
+// through per-request loaders.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"log/slog"
+
+	"github.com/uptrace/bun"
+)
+
+// Resolver is the root of the resolvers' dependencies. It is built once in
+// cmd/server and shared by every request.
+type Resolver struct {
+	DB  bun.IDB
+	Log *slog.Logger
+}

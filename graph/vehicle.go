@@ -1,0 +1,44 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/carlot/carlot/loaders"
+	"github.com/carlot/carlot/models"
+	"github.com/uptrace/bun"
+)
+
+// vehicleByVIN resolves Query.vehicleByVin. VINs are matched in any letter
+// case; something that cannot be a VIN matches nothing and costs no query.
+// (The check digit is not required here: imported VINs from outside North
+// America need not carry one.)
+func vehicleByVIN(ctx context.Context, db bun.IDB, vin string) (*models.Vehicle, error) {
+	vin = models.NormalizeVIN(vin)
+	if !models.VINShaped(vin) {
+		return nil, nil
+	}
+	v, err := models.VehicleByVIN(ctx, db, vin)
+	if err != nil {
+		return nil, err
+	}
+	return v, prefetchForVehicle(ctx, v)
+}
+
+// vehicleStats resolves Query.vehicleStats.
+func vehicleStats(ctx context.Context, db bun.IDB, filter *VehicleFilter) (*models.VehicleStats, error) {
+	var inv models.Invalid
+	f := vehicleFilter(filter, &inv)
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	return models.ComputeVehicleStats(ctx, db, f)
+}
+
+// vehicle resolves Query.vehicle.
+func vehicle(ctx context.Context, id string) (*models.Vehicle, error) {
+	v, err := lookup(ctx, loaders.For(ctx).Vehicle, id, models.TypeVehicle)
+	if err != nil {
+		return nil, err
+	}
+	return v, prefetchForVehicle(ctx, v)
+}

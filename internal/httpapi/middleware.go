@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/carlot/carlot/internal/logging"
+	"github.com/carlot/carlot/models"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// RequestIDHeader carries the request id in both directions.
+const RequestIDHeader = "X-Request-ID"
+
+// requestID takes the caller's X-Request-ID when it is a sane token (so a
+// request can be traced through a proxy) and makes one otherwise; it is
+// returned on every response and added to every log line.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !saneRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		ctx := logging.WithRequestID(r.Context(), id)
+		ctx = context.WithValue(ctx, middleware.RequestIDKey, id)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// requestInfo collects what the access log line reports about a request
+// from deeper layers (the GraphQL operation name, SQL statements run).
+type requestInfo struct {
+	operation string
+}
+
+type requestInfoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// accessLog writes one line per request: method, path, status, size,
+// duration, operation name and SQL statement count.
+func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			info := &requestInfo{}
+			ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
+			ctx, statements := models.WithStatementCount(ctx)
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r.WithContext(ctx))
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				if ww.Status() < 500 {
+					return // probes every few seconds would drown the log
+				}
+			}
+			log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", ww.Status()),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("operation", info.operation),
+				slog.Int64("sql", statements.Load()),
+			)
+		})
+	}
+}
+
+// recoverer turns a panic outside the GraphQL executor into a logged 500.
+func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					writeJSON(w, http.StatusInternalServerError, map[string]any{
+						"errors": []map[string]any{{"message": "internal server error", "extensions": map[string]string{"code": string(models.CodeInternal)}}},
+					})
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody refuses bodies larger than max: at once when the length is
+// declared, and as soon as a streamed body passes it.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
+					"errors": []map[string]any{{"message": fmt.Sprintf("request body is larger than %d bytes", max), "extensions": map[string]string{"code": string(models.CodeBadUserInput)}}},
+				})
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// cors answers browsers from the allowed origins ("*" allows any).
+func cors(allowed []string) func(http.Handler) http.Handler {
+	any := len(allowed) == 1 && allowed[0] == "*"
+	set := make(map[string]bool, len(allowed))
+	for _, o := range allowed {
+		set[strings.TrimRight(o, "/")] = true
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			if origin != "" && (any || set[origin]) {
+				h := w.Header()
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Add("Vary", "Origin")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+				h.Set("Access-Control-Max-Age", "600")
+				if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+
+	"github.com/carlot/carlot/models"
+	"github.com/uptrace/bun"
+	"github.com/vikstrous/dataloadgen"
+)
+
+// Relations says which of a vehicle's related objects a client selected.
+type Relations struct {
+	Make, Model, Dealer bool
+}
+
+// Any reports whether any relation is selected.
+func (r Relations) Any() bool { return r.Make || r.Model || r.Dealer }
+
+// Union returns the relations selected in r or o.
+func (r Relations) Union(o Relations) Relations {
+	return Relations{Make: r.Make || o.Make, Model: r.Model || o.Model, Dealer: r.Dealer || o.Dealer}
+}
+
+// primed remembers which ids a loader already holds, so prefetching twice
+// (a page, then each nested connection of it) fetches nothing twice.
+type primed struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+// missing marks ids as primed and returns those that were not.
+func (p *primed) missing(ids []int64) []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ids == nil {
+		p.ids = make(map[int64]bool)
+	}
+	var out []int64
+	for _, id := range ids {
+		if !p.ids[id] {
+			p.ids[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Prefetch loads the selected makes, models and dealers of vehicles with one
+// statement each and primes the loaders with them. Resolvers of a list run
+// concurrently and would otherwise rely on arriving within the loaders' wait
+// window to share a batch; prefetching makes the statement count exact and
+// spares the wait.
+func (l *Loaders) Prefetch(ctx context.Context, vehicles []*models.Vehicle, rel Relations) error {
+	if len(vehicles) == 0 || !rel.Any() {
+		return nil
+	}
+	ids := func(of func(*models.Vehicle) int64) []int64 {
+		seen := make(map[int64]bool, len(vehicles))
+		var out []int64
+		for _, v := range vehicles {
+			if id := of(v); !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	if rel.Make {
+		// A vehicle's make is its model's make (a foreign key says so), so this also covers model { make }.
+		if err := prime(ctx, l.db, l.Make, &l.primedMakes, ids(func(v *models.Vehicle) int64 { return v.MakeID }),
+			models.MakesByID, func(m *models.Make) int64 { return m.ID }); err != nil {
+			return err
+		}
+	}
+	if rel.Model {
+		if err := prime(ctx, l.db, l.Model, &l.primedModels, ids(func(v *models.Vehicle) int64 { return v.ModelID }),
+			models.ModelsByID, func(m *models.Model) int64 { return m.ID }); err != nil {
+			return err
+		}
+	}
+	if rel.Dealer {
+		if err := prime(ctx, l.db, l.Dealer, &l.primedDealers, ids(func(v *models.Vehicle) int64 { return v.DealerID }),
+			models.DealersByID, func(d *models.Dealer) int64 { return d.ID }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func prime[T any](ctx context.Context, db bun.IDB, loader *dataloadgen.Loader[int64, *T], seen *primed, ids []int64,
+	fetch func(context.Context, bun.IDB, []int64) ([]*T, error), id func(*T) int64) error {
+	ids = seen.missing(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := fetch(ctx, db, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		loader.Prime(id(r), r)
+	}
+	return nil
+}
+
+// PrefetchDealerVehicles loads page q of every dealer's vehicles in one
+// statement and primes DealerVehicles with it, and returns all the vehicles
+// so their relations can be prefetched in turn.
+func (l *Loaders) PrefetchDealerVehicles(ctx context.Context, dealerIDs []int64, q models.VehicleQuery) ([]*models.Vehicle, error) {
+	key, err := canonical(q)
+	if err != nil || len(dealerIDs) == 0 {
+		return nil, err
+	}
+	l.pages.LoadOrStore(key, q)
+	byDealer, err := models.ListVehiclesOfDealers(ctx, l.db, dealerIDs, q)
+	if err != nil {
+		return nil, err
+	}
+	var all []*models.Vehicle
+	for _, id := range dealerIDs {
+		vs := byDealer[id]
+		if vs == nil {
+			vs = []*models.Vehicle{}
+		}
+		l.dealerVehicles.Prime(dealerPageKey{dealerID: id, page: key}, vs)
+		all = append(all, vs...)
+	}
+	return all, nil
+}
+
+// PrefetchDealerVehicleCounts counts every dealer's vehicles matching f in
+// one statement and primes DealerVehicleCount with the counts.
+func (l *Loaders) PrefetchDealerVehicleCounts(ctx context.Context, dealerIDs []int64, f *models.VehicleFilter) error {
+	key, err := canonical(f)
+	if err != nil || len(dealerIDs) == 0 {
+		return err
+	}
+	l.filters.LoadOrStore(key, f)
+	counts, err := models.CountVehiclesOfDealers(ctx, l.db, dealerIDs, f)
+	if err != nil {
+		return err
+	}
+	for _, id := range dealerIDs {
+		l.dealerCounts.Prime(dealerCountKey{dealerID: id, filter: key}, counts[id])
+	}
+	return nil
+}
