@@ -65,7 +65,7 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 		group, err := m.Migrate(ctx)
 		if group != nil {
 			for _, mg := range group.Migrations {
-				applied = append(applied, mg.Name)
+				applied = append(applied, FullName(mg))
 			}
 		}
 		return err
@@ -85,7 +85,7 @@ func Rollback(ctx context.Context, db *bun.DB) ([]string, error) {
 		group, err := m.Rollback(ctx)
 		if group != nil {
 			for _, mg := range group.Migrations {
-				undone = append(undone, mg.Name)
+				undone = append(undone, FullName(mg))
 			}
 		}
 		return err
@@ -167,6 +167,15 @@ func Create(dir, name string, now time.Time) ([]string, error) {
 }
 
 var migrationName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// FullName is a migration's file name without its suffix: bun splits it
+// into Name (the timestamp) and Comment.
+func FullName(m migrate.Migration) string {
+	if m.Comment == "" {
+		return m.Name
+	}
+	return m.Name + "_" + m.Comment
+}
 
 // ErrLocked reports that another process held the migration lock for longer
 // than we were willing to wait.

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/httpapi"
+	"github.com/carlot/carlot/internal/logging"
+	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/migrations"
+	"github.com/carlot/carlot/models"
+	"github.com/uptrace/bun"
+)
+
+// defaultSeedVehicles is how many demo vehicles a fresh embedded database gets.
+const defaultSeedVehicles = 1000
+
+// serve runs the HTTP server until ctx is cancelled (SIGINT/SIGTERM), then
+// drains in-flight requests and stops the embedded database cleanly.
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
+	log.Info("starting Carlot", "config", cfg)
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if err := prepareDatabase(ctx, cfg, st, log); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	attrs := []any{"addr", ln.Addr().String()}
+	if !cfg.Production() {
+		attrs = append(attrs, "graphiql", fmt.Sprintf("http://localhost:%d/", port))
+	}
+	log.Info("listening", attrs...)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s", cfg.ShutdownTimeout)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// prepareDatabase waits for the database, migrates it when configured to,
+// and gives a fresh embedded database its demo data.
+func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *slog.Logger) error {
+	if err := waitForDatabase(ctx, st.DB, 30*time.Second); err != nil {
+		if cfg.AutoMigrate {
+			return err
+		}
+		// Serve anyway: /readyz reports the outage and requests recover when the database returns.
+		log.Error("database unreachable at start; serving and retrying per request", "err", err)
+		return nil
+	}
+	if cfg.AutoMigrate {
+		applied, err := migrations.Migrate(ctx, st.DB)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if len(applied) > 0 {
+			log.Info("migrated", "applied", applied)
+		}
+	}
+	if !st.Embedded {
+		return nil
+	}
+	empty, err := catalogEmpty(ctx, st.DB)
+	if err != nil {
+		return fmt.Errorf("check demo data: %w", err)
+	}
+	if !empty {
+		return nil
+	}
+	res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Log: log})
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	log.Info("seeded demo data", "makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles)
+	return nil
+}
+
+func catalogEmpty(ctx context.Context, db bun.IDB) (bool, error) {
+	exists, err := db.NewSelect().Model((*models.Make)(nil)).Exists(ctx)
+	return !exists, err
+}
