@@ -115,11 +115,9 @@ func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *sl
 	if !empty {
 		return nil
 	}
-	res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Log: log})
-	if err != nil {
+	if _, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Log: log}); err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
-	log.Info("seeded demo data", "makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,42 @@ func TestLogValueMasksSecrets(t *testing.T) {
 	}
 	if s := c.LogValue().String(); strings.Contains(s, "s3cr3t") || strings.Contains(s, "hunter2") {
 		t.Fatalf("secret in log value: %s", s)
+	}
+}
+
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Vars {
+		if !strings.Contains(string(example), "\n"+name+"=") {
+			t.Errorf(".env.example does not list %s", name)
+		}
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md does not document %s", name)
+		}
+	}
+}
+
+func TestVarsIsWhatLoadReads(t *testing.T) {
+	t.Parallel()
+	read := map[string]bool{}
+	if _, err := Load(func(k string) string { read[k] = true; return "" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Vars {
+		if !read[name] {
+			t.Errorf("Vars lists %s but Load never reads it", name)
+		}
+		delete(read, name)
+	}
+	for name := range read {
+		t.Errorf("Load reads %s but Vars does not list it", name)
 	}
 }
