@@ -23,6 +23,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
+// testSecret signs the test server's access tokens, so tests can forge others.
+const testSecret = "test-secret-0123456789abcdef0123456789abcdef"
+
 // api is the production HTTP handler on a fresh database of the test's own.
 type api struct {
 	t          *testing.T
@@ -34,7 +37,12 @@ type api struct {
 
 func newAPI(t *testing.T, tpl testdb.Template) *api {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
+	cfg, err := config.Load(func(k string) string {
+		if k == "JWT_SECRET" {
+			return testSecret
+		}
+		return ""
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +78,18 @@ type response struct {
 // post sends a GraphQL request and decodes the answer.
 func (a *api) post(query string, vars map[string]any) response {
 	a.t.Helper()
+	return a.postAs("", query, vars)
+}
+
+// postAs sends a GraphQL request with an Authorization header (none when empty).
+func (a *api) postAs(authorization, query string, vars map[string]any) response {
+	a.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
 	return a.send(req)
 }
 

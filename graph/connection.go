@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/models"
@@ -84,4 +85,24 @@ const dealerOrderName = "name"
 
 func dealerCursor(d *models.Dealer) string {
 	return relay.Cursor{Order: dealerOrderName, Key: d.Name, ID: d.ID}.String()
+}
+
+// VehicleEventConnection is one page of a vehicle's history.
+type VehicleEventConnection struct {
+	Edges    []*VehicleEventEdge
+	PageInfo *PageInfo
+}
+
+// VehicleEventEdge is an event and its cursor (its sequence).
+type VehicleEventEdge struct {
+	Cursor string
+	Node   *models.VehicleEvent
+}
+
+// AuthPayload is what login and refreshToken return.
+type AuthPayload struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	User         *models.User
 }

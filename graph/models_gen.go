@@ -3,15 +3,40 @@
 package graph
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
-
 	"github.com/carlot/carlot/models"
 )
 
+type CreateDealerInput struct {
+	Name string `json:"name"`
+	City string `json:"city"`
+}
+
+type CreateVehicleInput struct {
+	Vin        string                `json:"vin"`
+	ModelID    string                `json:"modelId"`
+	DealerID   string                `json:"dealerId"`
+	Year       int                   `json:"year"`
+	Color      *string               `json:"color,omitempty"`
+	MileageKm  int                   `json:"mileageKm"`
+	PriceCents int                   `json:"priceCents"`
+	Fuel       models.FuelType       `json:"fuel"`
+	Status     *models.VehicleStatus `json:"status,omitempty"`
+}
+
+type Mutation struct {
+}
+
 type Query struct {
+}
+
+// Fields to change; omitted fields stay as they are. An empty color clears it.
+type UpdateVehicleInput struct {
+	Color      *string               `json:"color,omitempty"`
+	MileageKm  *int                  `json:"mileageKm,omitempty"`
+	PriceCents *int                  `json:"priceCents,omitempty"`
+	Status     *models.VehicleStatus `json:"status,omitempty"`
+	// Moves the vehicle to another dealer (you must be able to manage both).
+	DealerID *string `json:"dealerId,omitempty"`
 }
 
 // Narrows a list of vehicles. All given conditions must hold.
@@ -31,118 +56,4 @@ type VehicleFilter struct {
 	// Case-insensitive match on VIN, make name, model name and color. Each word
 	// must match at least one of them: "toyota red" finds red Toyotas.
 	Search *string `json:"search,omitempty"`
-}
-
-type Role string
-
-const (
-	RoleViewer Role = "VIEWER"
-	RoleStaff  Role = "STAFF"
-	RoleAdmin  Role = "ADMIN"
-)
-
-var AllRole = []Role{
-	RoleViewer,
-	RoleStaff,
-	RoleAdmin,
-}
-
-func (e Role) IsValid() bool {
-	switch e {
-	case RoleViewer, RoleStaff, RoleAdmin:
-		return true
-	}
-	return false
-}
-
-func (e Role) String() string {
-	return string(e)
-}
-
-func (e *Role) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Role(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Role", str)
-	}
-	return nil
-}
-
-func (e Role) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Role) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Role) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type VehicleEventKind string
-
-const (
-	VehicleEventKindCreated VehicleEventKind = "CREATED"
-	VehicleEventKindUpdated VehicleEventKind = "UPDATED"
-	VehicleEventKindDeleted VehicleEventKind = "DELETED"
-)
-
-var AllVehicleEventKind = []VehicleEventKind{
-	VehicleEventKindCreated,
-	VehicleEventKindUpdated,
-	VehicleEventKindDeleted,
-}
-
-func (e VehicleEventKind) IsValid() bool {
-	switch e {
-	case VehicleEventKindCreated, VehicleEventKindUpdated, VehicleEventKindDeleted:
-		return true
-	}
-	return false
-}
-
-func (e VehicleEventKind) String() string {
-	return string(e)
-}
-
-func (e *VehicleEventKind) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = VehicleEventKind(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid VehicleEventKind", str)
-	}
-	return nil
-}
-
-func (e VehicleEventKind) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *VehicleEventKind) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e VehicleEventKind) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

@@ -26,6 +26,12 @@ func node(ctx context.Context, id string) (Node, error) {
 		return optional(l.Make.Load(ctx, n))
 	case models.TypeModel:
 		return optional(l.Model.Load(ctx, n))
+	case models.TypeUser:
+		u, err := visibleUser(ctx, n)
+		if u == nil || err != nil {
+			return nil, err
+		}
+		return u, nil
 	}
 	return nil, nil
 }

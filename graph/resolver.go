@@ -7,13 +7,18 @@ package graph
 
 import (
 	"log/slog"
+	"time"
 
+	"github.com/carlot/carlot/internal/auth"
 	"github.com/uptrace/bun"
 )
 
 // Resolver is the root of the resolvers' dependencies. It is built once in
 // cmd/server and shared by every request.
 type Resolver struct {
-	DB  bun.IDB
-	Log *slog.Logger
+	DB     *bun.DB
+	Log    *slog.Logger
+	Tokens *auth.Tokens
+	// RefreshTTL is how long a refresh token stays valid.
+	RefreshTTL time.Duration
 }

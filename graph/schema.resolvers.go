@@ -32,6 +32,41 @@ func (r *modelResolver) Make(ctx context.Context, obj *models.Model) (*models.Ma
 	return loaders.For(ctx).Make.Load(ctx, obj.MakeID)
 }
 
+// Login is the resolver for the login field.
+func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*AuthPayload, error) {
+	return r.login(ctx, email, password)
+}
+
+// RefreshToken is the resolver for the refreshToken field.
+func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string) (*AuthPayload, error) {
+	return r.refresh(ctx, refreshToken)
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (bool, error) {
+	return models.EndSession(ctx, r.DB, refreshToken)
+}
+
+// CreateVehicle is the resolver for the createVehicle field.
+func (r *mutationResolver) CreateVehicle(ctx context.Context, input CreateVehicleInput) (*models.Vehicle, error) {
+	return r.createVehicle(ctx, input)
+}
+
+// UpdateVehicle is the resolver for the updateVehicle field.
+func (r *mutationResolver) UpdateVehicle(ctx context.Context, id string, input UpdateVehicleInput, expectedVersion *int) (*models.Vehicle, error) {
+	return r.updateVehicle(ctx, id, input, expectedVersion)
+}
+
+// DeleteVehicle is the resolver for the deleteVehicle field.
+func (r *mutationResolver) DeleteVehicle(ctx context.Context, id string, expectedVersion *int) (string, error) {
+	return r.deleteVehicle(ctx, id, expectedVersion)
+}
+
+// CreateDealer is the resolver for the createDealer field.
+func (r *mutationResolver) CreateDealer(ctx context.Context, input CreateDealerInput) (*models.Dealer, error) {
+	return r.createDealer(ctx, input)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (Node, error) {
 	return node(ctx, id)
@@ -72,6 +107,16 @@ func (r *queryResolver) Makes(ctx context.Context) ([]*models.Make, error) {
 	return models.AllMakes(ctx, r.DB)
 }
 
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
+	return me(ctx)
+}
+
+// Dealer is the resolver for the dealer field.
+func (r *userResolver) Dealer(ctx context.Context, obj *models.User) (*models.Dealer, error) {
+	return optionalDealer(ctx, obj.DealerID)
+}
+
 // Make is the resolver for the make field.
 func (r *vehicleResolver) Make(ctx context.Context, obj *models.Vehicle) (*models.Make, error) {
 	return loaders.For(ctx).Make.Load(ctx, obj.MakeID)
@@ -87,6 +132,21 @@ func (r *vehicleResolver) Dealer(ctx context.Context, obj *models.Vehicle) (*mod
 	return loaders.For(ctx).Dealer.Load(ctx, obj.DealerID)
 }
 
+// History is the resolver for the history field.
+func (r *vehicleResolver) History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
+	return history(ctx, obj, first, after)
+}
+
+// Vehicle is the resolver for the vehicle field.
+func (r *vehicleEventResolver) Vehicle(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
+	return eventVehicle(ctx, obj)
+}
+
+// Actor is the resolver for the actor field.
+func (r *vehicleEventResolver) Actor(ctx context.Context, obj *models.VehicleEvent) (*models.User, error) {
+	return eventActor(ctx, obj)
+}
+
 // Dealer returns DealerResolver implementation.
 func (r *Resolver) Dealer() DealerResolver { return &dealerResolver{r} }
 
@@ -99,17 +159,29 @@ func (r *Resolver) MakeCount() MakeCountResolver { return &makeCountResolver{r} 
 // Model returns ModelResolver implementation.
 func (r *Resolver) Model() ModelResolver { return &modelResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 // Vehicle returns VehicleResolver implementation.
 func (r *Resolver) Vehicle() VehicleResolver { return &vehicleResolver{r} }
 
+// VehicleEvent returns VehicleEventResolver implementation.
+func (r *Resolver) VehicleEvent() VehicleEventResolver { return &vehicleEventResolver{r} }
+
 type (
-	dealerResolver    struct{ *Resolver }
-	makeResolver      struct{ *Resolver }
-	makeCountResolver struct{ *Resolver }
-	modelResolver     struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	vehicleResolver   struct{ *Resolver }
+	dealerResolver       struct{ *Resolver }
+	makeResolver         struct{ *Resolver }
+	makeCountResolver    struct{ *Resolver }
+	modelResolver        struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	userResolver         struct{ *Resolver }
+	vehicleResolver      struct{ *Resolver }
+	vehicleEventResolver struct{ *Resolver }
 )

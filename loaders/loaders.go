@@ -7,6 +7,7 @@ package loaders
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,10 +27,12 @@ type Loaders struct {
 	Model        *dataloadgen.Loader[int64, *models.Model]
 	Dealer       *dataloadgen.Loader[int64, *models.Dealer]
 	Vehicle      *dataloadgen.Loader[int64, *models.Vehicle]
+	User         *dataloadgen.Loader[int64, *models.User]
 	ModelsOfMake *dataloadgen.Loader[int64, []*models.Model]
 
 	dealerVehicles *dataloadgen.Loader[dealerPageKey, []*models.Vehicle]
 	dealerCounts   *dataloadgen.Loader[dealerCountKey, int]
+	history        *dataloadgen.Loader[historyKey, []*models.VehicleEvent]
 	// pages and filters map the canonical keys above back to the queries
 	// they stand for, so one batch can serve several distinct queries.
 	pages   sync.Map // string → models.VehicleQuery
@@ -42,6 +45,12 @@ type Loaders struct {
 type dealerPageKey struct {
 	dealerID int64
 	page     string
+}
+
+type historyKey struct {
+	vehicleID int64
+	after     int64
+	limit     int
 }
 
 type dealerCountKey struct {
@@ -70,6 +79,11 @@ func New(db bun.IDB, wait time.Duration) *Loaders {
 			rows, err := models.VehiclesByID(ctx, db, ids)
 			return inKeyOrder(ids, rows, err, func(v *models.Vehicle) int64 { return v.ID }, "vehicle")
 		}, opt),
+		User: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.User, []error) {
+			rows, err := models.UsersByID(ctx, db, ids)
+			return inKeyOrder(ids, rows, err, func(u *models.User) int64 { return u.ID }, "user")
+		}, opt),
+		history: dataloadgen.NewLoader(fetchHistory(db), opt),
 		ModelsOfMake: dataloadgen.NewLoader(func(ctx context.Context, makeIDs []int64) ([][]*models.Model, []error) {
 			rows, err := models.ModelsByMakeID(ctx, db, makeIDs)
 			if err != nil {
@@ -107,6 +121,34 @@ func (l *Loaders) DealerVehicles(ctx context.Context, dealerID int64, q models.V
 	}
 	l.pages.LoadOrStore(key, q)
 	return l.dealerVehicles.Load(ctx, dealerPageKey{dealerID: dealerID, page: key})
+}
+
+// History loads up to limit events of a vehicle after a sequence, oldest
+// first; histories of many vehicles asked for together cost one statement.
+func (l *Loaders) History(ctx context.Context, vehicleID, after int64, limit int) ([]*models.VehicleEvent, error) {
+	return l.history.Load(ctx, historyKey{vehicleID: vehicleID, after: after, limit: limit})
+}
+
+func fetchHistory(db bun.IDB) func(context.Context, []historyKey) ([][]*models.VehicleEvent, []error) {
+	return func(ctx context.Context, keys []historyKey) ([][]*models.VehicleEvent, []error) {
+		out := make([][]*models.VehicleEvent, len(keys))
+		errs := make([]error, len(keys))
+		for _, idx := range groupBy(keys, func(k historyKey) string { return strconv.FormatInt(k.after, 10) + "/" + strconv.Itoa(k.limit) }) {
+			first := keys[idx[0]]
+			ids := make([]int64, len(idx))
+			for i, at := range idx {
+				ids[i] = keys[at].vehicleID
+			}
+			events, err := models.EventsOfVehicles(ctx, db, ids, first.after, first.limit)
+			for _, at := range idx {
+				out[at], errs[at] = events[keys[at].vehicleID], err
+				if out[at] == nil {
+					out[at] = []*models.VehicleEvent{}
+				}
+			}
+		}
+		return out, errs
+	}
 }
 
 // DealerVehicleCount loads how many of a dealer's vehicles match f, batched

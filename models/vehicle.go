@@ -43,20 +43,20 @@ var VehicleStatuses = []VehicleStatus{StatusAvailable, StatusReserved, StatusSol
 type Vehicle struct {
 	bun.BaseModel `bun:"table:vehicles,alias:v"`
 
-	ID         int64         `bun:"id,pk,autoincrement"`
-	VIN        string        `bun:"vin,notnull"`
-	MakeID     int64         `bun:"make_id,notnull"`
-	ModelID    int64         `bun:"model_id,notnull"`
-	DealerID   int64         `bun:"dealer_id,notnull"`
-	Year       int           `bun:"year,notnull"`
-	Color      *string       `bun:"color"`
-	MileageKm  int           `bun:"mileage_km,notnull"`
-	PriceCents int64         `bun:"price_cents,notnull"`
-	Fuel       FuelType      `bun:"fuel,notnull"`
-	Status     VehicleStatus `bun:"status,notnull"`
-	Version    int           `bun:"version,notnull"`
-	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp"`
-	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+	ID         int64         `bun:"id,pk,autoincrement" json:"id"`
+	VIN        string        `bun:"vin,notnull" json:"vin"`
+	MakeID     int64         `bun:"make_id,notnull" json:"make_id"`
+	ModelID    int64         `bun:"model_id,notnull" json:"model_id"`
+	DealerID   int64         `bun:"dealer_id,notnull" json:"dealer_id"`
+	Year       int           `bun:"year,notnull" json:"year"`
+	Color      *string       `bun:"color" json:"color"`
+	MileageKm  int           `bun:"mileage_km,notnull" json:"mileage_km"`
+	PriceCents int64         `bun:"price_cents,notnull" json:"price_cents"`
+	Fuel       FuelType      `bun:"fuel,notnull" json:"fuel"`
+	Status     VehicleStatus `bun:"status,notnull" json:"status"`
+	Version    int           `bun:"version,notnull" json:"version"`
+	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
+	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
 }
 
 // NodeID is the vehicle's global ID.

@@ -41,6 +41,9 @@ type Config struct {
 	MaxBodyBytes     int64
 	MaxComplexity    int
 	QueryCacheSize   int
+
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
 }
 
 // Production reports whether Carlot runs with production defaults.
@@ -55,6 +58,7 @@ var Vars = []string{
 	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "LOG_FORMAT",
 	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
 	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
+	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -91,6 +95,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.MaxBodyBytes = int64(r.integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30))
 	c.MaxComplexity = r.integer("MAX_COMPLEXITY", 1000, 1, 1_000_000)
 	c.QueryCacheSize = r.integer("QUERY_CACHE_SIZE", 1000, 1, 1_000_000)
+	c.AccessTokenTTL = r.duration("ACCESS_TOKEN_TTL", 15*time.Minute)
+	c.RefreshTokenTTL = r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour)
 
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
 		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)

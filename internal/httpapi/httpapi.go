@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/carlot/carlot/graph"
+	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
@@ -23,6 +25,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Deps is what the HTTP surface needs from the process.
@@ -32,6 +35,8 @@ type Deps struct {
 	Log    *slog.Logger
 	// LoaderWait overrides loaders.DefaultWait (0 keeps the default).
 	LoaderWait time.Duration
+
+	tokens *auth.Tokens
 }
 
 // New returns the handler serving every route.
@@ -45,9 +50,10 @@ func New(d Deps) http.Handler {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(d.DB))
 
+	d.tokens = tokens(d)
 	gql := graphQLServer(d)
 	r.Group(func(r chi.Router) {
-		r.Use(middleware.Timeout(d.Config.RequestTimeout), limitBody(d.Config.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait))
+		r.Use(middleware.Timeout(d.Config.RequestTimeout), limitBody(d.Config.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware)
 		r.Handle("/graphql", gql)
 	})
 	if !d.Config.Production() {
@@ -59,7 +65,9 @@ func New(d Deps) http.Handler {
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
 func graphQLServer(d Deps) *handler.Server {
-	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: d.DB, Log: d.Log}})
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
+		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL,
+	}})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -71,15 +79,35 @@ func graphQLServer(d Deps) *handler.Server {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
-	srv.SetErrorPresenter(graph.ErrorPresenter(d.Log))
+	present := graph.ErrorPresenter(d.Log)
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(graph.Recover(d.Log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if info := infoFrom(ctx); info != nil {
 			info.operation = graphql.GetOperationContext(ctx).OperationName
 		}
+		// A token that is present but invalid refuses the whole request, even
+		// a public read: the client must refresh or drop it, not be served as
+		// anonymous without noticing.
+		if err := auth.ErrorFrom(ctx); err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+		}
 		return next(ctx)
 	})
 	return srv
+}
+
+// tokens builds the access-token verifier. Without a secret (tests and tools
+// that never issue tokens) it signs with a random key, so tokens work until
+// the process ends.
+func tokens(d Deps) *auth.Tokens {
+	secret := []byte(d.Config.JWTSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+		d.Log.Warn("JWT_SECRET is not set: signing tokens with a random key that lasts until the process exits")
+	}
+	return auth.New(secret, d.Config.AccessTokenTTL)
 }
 
 // withLoaders gives each request its own loaders, so nothing read for one

@@ -1,0 +1,269 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/models"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+const password = "correct horse battery"
+
+// people are the accounts a test acts as.
+type people struct {
+	admin, staffA, staffB, viewer *models.User
+	dealerA, dealerB              int64
+}
+
+// accounts creates an admin, a viewer, and staff of two dealers that both have vehicles.
+func (a *api) accounts() people {
+	a.t.Helper()
+	var dealers []int64
+	a.sql(&dealers, "SELECT dealer_id FROM vehicles GROUP BY dealer_id ORDER BY dealer_id LIMIT 2")
+	p := people{dealerA: dealers[0], dealerB: dealers[1]}
+	mk := func(email string, role models.Role, dealer *int64) *models.User {
+		u, err := models.CreateUser(context.Background(), a.db, models.NewUser{Email: email, Password: password, Role: role, DealerID: dealer})
+		if err != nil {
+			a.t.Fatalf("create %s: %v", email, err)
+		}
+		return u
+	}
+	p.admin = mk("boss@example.test", models.RoleAdmin, nil)
+	p.staffA = mk("alice@example.test", models.RoleStaff, &p.dealerA)
+	p.staffB = mk("bob@example.test", models.RoleStaff, &p.dealerB)
+	p.viewer = mk("vera@example.test", models.RoleViewer, nil)
+	return p
+}
+
+type authPayload struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	User         struct {
+		ID    string
+		Email string
+		Role  string
+	}
+}
+
+const loginMutation = `mutation($email: String!, $password: String!) {
+	login(email: $email, password: $password) { accessToken refreshToken expiresAt user { id email role } } }`
+
+// login returns "Bearer <access token>" for u.
+func (a *api) login(u *models.User) string {
+	a.t.Helper()
+	var out struct{ Login authPayload }
+	a.query(&out, loginMutation, map[string]any{"email": u.Email, "password": password})
+	return "Bearer " + out.Login.AccessToken
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	p := a.accounts()
+
+	var out struct{ Login authPayload }
+	a.query(&out, loginMutation, map[string]any{"email": "  ALICE@Example.TEST ", "password": password})
+	l := out.Login
+	if l.AccessToken == "" || l.RefreshToken == "" || l.User.Email != "alice@example.test" || l.User.Role != "STAFF" {
+		t.Fatalf("login: %+v", l)
+	}
+	if d := time.Until(l.ExpiresAt); d < 14*time.Minute || d > 16*time.Minute {
+		t.Fatalf("access token expires in %s, want about 15 minutes", d)
+	}
+
+	t.Run("the access token carries the documented claims", func(t *testing.T) {
+		parts := strings.Split(l.AccessToken, ".")
+		if len(parts) != 3 {
+			t.Fatalf("not a JWT: %q", l.AccessToken)
+		}
+		header, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var h, c map[string]any
+		_ = json.Unmarshal(header, &h)
+		_ = json.Unmarshal(payload, &c)
+		if h["alg"] != "HS256" {
+			t.Fatalf("alg = %v", h["alg"])
+		}
+		for _, claim := range []string{"sub", "role", "dealer", "exp", "iat", "iss"} {
+			if c[claim] == nil {
+				t.Errorf("claim %s missing: %v", claim, c)
+			}
+		}
+		if c["dealer"] != relay.NodeID("Dealer", p.dealerA) || c["role"] != "STAFF" {
+			t.Errorf("claims: %v", c)
+		}
+	})
+
+	t.Run("me", func(t *testing.T) {
+		r := a.postAs("Bearer "+l.AccessToken, `{ me { id email role dealer { id } } }`, nil)
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), relay.NodeID("Dealer", p.dealerA)) {
+			t.Fatalf("me: %s", r.raw)
+		}
+		if r := a.post(`{ me { id } }`, nil); len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
+			t.Fatalf("anonymous me: %s", r.raw)
+		}
+	})
+
+	t.Run("wrong password and unknown email answer alike", func(t *testing.T) {
+		wrong := a.post(loginMutation, map[string]any{"email": "alice@example.test", "password": "nope-nope-nope"})
+		unknown := a.post(loginMutation, map[string]any{"email": "nobody@example.test", "password": "nope-nope-nope"})
+		if wrong.errorCode(t) != "UNAUTHENTICATED" || unknown.errorCode(t) != "UNAUTHENTICATED" ||
+			wrong.Errors[0].Message != unknown.Errors[0].Message {
+			t.Fatalf("answers differ:\n%s\n%s", wrong.raw, unknown.raw)
+		}
+	})
+}
+
+// forge signs claims the way an attacker might.
+func forge(t *testing.T, alg jwa.SignatureAlgorithm, key []byte, claims map[string]any) string {
+	t.Helper()
+	tok := jwt.New()
+	for k, v := range claims {
+		if err := tok.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(alg, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(signed)
+}
+
+func TestForgedTokensAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	p := a.accounts()
+	valid := func() map[string]any {
+		return map[string]any{"sub": fmt.Sprint(p.admin.ID), "role": "ADMIN", "iss": "carlot",
+			"iat": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()}
+	}
+	expired := valid()
+	expired["exp"] = time.Now().Add(-10 * time.Minute).Unix()
+	noExp := valid()
+	delete(noExp, "exp")
+	otherIssuer := valid()
+	otherIssuer["iss"] = "someone-else"
+
+	unsigned := func() string {
+		enc := base64.RawURLEncoding
+		h, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
+		c, _ := json.Marshal(valid())
+		return enc.EncodeToString(h) + "." + enc.EncodeToString(c) + "."
+	}()
+
+	good := forge(t, jwa.HS256, []byte(testSecret), valid())
+	if r := a.postAs("Bearer "+good, `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.raw, "ADMIN") {
+		t.Fatalf("a correctly signed token was refused, so the cases below prove nothing: %s", r.raw)
+	}
+
+	for name, header := range map[string]string{
+		"alg none":                 "Bearer " + unsigned,
+		"wrong key":                "Bearer " + forge(t, jwa.HS256, []byte("another-secret-0123456789abcdef0123456789"), valid()),
+		"expired":                  "Bearer " + forge(t, jwa.HS256, []byte(testSecret), expired),
+		"no exp":                   "Bearer " + forge(t, jwa.HS256, []byte(testSecret), noExp),
+		"other issuer":             "Bearer " + forge(t, jwa.HS256, []byte(testSecret), otherIssuer),
+		"HS512 with the right key": "Bearer " + forge(t, jwa.HS512, []byte(testSecret), valid()),
+		"garbage":                  "Bearer not.a.jwt",
+		"not bearer":               "Basic " + base64.StdEncoding.EncodeToString([]byte("boss@example.test:"+password)),
+		"empty bearer":             "Bearer ",
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, q := range []string{`{ me { id } }`, `{ vehicles(first: 1) { totalCount } }`} {
+				r := a.postAs(header, q, nil)
+				if code := r.errorCode(t); code != "UNAUTHENTICATED" || string(r.Data) != "null" && r.Data != nil {
+					t.Fatalf("%s: %s", q, r.raw)
+				}
+			}
+		})
+	}
+
+	t.Run("tokens are read from the Authorization header only", func(t *testing.T) {
+		r := a.post(`{ me { id } }`, map[string]any{"access_token": good})
+		if string(r.Data) != `{"me":null}` {
+			t.Fatalf("%s", r.raw)
+		}
+	})
+}
+
+const refreshMutation = `mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken user { email } } }`
+
+func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	p := a.accounts()
+	var in struct{ Login authPayload }
+	a.query(&in, loginMutation, map[string]any{"email": p.viewer.Email, "password": password})
+
+	var r1 struct{ RefreshToken authPayload }
+	a.query(&r1, refreshMutation, map[string]any{"t": in.Login.RefreshToken})
+	if r1.RefreshToken.RefreshToken == in.Login.RefreshToken || r1.RefreshToken.User.Email != p.viewer.Email {
+		t.Fatalf("refresh did not rotate: %+v", r1)
+	}
+	if r := a.postAs("Bearer "+r1.RefreshToken.AccessToken, `{ me { email } }`, nil); !strings.Contains(r.raw, p.viewer.Email) {
+		t.Fatalf("refreshed access token does not work: %s", r.raw)
+	}
+
+	// The first token was used: presenting it again is theft or a bug.
+	if code := a.post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+		t.Fatalf("reused refresh token: %s", code)
+	}
+	// ... and it revoked the rotated successor too.
+	if code := a.post(refreshMutation, map[string]any{"t": r1.RefreshToken.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+		t.Fatalf("the family survived a reuse: %s", code)
+	}
+	if code := a.post(refreshMutation, map[string]any{"t": "made-up"}).errorCode(t); code != "UNAUTHENTICATED" {
+		t.Fatalf("unknown refresh token: %s", code)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	p := a.accounts()
+	var in struct{ Login authPayload }
+	a.query(&in, loginMutation, map[string]any{"email": p.admin.Email, "password": password})
+	logout := `mutation($t: String!) { logout(refreshToken: $t) }`
+	var out struct{ Logout bool }
+	a.query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
+	if !out.Logout {
+		t.Fatal("logout of a live session returned false")
+	}
+	a.query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
+	if out.Logout {
+		t.Fatal("second logout returned true")
+	}
+	if code := a.post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+		t.Fatalf("refresh after logout: %s", code)
+	}
+}
+
+func TestUsersSeeOnlyThemselvesUnlessAdmin(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	p := a.accounts()
+	q := `query($id: ID!) { node(id: $id) { ... on User { email } } }`
+	other := map[string]any{"id": p.staffB.NodeID()}
+	if r := a.postAs(a.login(p.staffA), q, other); string(r.Data) != `{"node":null}` {
+		t.Fatalf("staff saw another user: %s", r.raw)
+	}
+	if r := a.post(q, other); string(r.Data) != `{"node":null}` {
+		t.Fatalf("anonymous saw a user: %s", r.raw)
+	}
+	if r := a.postAs(a.login(p.admin), q, other); !strings.Contains(r.raw, p.staffB.Email) {
+		t.Fatalf("admin could not see a user: %s", r.raw)
+	}
+	if r := a.postAs(a.login(p.staffB), q, other); !strings.Contains(r.raw, p.staffB.Email) {
+		t.Fatalf("a user could not see themselves: %s", r.raw)
+	}
+}

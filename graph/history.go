@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/carlot/carlot/loaders"
+	"github.com/carlot/carlot/models"
+)
+
+const historyOrderName = "history"
+
+// history resolves Vehicle.history: a page of the vehicle's events, oldest
+// first, for staff of its dealer and admins.
+func history(ctx context.Context, v *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
+	if err := models.CanManageDealerVehicles(models.ActorFrom(ctx), v.DealerID); err != nil {
+		return nil, err
+	}
+	var inv models.Invalid
+	n, _ := pageArgs{first: first}.size(&inv)
+	var from int64
+	if after != nil {
+		c, err := relay.ParseCursor(*after)
+		if err != nil || c.Order != historyOrderName {
+			inv.Add("after", "is not a valid cursor")
+		} else {
+			from = c.ID
+		}
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	events, err := loaders.For(ctx).History(ctx, v.ID, from, n+1)
+	if err != nil {
+		return nil, err
+	}
+	more := len(events) > n
+	if more {
+		events = events[:n]
+	}
+	conn := &VehicleEventConnection{
+		Edges:    make([]*VehicleEventEdge, len(events)),
+		PageInfo: &PageInfo{HasNextPage: more, HasPreviousPage: after != nil},
+	}
+	for i, e := range events {
+		conn.Edges[i] = &VehicleEventEdge{Cursor: relay.Cursor{Order: historyOrderName, ID: e.Sequence}.String(), Node: e}
+	}
+	if len(events) > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[len(events)-1].Cursor
+	}
+	return conn, nil
+}
+
+// eventVehicle resolves VehicleEvent.vehicle: the vehicle as it is now, or nil once deleted.
+func eventVehicle(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
+	v, err := loaders.For(ctx).Vehicle.Load(ctx, e.VehicleID)
+	if errNotFound(err) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// eventActor resolves VehicleEvent.actor.
+func eventActor(ctx context.Context, e *models.VehicleEvent) (*models.User, error) {
+	if e.ActorID == nil {
+		return nil, nil
+	}
+	u, err := loaders.For(ctx).User.Load(ctx, *e.ActorID)
+	if errNotFound(err) {
+		return nil, nil
+	}
+	return u, err
+}

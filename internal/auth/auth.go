@@ -1,0 +1,135 @@
+// Package auth issues and verifies Carlot's access tokens: short-lived HS256
+// JWTs through go-chi/jwtauth, with the algorithm pinned (a token signed any
+// other way, alg "none" included, is refused), exp required, and a small
+// allowance for clock skew between replicas.
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/carlot/carlot/models"
+	"github.com/go-chi/jwtauth/v5"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+// Issuer is the iss claim of every token Carlot issues and accepts.
+const Issuer = "carlot"
+
+// clockSkew is how far replicas' clocks may disagree about exp and iat.
+const clockSkew = 30 * time.Second
+
+// Tokens issues and verifies access tokens.
+type Tokens struct {
+	ja  *jwtauth.JWTAuth
+	ttl time.Duration
+}
+
+// New returns Tokens signing with secret and issuing tokens valid for ttl.
+func New(secret []byte, ttl time.Duration) *Tokens {
+	return &Tokens{
+		ja: jwtauth.New("HS256", secret, nil,
+			jwt.WithRequiredClaim("exp"),
+			jwt.WithRequiredClaim("sub"),
+			jwt.WithIssuer(Issuer),
+			jwt.WithAcceptableSkew(clockSkew)),
+		ttl: ttl,
+	}
+}
+
+// Issue returns a signed access token for u and when it expires.
+func (t *Tokens) Issue(u *models.User, now time.Time) (string, time.Time, error) {
+	exp := now.Add(t.ttl).Truncate(time.Second)
+	claims := map[string]any{
+		"sub":  strconv.FormatInt(u.ID, 10),
+		"role": string(u.Role),
+		"iss":  Issuer,
+		"iat":  now.Unix(),
+		"exp":  exp.Unix(),
+	}
+	if u.DealerID != nil {
+		claims["dealer"] = relay.NodeID(models.TypeDealer, *u.DealerID)
+	}
+	_, token, err := t.ja.Encode(claims)
+	return token, exp, err
+}
+
+// ErrInvalidToken is every verification failure: clients learn only that the
+// token was not accepted.
+var ErrInvalidToken = &models.Error{Code: models.CodeUnauthenticated, Message: "the access token is invalid or expired"}
+
+// Verify checks a token's signature, algorithm, issuer and lifetime and
+// returns the actor it names.
+func (t *Tokens) Verify(token string) (*models.Actor, error) {
+	tok, err := jwtauth.VerifyToken(t.ja, token)
+	if err != nil || tok == nil {
+		return nil, ErrInvalidToken
+	}
+	id, err := strconv.ParseInt(tok.Subject(), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, ErrInvalidToken
+	}
+	a := &models.Actor{UserID: id}
+	claims := tok.PrivateClaims()
+	role, _ := claims["role"].(string)
+	switch a.Role = models.Role(role); a.Role {
+	case models.RoleViewer, models.RoleAdmin:
+	case models.RoleStaff:
+		dealer, _ := claims["dealer"].(string)
+		typ, dealerID, err := relay.ParseNodeID(dealer)
+		if err != nil || typ != models.TypeDealer {
+			return nil, ErrInvalidToken
+		}
+		a.DealerID = &dealerID
+	default:
+		return nil, ErrInvalidToken
+	}
+	return a, nil
+}
+
+// FromHeader verifies an Authorization header value ("Bearer <token>").
+// An empty header is an anonymous request: nil actor, no error.
+func (t *Tokens) FromHeader(header string) (*models.Actor, error) {
+	if header == "" {
+		return nil, nil
+	}
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, ErrInvalidToken
+	}
+	return t.Verify(strings.TrimSpace(token))
+}
+
+type errorKey struct{}
+
+// Middleware reads the access token from the Authorization header only
+// (never cookies or query parameters, which leak into logs and invite CSRF).
+// A valid token puts its actor in the context; a present but invalid one is
+// recorded for the GraphQL layer to refuse the whole request.
+func (t *Tokens) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor, err := t.FromHeader(r.Header.Get("Authorization"))
+		ctx := r.Context()
+		switch {
+		case err != nil:
+			ctx = context.WithValue(ctx, errorKey{}, err)
+		case actor != nil:
+			ctx = models.WithActor(ctx, actor)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// ErrorFrom returns the token error recorded for the request, if any.
+func ErrorFrom(ctx context.Context) error {
+	err, _ := ctx.Value(errorKey{}).(error)
+	return err
+}
+
+// IsInvalidToken reports whether err is a token verification failure.
+func IsInvalidToken(err error) bool { return errors.Is(err, ErrInvalidToken) }

@@ -1,0 +1,106 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/carlot/carlot/internal/relay"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// EventKind is what happened to a vehicle.
+type EventKind string
+
+// The event kinds.
+const (
+	EventCreated EventKind = "CREATED"
+	EventUpdated EventKind = "UPDATED"
+	EventDeleted EventKind = "DELETED"
+)
+
+// VehicleEvent is one committed change to a vehicle: the audit trail and the
+// source of subscriptions. Sequences increase in commit order.
+type VehicleEvent struct {
+	bun.BaseModel `bun:"table:vehicle_events,alias:ev"`
+
+	Sequence  int64     `bun:"sequence,pk"`
+	Kind      EventKind `bun:"kind,notnull"`
+	VehicleID int64     `bun:"vehicle_id,notnull"`
+	// Snapshot is the vehicle after the change (before it, for DELETED).
+	Snapshot *Vehicle  `bun:"snapshot,type:jsonb,notnull"`
+	ActorID  *int64    `bun:"actor_id"`
+	At       time.Time `bun:"at,nullzero,notnull,default:current_timestamp"`
+}
+
+// SequenceString is the sequence as the API shows it: a string, because
+// sequences outgrow GraphQL's 32-bit Int.
+func (e *VehicleEvent) SequenceString() string { return strconv.FormatInt(e.Sequence, 10) }
+
+// ParseSequence reads a sequence as the API shows it.
+func ParseSequence(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= 0 && strconv.FormatInt(n, 10) == s
+}
+
+// appendEvent records a change inside the writing transaction. It takes the
+// next sequence from the counter row, whose lock is held until commit, so
+// events become visible in sequence order. Call it last in the transaction to
+// hold that lock briefly.
+func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v *Vehicle, actor *Actor) (*VehicleEvent, error) {
+	snapshot, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var actorID *int64
+	if actor != nil {
+		actorID = &actor.UserID
+	}
+	ev := &VehicleEvent{Kind: kind, VehicleID: v.ID, Snapshot: v, ActorID: actorID}
+	err = tx.NewRaw(`WITH next AS (UPDATE vehicle_event_sequence SET last = last + 1 RETURNING last)
+		INSERT INTO vehicle_events (sequence, kind, vehicle_id, snapshot, actor_id)
+		SELECT last, ?, ?, ?, ? FROM next
+		RETURNING sequence, at`, kind, v.ID, string(snapshot), actorID).Scan(ctx, &ev.Sequence, &ev.At)
+	return ev, err
+}
+
+// EventsOfVehicles returns each vehicle's events after the given sequence
+// (0 for all), oldest first, at most limit per vehicle, in one statement.
+func EventsOfVehicles(ctx context.Context, db bun.IDB, vehicleIDs []int64, after int64, limit int) (map[int64][]*VehicleEvent, error) {
+	var events []*VehicleEvent
+	err := db.NewSelect().
+		TableExpr("unnest(?::bigint[]) AS want(id)", pgdialect.Array(vehicleIDs)).
+		Join(`CROSS JOIN LATERAL (
+			SELECT * FROM vehicle_events ev WHERE ev.vehicle_id = want.id AND ev.sequence > ?
+			ORDER BY ev.sequence LIMIT ?) AS ev`, after, limit).
+		ColumnExpr("ev.*").
+		OrderExpr("ev.vehicle_id, ev.sequence").
+		Scan(ctx, &events)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]*VehicleEvent, len(vehicleIDs))
+	for _, e := range events {
+		out[e.VehicleID] = append(out[e.VehicleID], e)
+	}
+	return out, nil
+}
+
+// EventsAfter returns up to limit events after sequence, oldest first.
+func EventsAfter(ctx context.Context, db bun.IDB, after int64, limit int) ([]*VehicleEvent, error) {
+	events := make([]*VehicleEvent, 0, limit)
+	err := db.NewSelect().Model(&events).Where("ev.sequence > ?", after).OrderExpr("ev.sequence").Limit(limit).Scan(ctx)
+	return events, err
+}
+
+// LastEventSequence returns the sequence of the newest committed event (0 when there is none).
+func LastEventSequence(ctx context.Context, db bun.IDB) (int64, error) {
+	var last int64
+	err := db.NewSelect().Table("vehicle_event_sequence").Column("last").Scan(ctx, &last)
+	return last, err
+}
+
+// VehicleNodeID is the global ID of the event's vehicle.
+func (e *VehicleEvent) VehicleNodeID() string { return relay.NodeID(TypeVehicle, e.VehicleID) }
