@@ -13,6 +13,7 @@ import (
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
+	"github.com/carlot/carlot/models"
 )
 
 // dbCommand runs `server db ...`. Against DATABASE_URL when set, else the
@@ -53,6 +54,13 @@ func dbCommand(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if *vehicles < 0 {
 		return fmt.Errorf("db seed: --vehicles must not be negative")
+	}
+	var password string
+	if sub == "seed" {
+		var err error
+		if password, err = seedPasswordFrom(getenv); err != nil {
+			return fmt.Errorf("db seed: %w", err)
+		}
 	}
 
 	cfg, err := config.Load(getenv)
@@ -117,12 +125,33 @@ func dbCommand(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("db seed: %d migrations are pending; run 'server db migrate' first", pending)
 		}
 		start := time.Now()
-		res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: *vehicles, Reset: *reset})
+		res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: *vehicles, Reset: *reset, Password: password})
 		if err != nil {
 			return fmt.Errorf("db seed: %w", err)
 		}
-		fmt.Fprintf(stdout, "seeded in %s: added %d makes, %d models, %d dealers, %d vehicles\n",
-			time.Since(start).Round(time.Millisecond), res.Makes, res.Models, res.Dealers, res.Vehicles)
+		fmt.Fprintf(stdout, "seeded in %s: added %d makes, %d models, %d dealers, %d vehicles, %d users\n",
+			time.Since(start).Round(time.Millisecond), res.Makes, res.Models, res.Dealers, res.Vehicles, res.Users)
+		if res.GeneratedPassword != "" {
+			fmt.Fprintln(stdout, demoAccountsLine(res.GeneratedPassword))
+		}
 	}
 	return nil
+}
+
+// seedPasswordFrom reads SEED_PASSWORD, the demo accounts' password. It is
+// read here rather than in config.Config because it is no server setting:
+// only seeding uses it.
+func seedPasswordFrom(getenv func(string) string) (string, error) {
+	pw := getenv("SEED_PASSWORD")
+	if p := models.PasswordProblem(pw); pw != "" && p != "" {
+		return "", fmt.Errorf("SEED_PASSWORD %s", p)
+	}
+	return pw, nil
+}
+
+// demoAccountsLine tells where to log in after a seed generated the demo
+// accounts' password, which is stored only as a hash.
+func demoAccountsLine(password string) string {
+	return fmt.Sprintf("demo accounts: %s and %s, password: %s (shown once; set SEED_PASSWORD to choose it)",
+		seed.AdminEmail, seed.StaffEmailPattern, password)
 }

@@ -164,6 +164,10 @@ func TestMissingPostgreSQLBinariesSayWhatToInstall(t *testing.T) {
 func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
 	env["PORT"] = "0"
+	if env["CARLOT_DATA_DIR"] == "" {
+		// Keep the development JWT key out of the source tree.
+		env["CARLOT_DATA_DIR"] = t.TempDir()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)

@@ -18,7 +18,12 @@ Usage:
   server db status                       list applied and pending migrations
   server db create NAME                  write a new empty up/down SQL migration pair
   server db seed [--vehicles N] [--reset]
-                                         load demo data (idempotent)
+                                         load demo data and demo accounts (idempotent;
+                                         SEED_PASSWORD sets the accounts' password)
+  server user create --email E --role ROLE [--dealer DEALER_ID] [--password-stdin]
+                                         create a user (ROLE: VIEWER, STAFF or ADMIN; STAFF
+                                         need the dealer's ID); prompts for the password
+                                         unless --password-stdin
   server help                            show this text
 
 Configuration comes from the environment; see README.md and .env.example.
@@ -39,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, getenv, stdout)
 	case "db":
 		return dbCommand(ctx, rest, getenv, stdout)
+	case "user":
+		return userCommand(ctx, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

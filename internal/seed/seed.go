@@ -10,8 +10,9 @@
 // nothing. Vehicles are streamed with COPY into a staging table, so a
 // hundred thousand take about three seconds.
 //
-// Demo accounts (an ADMIN user and a STAFF user per dealer) are not seeded
-// yet: see seedAccounts.
+// It also creates the demo accounts: an ADMIN (AdminEmail) and one STAFF
+// user per demo dealer (StaffEmail), all with one password, chosen by the
+// caller or generated and returned once.
 package seed
 
 import (
@@ -23,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -36,8 +38,15 @@ type Options struct {
 	Vehicles int
 	// Reset deletes all catalog data first (vehicles, dealers, models and
 	// makes, with TRUNCATE … RESTART IDENTITY CASCADE, so also the rows of
-	// any table referencing them), including rows that are not demo data.
+	// any table referencing them: users and their refresh tokens), including
+	// rows that are not demo data, and the vehicle event log, which
+	// describes a catalog that no longer exists. The event sequence counter
+	// is kept: subscribers may hold sequence numbers from before the reset,
+	// and new events must still come after them.
 	Reset bool
+	// Password is the demo accounts' password. Empty: a random one, returned
+	// in Result.GeneratedPassword when an account got it.
+	Password string
 	// Log receives a summary line; nil discards it.
 	Log *slog.Logger
 }
@@ -45,6 +54,12 @@ type Options struct {
 // Result counts the rows Run inserted (all zero on a repeat run).
 type Result struct {
 	Makes, Models, Dealers, Vehicles int
+	// Users counts the demo accounts created.
+	Users int
+	// GeneratedPassword is the random password given to the accounts this
+	// run created, when Options.Password was empty and it created any; it
+	// is stored only as a hash, so this is the one chance to show it.
+	GeneratedPassword string
 }
 
 // lockKey is the transaction-level advisory lock that serializes concurrent
@@ -68,6 +83,9 @@ func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) 
 	}
 	if opts.Vehicles > MaxVehicles {
 		return Result{}, fmt.Errorf("seed: at most %d vehicles can be seeded (got %d)", MaxVehicles, opts.Vehicles)
+	}
+	if p := models.PasswordProblem(opts.Password); opts.Password != "" && p != "" {
+		return Result{}, fmt.Errorf("seed: the demo accounts' password %s", p)
 	}
 	log := opts.Log
 	if log == nil {
@@ -96,7 +114,9 @@ func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) 
 		return Result{}, fmt.Errorf("seed: wait for other seeds to finish: %w", err)
 	}
 	if opts.Reset {
-		if _, err := tx.ExecContext(ctx, "TRUNCATE vehicles, dealers, models, makes RESTART IDENTITY CASCADE"); err != nil {
+		// vehicle_events is append-only for UPDATE and DELETE; TRUNCATE is
+		// the one way to empty it. vehicle_event_sequence is not truncated.
+		if _, err := tx.ExecContext(ctx, "TRUNCATE vehicles, dealers, models, makes, vehicle_events RESTART IDENTITY CASCADE"); err != nil {
 			return Result{}, fmt.Errorf("seed: reset: delete the catalog: %w", err)
 		}
 	}
@@ -113,7 +133,7 @@ func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) 
 	if err != nil {
 		return Result{}, fmt.Errorf("seed: read back catalog ids: %w", err)
 	}
-	if err := seedAccounts(ctx, tx, ids); err != nil {
+	if res.Users, res.GeneratedPassword, err = seedAccounts(ctx, tx, ids, opts.Password); err != nil {
 		return Result{}, fmt.Errorf("seed: accounts: %w", err)
 	}
 	if res.Vehicles, err = insertVehicles(ctx, conn, tx, ids, opts.Vehicles); err != nil {
@@ -123,19 +143,9 @@ func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) 
 		return Result{}, fmt.Errorf("seed: commit: %w", err)
 	}
 	log.InfoContext(ctx, "demo data seeded",
-		"makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles,
+		"makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles, "users", res.Users,
 		"requested_vehicles", opts.Vehicles, "reset", opts.Reset, "duration", time.Since(start).Round(time.Millisecond))
 	return res, nil
-}
-
-// seedAccounts is where the demo accounts will be created once Carlot has a
-// users table: one ADMIN user, and one STAFF user for each demo dealer
-// (ids.dealers[d] is the id of dealers[d]). Like the rest of the seed it must
-// be deterministic and idempotent (insert only missing users, keyed by
-// e-mail), run inside tx, and add its count to Result. Until then it creates
-// nothing.
-func seedAccounts(ctx context.Context, tx bun.Tx, ids *catalogIDs) error {
-	return nil
 }
 
 // affected returns how many rows an INSERT inserted.

@@ -21,7 +21,11 @@ const (
 	wantMakes   = 15
 	wantModels  = 91
 	wantDealers = 36
+	wantUsers   = wantDealers + 1 // an ADMIN and a STAFF user per dealer
 )
+
+// testPassword is the demo accounts' password where a test chooses it.
+const testPassword = "seed-test-password"
 
 type vehicleRow struct {
 	ID         int64     `bun:"id"`
@@ -48,6 +52,14 @@ type dealerRow struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
+// userRow is a user without the password hash, whose salt is random.
+type userRow struct {
+	ID     int64   `bun:"id"`
+	Email  string  `bun:"email"`
+	Role   string  `bun:"role"`
+	Dealer *string `bun:"dealer"`
+}
+
 type catalogRow struct {
 	ID    int64  `bun:"id"`
 	Make  string `bun:"make"`
@@ -59,6 +71,7 @@ type snapshot struct {
 	Makes, Models []catalogRow
 	Dealers       []dealerRow
 	Vehicles      []vehicleRow
+	Users         []userRow
 	Sequences     []int64 // last_value of each identity sequence
 }
 
@@ -77,9 +90,10 @@ func take(t testing.TB, db *bun.DB) snapshot {
 		JOIN models md ON md.id = v.model_id AND md.make_id = v.make_id
 		JOIN dealers d ON d.id = v.dealer_id
 		ORDER BY v.id`).Scan(ctx, &s.Vehicles))
+	must(t, db.NewRaw(`SELECT u.id, u.email, u.role, d.name AS dealer FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id ORDER BY u.id`).Scan(ctx, &s.Users))
 	must(t, db.NewRaw(`
 		SELECT coalesce(last_value, 0) FROM pg_sequences
-		WHERE sequencename IN ('makes_id_seq', 'models_id_seq', 'dealers_id_seq', 'vehicles_id_seq')
+		WHERE sequencename IN ('makes_id_seq', 'models_id_seq', 'dealers_id_seq', 'vehicles_id_seq', 'users_id_seq')
 		ORDER BY sequencename`).Scan(ctx, &s.Sequences))
 	for i := range s.Dealers {
 		s.Dealers[i].CreatedAt = s.Dealers[i].CreatedAt.UTC()
@@ -132,13 +146,13 @@ func sameSnapshot(t *testing.T, what string, a, b snapshot) {
 func TestRunInsertsTheCatalogAndVehicles(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t, testdb.Empty)
-	res := run(t, db, seed.Options{Vehicles: 1000})
-	want := seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 1000}
+	res := run(t, db, seed.Options{Vehicles: 1000, Password: testPassword})
+	want := seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 1000, Users: wantUsers}
 	if res != want {
 		t.Fatalf("Result = %+v, want %+v", res, want)
 	}
 	s := take(t, db)
-	if got := (seed.Result{Makes: len(s.Makes), Models: len(s.Models), Dealers: len(s.Dealers), Vehicles: len(s.Vehicles)}); got != want {
+	if got := (seed.Result{Makes: len(s.Makes), Models: len(s.Models), Dealers: len(s.Dealers), Vehicles: len(s.Vehicles), Users: len(s.Users)}); got != want {
 		t.Fatalf("database holds %+v, want %+v", got, want)
 	}
 	// A fresh database numbers vehicle i as id i+1.
@@ -152,8 +166,8 @@ func TestRunInsertsTheCatalogAndVehicles(t *testing.T) {
 func TestZeroVehicles(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t, testdb.Empty)
-	res := run(t, db, seed.Options{})
-	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers}); res != want {
+	res := run(t, db, seed.Options{Password: testPassword})
+	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Users: wantUsers}); res != want {
 		t.Fatalf("Result = %+v, want %+v", res, want)
 	}
 }
@@ -215,7 +229,7 @@ func TestResetReseedsTheSameData(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t, testdb.Empty)
 	ctx := context.Background()
-	run(t, db, seed.Options{Vehicles: 300})
+	run(t, db, seed.Options{Vehicles: 300, Password: testPassword})
 	want := take(t, db)
 
 	// Damage the data: reset must undo all of it.
@@ -224,13 +238,16 @@ func TestResetReseedsTheSameData(t *testing.T) {
 		"DELETE FROM vehicles WHERE id = 5",
 		"INSERT INTO makes (name) VALUES ('Lada')",
 		"INSERT INTO dealers (name, city) VALUES ('Some Lot', 'Regina')",
+		"DELETE FROM users WHERE id = 2",
+		"UPDATE users SET role = 'VIEWER', dealer_id = NULL WHERE id = 3",
+		"INSERT INTO users (email, password_hash, role) VALUES ('someone@example.com', 'x', 'VIEWER')",
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	res := run(t, db, seed.Options{Vehicles: 300, Reset: true})
-	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 300}); res != want {
+	res := run(t, db, seed.Options{Vehicles: 300, Reset: true, Password: testPassword})
+	if want := (seed.Result{Makes: wantMakes, Models: wantModels, Dealers: wantDealers, Vehicles: 300, Users: wantUsers}); res != want {
 		t.Fatalf("Result = %+v, want %+v", res, want)
 	}
 	sameSnapshot(t, "after reset", want, take(t, db))

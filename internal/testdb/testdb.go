@@ -7,6 +7,9 @@
 // a template with CREATE DATABASE … TEMPLATE, which copies files instead of
 // replaying work, and drops the clone when the test ends. Tests therefore
 // never share state and may run in parallel.
+//
+// Seeded also holds the demo accounts, all with the password Password: the
+// ADMIN AdminEmail and one STAFF user per dealer (seed.StaffEmail).
 package testdb
 
 import (
@@ -37,12 +40,19 @@ type Template int
 const (
 	// Empty is migrated and holds no rows.
 	Empty Template = iota
-	// Seeded holds the demo data: SeedVehicles vehicles, dealers, makes and models.
+	// Seeded holds the demo data: SeedVehicles vehicles, dealers, makes,
+	// models and the demo accounts (password Password).
 	Seeded
 )
 
 // SeedVehicles is how many vehicles the Seeded template holds.
 const SeedVehicles = 1000
+
+// Password is the password of every demo account in the Seeded template.
+const Password = "carlot-test-password"
+
+// AdminEmail is the Seeded template's ADMIN account.
+const AdminEmail = seed.AdminEmail
 
 var (
 	baseURL   string  // the server, with any database in the path
@@ -176,7 +186,7 @@ func template(tpl Template) (string, error) {
 			return
 		}
 		if tpl == Seeded {
-			if _, err := seed.Run(ctx, db, seed.Options{Vehicles: SeedVehicles}); err != nil {
+			if _, err := seed.Run(ctx, db, seed.Options{Vehicles: SeedVehicles, Password: Password}); err != nil {
 				tp.err = fmt.Errorf("seed: %w", err)
 				return
 			}
