@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/testdb"
@@ -30,14 +31,26 @@ const testSecret = "test-secret-0123456789abcdef0123456789abcdef"
 type api struct {
 	t          *testing.T
 	h          http.Handler
+	api        *httpapi.API
 	db         *bun.DB
+	url        string
 	statements atomic.Int64
-	logs       *bytes.Buffer
+	logs       *logBuffer
 }
 
 func newAPI(t *testing.T, tpl testdb.Template) *api {
 	t.Helper()
+	return newAPIWith(t, testdb.URL(t, tpl), nil)
+}
+
+// newAPIWith serves the database at url with the given configuration
+// (over the test defaults). Several on one URL are replicas.
+func newAPIWith(t *testing.T, url string, env map[string]string) *api {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
 		if k == "JWT_SECRET" {
 			return testSecret
 		}
@@ -46,20 +59,33 @@ func newAPI(t *testing.T, tpl testdb.Template) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &api{t: t, db: testdb.New(t, tpl), logs: new(bytes.Buffer)}
+	db, err := database.Open(url, database.Options{MaxOpenConns: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	a := &api{t: t, db: db, url: url, logs: new(logBuffer)}
 	a.db.AddQueryHook(statementHook{&a.statements})
-	log := logging.New(&lockedWriter{w: a.logs}, slog.LevelInfo, "text")
-	a.h = httpapi.New(httpapi.Deps{Config: cfg, DB: a.db, Log: log})
+	log := logging.New(a.logs, slog.LevelInfo, "text")
+	a.api = httpapi.New(httpapi.Deps{Config: cfg, DB: a.db, Log: log})
+	t.Cleanup(a.api.Close) // registered after the database's cleanups, so it runs before them
+	a.h = a.api
 	return a
 }
 
-// statementHook counts every statement the test's database runs.
+// statementHook counts the statements run for requests (they carry a request
+// id; the live event broker's background reads do not).
 type statementHook struct{ n *atomic.Int64 }
 
 func (h statementHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
 	return ctx
 }
-func (h statementHook) AfterQuery(context.Context, *bun.QueryEvent) { h.n.Add(1) }
+
+func (h statementHook) AfterQuery(ctx context.Context, _ *bun.QueryEvent) {
+	if logging.RequestID(ctx) != "" {
+		h.n.Add(1)
+	}
+}
 
 type gqlError struct {
 	Message    string         `json:"message"`
@@ -143,15 +169,22 @@ func (a *api) sql(dest any, query string, args ...any) {
 	}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// logBuffer collects the server's log lines; the server writes from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func mustNotLeak(t *testing.T, raw string) {

@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Model() ModelResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 	Vehicle() VehicleResolver
 	VehicleEvent() VehicleEventResolver
@@ -121,6 +122,11 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	Subscription struct {
+		VehicleEvents  func(childComplexity int, filter *VehicleFilter, after *string) int
+		VehicleUpdated func(childComplexity int, id string) int
+	}
+
 	User struct {
 		Dealer func(childComplexity int) int
 		Email  func(childComplexity int) int
@@ -162,6 +168,7 @@ type ComplexityRoot struct {
 		Actor          func(childComplexity int) int
 		At             func(childComplexity int) int
 		Kind           func(childComplexity int) int
+		Previous       func(childComplexity int) int
 		SequenceString func(childComplexity int) int
 		Snapshot       func(childComplexity int) int
 		Vehicle        func(childComplexity int) int
@@ -223,6 +230,10 @@ type QueryResolver interface {
 	Dealers(ctx context.Context, first *int, after *string) (*DealerConnection, error)
 	Makes(ctx context.Context) ([]*models.Make, error)
 	Me(ctx context.Context) (*models.User, error)
+}
+type SubscriptionResolver interface {
+	VehicleEvents(ctx context.Context, filter *VehicleFilter, after *string) (<-chan *models.VehicleEvent, error)
+	VehicleUpdated(ctx context.Context, id string) (<-chan *models.Vehicle, error)
 }
 type UserResolver interface {
 	Dealer(ctx context.Context, obj *models.User) (*models.Dealer, error)
@@ -610,6 +621,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.vehicleEvents":
+		if e.ComplexityRoot.Subscription.VehicleEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_vehicleEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.VehicleEvents(childComplexity, args["filter"].(*VehicleFilter), args["after"].(*string)), true
+	case "Subscription.vehicleUpdated":
+		if e.ComplexityRoot.Subscription.VehicleUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_vehicleUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.VehicleUpdated(childComplexity, args["id"].(string)), true
+
 	case "User.dealer":
 		if e.ComplexityRoot.User.Dealer == nil {
 			break
@@ -787,6 +821,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleEvent.Kind(childComplexity), true
+	case "VehicleEvent.previous":
+		if e.ComplexityRoot.VehicleEvent.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehicleEvent.Previous(childComplexity), true
 	case "VehicleEvent.sequence":
 		if e.ComplexityRoot.VehicleEvent.SequenceString == nil {
 			break
@@ -933,6 +973,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1093,6 +1150,8 @@ type VehicleEvent {
   vehicle: Vehicle
   "The vehicle right after this change (right before it, for DELETED)."
   snapshot: Vehicle!
+  "For UPDATED, the vehicle right before this change."
+  previous: Vehicle
   at: Time!
   "Who made the change; null for changes made outside the API."
   actor: User
@@ -1266,6 +1325,18 @@ type Mutation {
   deleteVehicle(id: ID!, expectedVersion: Int): ID!
   "Admins only."
   createDealer(input: CreateDealerInput!): Dealer!
+}
+
+type Subscription {
+  """
+  Committed vehicle changes, in sequence order, from every replica. With a
+  filter, only events whose vehicle matches it before or after the change.
+  With ` + "`" + `after` + "`" + ` (the last sequence you received), first every missed event,
+  then live ones, with no gap and no duplicate.
+  """
+  vehicleEvents(filter: VehicleFilter, after: String): VehicleEvent!
+  "The vehicle each time it changes; completes when it is deleted."
+  vehicleUpdated(id: ID!): Vehicle!
 }
 `, BuiltIn: false},
 }
@@ -1471,6 +1542,8 @@ func (ec *executionContext) childFields_VehicleEvent(ctx context.Context, field 
 		return ec.fieldContext_VehicleEvent_vehicle(ctx, field)
 	case "snapshot":
 		return ec.fieldContext_VehicleEvent_snapshot(ctx, field)
+	case "previous":
+		return ec.fieldContext_VehicleEvent_previous(ctx, field)
 	case "at":
 		return ec.fieldContext_VehicleEvent_at(ctx, field)
 	case "actor":
@@ -1958,6 +2031,42 @@ func (ec *executionContext) field_Query_vehicles_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_vehicleEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*VehicleFilter, error) {
+			return ec.unmarshalOVehicleFilter2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_vehicleUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3550,6 +3659,94 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Subscription_vehicleEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_vehicleEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().VehicleEvents(ctx, fc.Args["filter"].(*VehicleFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
+			return ec.marshalNVehicleEvent2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_vehicleEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VehicleEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_vehicleEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_vehicleUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_vehicleUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().VehicleUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
+			return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_vehicleUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vehicle(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_vehicleUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4339,6 +4536,38 @@ func (ec *executionContext) _VehicleEvent_snapshot(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_VehicleEvent_snapshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vehicle(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VehicleEvent_previous(ctx context.Context, field graphql.CollectedField, obj *models.VehicleEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleEvent_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
+			return ec.marshalOVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleEvent_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "VehicleEvent",
 		Field:      field,
@@ -6768,6 +6997,28 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "vehicleEvents":
+		return ec._Subscription_vehicleEvents(ctx, fields[0])
+	case "vehicleUpdated":
+		return ec._Subscription_vehicleUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
@@ -7046,6 +7297,11 @@ func (ec *executionContext) _VehicleEvent(ctx context.Context, sel ast.Selection
 		case "snapshot":
 			out.Values[i] = ec._VehicleEvent_snapshot(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "previous":
+			out.Values[i] = ec._VehicleEvent_previous(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "at":

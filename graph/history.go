@@ -53,6 +53,9 @@ func history(ctx context.Context, v *models.Vehicle, first *int, after *string) 
 
 // eventVehicle resolves VehicleEvent.vehicle: the vehicle as it is now, or nil once deleted.
 func eventVehicle(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
+	if e.CurrentKnown {
+		return e.Current, nil // read once for every subscriber
+	}
 	v, err := loaders.For(ctx).Vehicle.Load(ctx, e.VehicleID)
 	if errNotFound(err) {
 		return nil, nil
@@ -60,9 +63,10 @@ func eventVehicle(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle,
 	return v, err
 }
 
-// eventActor resolves VehicleEvent.actor.
+// eventActor resolves VehicleEvent.actor, which only those who may see the
+// vehicle's history see (events also stream to anonymous subscribers).
 func eventActor(ctx context.Context, e *models.VehicleEvent) (*models.User, error) {
-	if e.ActorID == nil {
+	if e.ActorID == nil || models.CanManageDealerVehicles(models.ActorFrom(ctx), e.Snapshot.DealerID) != nil {
 		return nil, nil
 	}
 	u, err := loaders.For(ctx).User.Load(ctx, *e.ActorID)

@@ -29,6 +29,9 @@ type Mutation struct {
 type Query struct {
 }
 
+type Subscription struct {
+}
+
 // Fields to change; omitted fields stay as they are. An empty color clears it.
 type UpdateVehicleInput struct {
 	Color      *string               `json:"color,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/auth"
+	"github.com/carlot/carlot/internal/live"
 	"github.com/uptrace/bun"
 )
 
@@ -21,4 +22,6 @@ type Resolver struct {
 	Tokens *auth.Tokens
 	// RefreshTTL is how long a refresh token stays valid.
 	RefreshTTL time.Duration
+	// Live streams committed vehicle events to subscriptions.
+	Live *live.Broker
 }

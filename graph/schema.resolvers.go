@@ -112,6 +112,16 @@ func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return me(ctx)
 }
 
+// VehicleEvents is the resolver for the vehicleEvents field.
+func (r *subscriptionResolver) VehicleEvents(ctx context.Context, filter *VehicleFilter, after *string) (<-chan *models.VehicleEvent, error) {
+	return r.vehicleEvents(ctx, filter, after)
+}
+
+// VehicleUpdated is the resolver for the vehicleUpdated field.
+func (r *subscriptionResolver) VehicleUpdated(ctx context.Context, id string) (<-chan *models.Vehicle, error) {
+	return r.vehicleUpdated(ctx, id)
+}
+
 // Dealer is the resolver for the dealer field.
 func (r *userResolver) Dealer(ctx context.Context, obj *models.User) (*models.Dealer, error) {
 	return optionalDealer(ctx, obj.DealerID)
@@ -165,6 +175,9 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -181,6 +194,7 @@ type (
 	modelResolver        struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 	userResolver         struct{ *Resolver }
 	vehicleResolver      struct{ *Resolver }
 	vehicleEventResolver struct{ *Resolver }

@@ -31,7 +31,15 @@ func vehicleStats(ctx context.Context, db bun.IDB, filter *VehicleFilter) (*mode
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	return models.ComputeVehicleStats(ctx, db, f)
+	stats, err := models.ComputeVehicleStats(ctx, db, f)
+	if err != nil || len(stats.ByMake) == 0 {
+		return stats, err
+	}
+	ids := make([]int64, len(stats.ByMake))
+	for i, m := range stats.ByMake {
+		ids[i] = m.MakeID
+	}
+	return stats, loaders.For(ctx).PrefetchMakes(ctx, ids)
 }
 
 // vehicle resolves Query.vehicle.

@@ -1,7 +1,12 @@
 // Package loaders batches the reads that GraphQL fields make one object at a
-// time. A fresh set of loaders is made for every request (so nothing is cached
-// across users or requests), and every vehicle's make, model and dealer on a
+// time. A fresh set of loaders is made for every HTTP request (so nothing is
+// cached across requests), and every vehicle's make, model and dealer on a
 // page cost one statement each, whatever the page size.
+//
+// The catalog part (makes, models, dealers, users: rows the API creates but
+// never changes) can be shared: every subscription on a replica shares one
+// for a short while, so an event fanned out to thousands of subscribers
+// costs its catalog lookups once.
 package loaders
 
 import (
@@ -21,14 +26,22 @@ import (
 // other; the wait only needs to cover the scheduler.
 const DefaultWait = 2 * time.Millisecond
 
-// Loaders are the per-request batch loaders.
-type Loaders struct {
+// Catalog loads rows the API never changes once created.
+type Catalog struct {
 	Make         *dataloadgen.Loader[int64, *models.Make]
 	Model        *dataloadgen.Loader[int64, *models.Model]
 	Dealer       *dataloadgen.Loader[int64, *models.Dealer]
-	Vehicle      *dataloadgen.Loader[int64, *models.Vehicle]
 	User         *dataloadgen.Loader[int64, *models.User]
 	ModelsOfMake *dataloadgen.Loader[int64, []*models.Model]
+
+	db                                       bun.IDB
+	primedMakes, primedModels, primedDealers primed
+}
+
+// Loaders are one operation's batch loaders.
+type Loaders struct {
+	*Catalog
+	Vehicle *dataloadgen.Loader[int64, *models.Vehicle]
 
 	dealerVehicles *dataloadgen.Loader[dealerPageKey, []*models.Vehicle]
 	dealerCounts   *dataloadgen.Loader[dealerCountKey, int]
@@ -38,8 +51,7 @@ type Loaders struct {
 	pages   sync.Map // string → models.VehicleQuery
 	filters sync.Map // string → *models.VehicleFilter
 
-	db                                       bun.IDB
-	primedMakes, primedModels, primedDealers primed
+	db bun.IDB
 }
 
 type dealerPageKey struct {
@@ -58,10 +70,10 @@ type dealerCountKey struct {
 	filter   string
 }
 
-// New returns a fresh set of loaders reading from db.
-func New(db bun.IDB, wait time.Duration) *Loaders {
+// NewCatalog returns catalog loaders reading from db.
+func NewCatalog(db bun.IDB, wait time.Duration) *Catalog {
 	opt := dataloadgen.WithWait(wait)
-	l := &Loaders{
+	return &Catalog{
 		db: db,
 		Make: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Make, []error) {
 			rows, err := models.MakesByID(ctx, db, ids)
@@ -75,15 +87,10 @@ func New(db bun.IDB, wait time.Duration) *Loaders {
 			rows, err := models.DealersByID(ctx, db, ids)
 			return inKeyOrder(ids, rows, err, func(d *models.Dealer) int64 { return d.ID }, "dealer")
 		}, opt),
-		Vehicle: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Vehicle, []error) {
-			rows, err := models.VehiclesByID(ctx, db, ids)
-			return inKeyOrder(ids, rows, err, func(v *models.Vehicle) int64 { return v.ID }, "vehicle")
-		}, opt),
 		User: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.User, []error) {
 			rows, err := models.UsersByID(ctx, db, ids)
 			return inKeyOrder(ids, rows, err, func(u *models.User) int64 { return u.ID }, "user")
 		}, opt),
-		history: dataloadgen.NewLoader(fetchHistory(db), opt),
 		ModelsOfMake: dataloadgen.NewLoader(func(ctx context.Context, makeIDs []int64) ([][]*models.Model, []error) {
 			rows, err := models.ModelsByMakeID(ctx, db, makeIDs)
 			if err != nil {
@@ -102,6 +109,24 @@ func New(db bun.IDB, wait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, opt),
+	}
+}
+
+// New returns fresh loaders reading from db. A nil catalog gets a fresh one
+// too; pass a shared one to share its cache.
+func New(db bun.IDB, wait time.Duration, catalog *Catalog) *Loaders {
+	if catalog == nil {
+		catalog = NewCatalog(db, wait)
+	}
+	opt := dataloadgen.WithWait(wait)
+	l := &Loaders{
+		Catalog: catalog,
+		db:      db,
+		Vehicle: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Vehicle, []error) {
+			rows, err := models.VehiclesByID(ctx, db, ids)
+			return inKeyOrder(ids, rows, err, func(v *models.Vehicle) int64 { return v.ID }, "vehicle")
+		}, opt),
+		history: dataloadgen.NewLoader(fetchHistory(db), opt),
 	}
 	l.dealerVehicles = dataloadgen.NewLoader(func(ctx context.Context, keys []dealerPageKey) ([][]*models.Vehicle, []error) {
 		return l.fetchDealerVehicles(ctx, db, keys)

@@ -51,7 +51,7 @@ func (p *primed) missing(ids []int64) []int64 {
 // concurrently and would otherwise rely on arriving within the loaders' wait
 // window to share a batch; prefetching makes the statement count exact and
 // spares the wait.
-func (l *Loaders) Prefetch(ctx context.Context, vehicles []*models.Vehicle, rel Relations) error {
+func (l *Catalog) Prefetch(ctx context.Context, vehicles []*models.Vehicle, rel Relations) error {
 	if len(vehicles) == 0 || !rel.Any() {
 		return nil
 	}
@@ -145,4 +145,9 @@ func (l *Loaders) PrefetchDealerVehicleCounts(ctx context.Context, dealerIDs []i
 		l.dealerCounts.Prime(dealerCountKey{dealerID: id, filter: key}, counts[id])
 	}
 	return nil
+}
+
+// PrefetchMakes loads the given makes in one statement and primes the loader.
+func (l *Catalog) PrefetchMakes(ctx context.Context, ids []int64) error {
+	return prime(ctx, l.db, l.Make, &l.primedMakes, ids, models.MakesByID, func(m *models.Make) int64 { return m.ID })
 }

@@ -48,6 +48,9 @@ CREATE TABLE vehicle_events (
     vehicle_id bigint      NOT NULL,
     -- The vehicle as it was after the change (before it, for DELETED).
     snapshot   jsonb       NOT NULL,
+    -- For UPDATED, the vehicle right before the change: subscribers filtering
+    -- on, say, status AVAILABLE still hear about the car that just sold.
+    previous   jsonb,
     actor_id   bigint      REFERENCES users (id) ON DELETE SET NULL,
     at         timestamptz NOT NULL DEFAULT now()
 );

@@ -30,9 +30,23 @@ type VehicleEvent struct {
 	Kind      EventKind `bun:"kind,notnull"`
 	VehicleID int64     `bun:"vehicle_id,notnull"`
 	// Snapshot is the vehicle after the change (before it, for DELETED).
-	Snapshot *Vehicle  `bun:"snapshot,type:jsonb,notnull"`
+	Snapshot *Vehicle `bun:"snapshot,type:jsonb,notnull"`
+	// Previous is the vehicle right before an UPDATED change.
+	Previous *Vehicle  `bun:"previous,type:jsonb"`
 	ActorID  *int64    `bun:"actor_id"`
 	At       time.Time `bun:"at,nullzero,notnull,default:current_timestamp"`
+
+	// Current is the vehicle as it was when the event was fanned out to
+	// subscribers (nil once deleted), read once for all of them. It is only
+	// meaningful when CurrentKnown is set.
+	Current      *Vehicle `bun:"-"`
+	CurrentKnown bool     `bun:"-"`
+}
+
+// Matches reports whether the event concerns a vehicle matching f, before
+// or after the change.
+func (e *VehicleEvent) Matches(f *VehicleFilter, names CatalogNames) bool {
+	return f.Matches(e.Snapshot, names) || (e.Previous != nil && f.Matches(e.Previous, names))
 }
 
 // SequenceString is the sequence as the API shows it: a string, because
@@ -49,20 +63,28 @@ func ParseSequence(s string) (int64, bool) {
 // next sequence from the counter row, whose lock is held until commit, so
 // events become visible in sequence order. Call it last in the transaction to
 // hold that lock briefly.
-func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v *Vehicle, actor *Actor) (*VehicleEvent, error) {
+func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v, previous *Vehicle, actor *Actor) (*VehicleEvent, error) {
 	snapshot, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
+	}
+	var prev any // SQL NULL unless there is a previous state
+	if previous != nil {
+		b, err := json.Marshal(previous)
+		if err != nil {
+			return nil, err
+		}
+		prev = string(b)
 	}
 	var actorID *int64
 	if actor != nil {
 		actorID = &actor.UserID
 	}
-	ev := &VehicleEvent{Kind: kind, VehicleID: v.ID, Snapshot: v, ActorID: actorID}
+	ev := &VehicleEvent{Kind: kind, VehicleID: v.ID, Snapshot: v, Previous: previous, ActorID: actorID}
 	err = tx.NewRaw(`WITH next AS (UPDATE vehicle_event_sequence SET last = last + 1 RETURNING last)
-		INSERT INTO vehicle_events (sequence, kind, vehicle_id, snapshot, actor_id)
-		SELECT last, ?, ?, ?, ? FROM next
-		RETURNING sequence, at`, kind, v.ID, string(snapshot), actorID).Scan(ctx, &ev.Sequence, &ev.At)
+		INSERT INTO vehicle_events (sequence, kind, vehicle_id, snapshot, previous, actor_id)
+		SELECT last, ?, ?, ?, ?, ? FROM next
+		RETURNING sequence, at`, kind, v.ID, string(snapshot), prev, actorID).Scan(ctx, &ev.Sequence, &ev.At)
 	return ev, err
 }
 

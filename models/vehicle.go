@@ -120,6 +120,46 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
+// CatalogNames looks up the names of a make and a model, for matching
+// search words outside SQL.
+type CatalogNames func(makeID, modelID int64) (makeName, modelName string)
+
+// Matches reports whether v passes the filter, with the same meaning as the
+// SQL the filter builds (a nil filter passes everything). names is only
+// asked when the filter has search words.
+func (f *VehicleFilter) Matches(v *Vehicle, names CatalogNames) bool {
+	if f == nil {
+		return true
+	}
+	eq := func(want *int64, got int64) bool { return want == nil || *want == got }
+	atLeast := func(min *int, got int) bool { return min == nil || got >= *min }
+	atMost := func(max *int, got int) bool { return max == nil || got <= *max }
+	switch {
+	case !eq(f.MakeID, v.MakeID), !eq(f.ModelID, v.ModelID), !eq(f.DealerID, v.DealerID),
+		f.Statuses != nil && !slices.Contains(f.Statuses, v.Status),
+		f.Fuels != nil && !slices.Contains(f.Fuels, v.Fuel),
+		!atLeast(f.YearMin, v.Year), !atMost(f.YearMax, v.Year), !atMost(f.MileageMaxKm, v.MileageKm),
+		f.PriceMinCents != nil && v.PriceCents < *f.PriceMinCents,
+		f.PriceMaxCents != nil && v.PriceCents > *f.PriceMaxCents:
+		return false
+	}
+	if len(f.SearchWords) == 0 {
+		return true
+	}
+	makeName, modelName := names(v.MakeID, v.ModelID)
+	color := ""
+	if v.Color != nil {
+		color = *v.Color
+	}
+	haystack := strings.ToLower(v.VIN + "\x00" + color + "\x00" + makeName + "\x00" + modelName)
+	for _, w := range f.SearchWords {
+		if !strings.Contains(haystack, strings.ToLower(w)) {
+			return false
+		}
+	}
+	return true
+}
+
 func asStrings[S ~string](values []S) []string {
 	out := make([]string, len(values))
 	for i, v := range values {

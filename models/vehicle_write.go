@@ -136,7 +136,7 @@ func CreateVehicle(ctx context.Context, db *bun.DB, actor *Actor, in NewVehicle)
 			return err
 		}
 		created = v
-		_, err := appendEvent(ctx, tx, EventCreated, v, actor)
+		_, err := appendEvent(ctx, tx, EventCreated, v, nil, actor)
 		return err
 	})
 	if err != nil {
@@ -166,6 +166,7 @@ func UpdateVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, patc
 		if err != nil {
 			return err
 		}
+		previous := *v
 		if patch.DealerID != nil && *patch.DealerID != v.DealerID {
 			if err := CanManageDealerVehicles(actor, *patch.DealerID); err != nil {
 				return err
@@ -199,7 +200,7 @@ func UpdateVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, patc
 			return err
 		}
 		updated = v
-		_, err = appendEvent(ctx, tx, EventUpdated, v, actor)
+		_, err = appendEvent(ctx, tx, EventUpdated, v, &previous, actor)
 		return err
 	})
 	if err != nil {
@@ -222,7 +223,7 @@ func DeleteVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, expe
 		if _, err := tx.NewDelete().Model(v).WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		_, err = appendEvent(ctx, tx, EventDeleted, v, actor)
+		_, err = appendEvent(ctx, tx, EventDeleted, v, nil, actor)
 		return err
 	})
 }

@@ -66,10 +66,24 @@ var ErrInvalidToken = &models.Error{Code: models.CodeUnauthenticated, Message: "
 // Verify checks a token's signature, algorithm, issuer and lifetime and
 // returns the actor it names.
 func (t *Tokens) Verify(token string) (*models.Actor, error) {
+	a, _, err := t.verify(token)
+	return a, err
+}
+
+func (t *Tokens) verify(token string) (*models.Actor, time.Time, error) {
 	tok, err := jwtauth.VerifyToken(t.ja, token)
 	if err != nil || tok == nil {
-		return nil, ErrInvalidToken
+		return nil, time.Time{}, ErrInvalidToken
 	}
+	a, err := actorOf(tok)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return a, tok.Expiration(), nil
+}
+
+// actorOf reads the actor from a verified token's claims.
+func actorOf(tok jwt.Token) (*models.Actor, error) {
 	id, err := strconv.ParseInt(tok.Subject(), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, ErrInvalidToken
@@ -95,14 +109,21 @@ func (t *Tokens) Verify(token string) (*models.Actor, error) {
 // FromHeader verifies an Authorization header value ("Bearer <token>").
 // An empty header is an anonymous request: nil actor, no error.
 func (t *Tokens) FromHeader(header string) (*models.Actor, error) {
+	a, _, err := t.Authenticate(header)
+	return a, err
+}
+
+// Authenticate is FromHeader that also returns when the token expires, for
+// connections that outlive a request.
+func (t *Tokens) Authenticate(header string) (*models.Actor, time.Time, error) {
 	if header == "" {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return nil, ErrInvalidToken
+		return nil, time.Time{}, ErrInvalidToken
 	}
-	return t.Verify(strings.TrimSpace(token))
+	return t.verify(strings.TrimSpace(token))
 }
 
 type errorKey struct{}
