@@ -16,10 +16,6 @@ import (
 // details go to the log under the request id.
 const internalMessage = "internal server error"
 
-// complexityLimitCode is what gqlgen's complexity limit reports; the API
-// contract calls it QUERY_TOO_COMPLEX.
-const complexityLimitCode = "COMPLEXITY_LIMIT_EXCEEDED"
-
 // ErrorPresenter turns resolver errors into GraphQL errors. A *models.Error
 // keeps its message and becomes extensions.code (with extensions.fields for
 // bad input); errors gqlgen raised itself (parse, validation, complexity)
@@ -41,11 +37,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return out
 		}
-		if code, coded := presented.Extensions["code"]; coded && errors.Unwrap(presented) == nil {
-			if code == complexityLimitCode {
-				presented.Extensions["code"] = string(models.CodeQueryTooComplex)
-			}
-			return presented
+		if _, coded := presented.Extensions["code"]; coded && errors.Unwrap(presented) == nil {
+			return presented // gqlgen's own parse and validation errors
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -30,8 +31,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	seedPassword, err := seedPasswordFrom(getenv)
+	if err != nil {
+		return err
+	}
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
 	log.Info("starting Carlot", "config", cfg)
+
+	// The handler signs and checks tokens with cfg.JWTSecret, so it must be
+	// set before the handler is built. Production requires JWT_SECRET.
+	if cfg.JWTSecret == "" && !cfg.Production() {
+		secret, created, err := devJWTSecret(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.JWTSecret = secret
+		log.Info("JWT_SECRET is unset: using the development key", "file", filepath.Join(cfg.DataDir, devSecretFile), "created", created)
+	}
 
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -39,7 +55,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer st.Close()
 
-	if err := prepareDatabase(ctx, cfg, st, log); err != nil {
+	if err := prepareDatabase(ctx, cfg, st, log, seedPassword); err != nil {
 		return err
 	}
 
@@ -47,15 +63,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
-	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log})
+	defer api.Close()
+	// Header, body and idle timeouts and the header size limit: see httpapi.NewServer.
+	srv := httpapi.NewServer(cfg, api, log)
 	port := ln.Addr().(*net.TCPAddr).Port
 	attrs := []any{"addr", ln.Addr().String()}
 	if !cfg.Production() {
@@ -72,6 +83,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	// Websockets first: Shutdown does not wait for hijacked connections, so
+	// they get their 1001 close frame here.
+	api.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -86,8 +100,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 }
 
 // prepareDatabase waits for the database, migrates it when configured to,
-// and gives a fresh embedded database its demo data.
-func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *slog.Logger) error {
+// and gives a fresh embedded database its demo data, the demo accounts
+// getting seedPassword (empty: a random one, logged once).
+func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *slog.Logger, seedPassword string) error {
 	if err := waitForDatabase(ctx, st.DB, 30*time.Second); err != nil {
 		if cfg.AutoMigrate {
 			return err
@@ -115,8 +130,12 @@ func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *sl
 	if !empty {
 		return nil
 	}
-	if _, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Log: log}); err != nil {
+	res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Password: seedPassword, Log: log})
+	if err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if res.GeneratedPassword != "" {
+		log.Info(demoAccountsLine(res.GeneratedPassword))
 	}
 	return nil
 }

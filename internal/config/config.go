@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,26 @@ type Config struct {
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+
+	WSInitTimeout      time.Duration
+	WSPingInterval     time.Duration
+	WSMaxMessageBytes  int
+	SubscriptionBuffer int
+	EventsPollInterval time.Duration
+
+	// Request limits (see README "Operations").
+	MaxTokens         int
+	MaxDepth          int
+	MaxAliases        int
+	MaxDirectives     int
+	MaxFields         int
+	MaxHeaderBytes    int
+	ReadHeaderTimeout time.Duration
+	RateLimitPerIP    int // requests a minute; 0: no limit
+	RateLimitPerUser  int // requests a minute; 0: no limit
+	MaxWSConnsPerIP   int // 0: no cap
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Production reports whether Carlot runs with production defaults.
@@ -59,6 +80,9 @@ var Vars = []string{
 	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
 	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
+	"WS_INIT_TIMEOUT", "WS_PING_INTERVAL", "WS_MAX_MESSAGE_BYTES", "SUBSCRIPTION_BUFFER", "EVENTS_POLL_INTERVAL",
+	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
+	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "TRUSTED_PROXIES",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -97,6 +121,23 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.QueryCacheSize = r.integer("QUERY_CACHE_SIZE", 1000, 1, 1_000_000)
 	c.AccessTokenTTL = r.duration("ACCESS_TOKEN_TTL", 15*time.Minute)
 	c.RefreshTokenTTL = r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour)
+	c.WSInitTimeout = r.duration("WS_INIT_TIMEOUT", 10*time.Second)
+	c.WSPingInterval = r.duration("WS_PING_INTERVAL", 15*time.Second)
+	c.WSMaxMessageBytes = r.integer("WS_MAX_MESSAGE_BYTES", 64<<10, 1024, 16<<20)
+	c.SubscriptionBuffer = r.integer("SUBSCRIPTION_BUFFER", 256, 1, 1_000_000)
+	c.EventsPollInterval = r.duration("EVENTS_POLL_INTERVAL", time.Second)
+
+	c.MaxTokens = r.integer("MAX_TOKENS", 15_000, 100, 1_000_000)
+	c.MaxDepth = r.integer("MAX_DEPTH", 12, 1, 1000)
+	c.MaxAliases = r.integer("MAX_ALIASES", 30, 0, 100_000)
+	c.MaxDirectives = r.integer("MAX_DIRECTIVES", 10, 0, 1000)
+	c.MaxFields = r.integer("MAX_FIELDS", 500, 1, 1_000_000)
+	c.MaxHeaderBytes = r.integer("MAX_HEADER_BYTES", 64<<10, 4<<10, 16<<20)
+	c.ReadHeaderTimeout = r.duration("READ_HEADER_TIMEOUT", 5*time.Second)
+	c.RateLimitPerIP = r.integer("RATE_LIMIT_PER_IP", 600, 0, 10_000_000)
+	c.RateLimitPerUser = r.integer("RATE_LIMIT_PER_USER", 1200, 0, 10_000_000)
+	c.MaxWSConnsPerIP = r.integer("MAX_WS_CONNS_PER_IP", 50, 0, 1_000_000)
+	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
 		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)
@@ -128,6 +169,13 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("max_complexity", c.MaxComplexity),
+		slog.Int("max_depth", c.MaxDepth),
+		slog.Int("max_aliases", c.MaxAliases),
+		slog.Int("max_tokens", c.MaxTokens),
+		slog.Int("rate_limit_per_ip", c.RateLimitPerIP),
+		slog.Int("rate_limit_per_user", c.RateLimitPerUser),
+		slog.Int("max_ws_conns_per_ip", c.MaxWSConnsPerIP),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
 }
 
@@ -184,6 +232,24 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// prefixes reads a comma list of CIDR networks or single addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range splitList(r.getenv(name)) {
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				r.fail(name, "must be a comma list of CIDR networks or addresses (bad: %q)", part)
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func splitList(s string) []string {

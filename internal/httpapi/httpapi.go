@@ -19,6 +19,9 @@ import (
 	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/metrics"
+	"github.com/carlot/carlot/internal/ratelimit"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
 	"github.com/go-chi/chi/v5"
@@ -35,62 +38,144 @@ type Deps struct {
 	Log    *slog.Logger
 	// LoaderWait overrides loaders.DefaultWait (0 keeps the default).
 	LoaderWait time.Duration
+	// Metrics receives the server's metrics and is served on /metrics. Nil:
+	// New makes a registry of its own, watching DB's pool.
+	Metrics *metrics.Registry
 
 	tokens *auth.Tokens
 }
 
-// New returns the handler serving every route.
-func New(d Deps) http.Handler {
+// API is the HTTP surface: a handler for every route, plus what runs beside
+// it (the live event broker and the open websockets) and must be stopped.
+type API struct {
+	http.Handler
+	broker  *live.Broker
+	sockets *sockets
+	stop    context.CancelFunc
+	stopped chan struct{}
+}
+
+// Close closes every websocket with 1001 (going away) and stops the event
+// broker, releasing its listening connection. Call it before http.Server's
+// Shutdown, which does not wait for hijacked connections.
+// It is safe to call more than once.
+func (a *API) Close() {
+	a.sockets.closeAll(live.CloseGoingAway, "server shutting down")
+	a.stop()
+	<-a.stopped
+}
+
+// LiveSubscribers returns how many subscriptions this replica is feeding.
+func (a *API) LiveSubscribers() int { return a.broker.Subscribers() }
+
+// New returns the HTTP surface; Close it when done.
+func New(d Deps) *API {
 	if d.LoaderWait == 0 {
 		d.LoaderWait = loaders.DefaultWait
 	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+		if d.DB != nil {
+			d.Metrics.WatchDB("carlot", d.DB.DB)
+		}
+	}
+	cfg := d.Config
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), cors(d.Config.CORSAllowedOrigins))
+	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders(cfg.Production()),
+		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins),
+		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html"))
 
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(d.DB))
+	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
 
 	d.tokens = tokens(d)
-	gql := graphQLServer(d)
-	r.Group(func(r chi.Router) {
-		r.Use(middleware.Timeout(d.Config.RequestTimeout), limitBody(d.Config.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware)
-		r.Handle("/graphql", gql)
+	broker := live.New(d.DB, d.Log, live.Options{
+		LoaderWait: d.LoaderWait, Delivered: d.Metrics.EventsDelivered,
+		Buffer: cfg.SubscriptionBuffer, PollInterval: cfg.EventsPollInterval,
 	})
-	if !d.Config.Production() {
-		r.Get("/", playground.Handler("Carlot", "/graphql"))
+	api := &API{broker: broker, sockets: &sockets{all: make(map[*socket]struct{})}, stopped: make(chan struct{})}
+	var brokerCtx context.Context
+	brokerCtx, api.stop = context.WithCancel(context.Background())
+	go func() {
+		defer close(api.stopped)
+		broker.Run(brokerCtx)
+	}()
+	gql := graphQLServer(d, broker, api.sockets)
+	websockets := newWebsocketCap(cfg.MaxWSConnsPerIP, d.Metrics)
+	r.Group(func(r chi.Router) {
+		r.Use(observeGraphQL(d.Metrics), limitByIP(perMinute(cfg.RateLimitPerIP), d.Metrics), websockets.Middleware,
+			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware,
+			api.sockets.track)
+		// The per-user limit wraps the handler itself so that it runs after
+		// every middleware above, authentication included.
+		r.Handle("/graphql", limitByUser(perMinute(cfg.RateLimitPerUser), d.Metrics)(gql))
+	})
+	if !cfg.Production() {
+		r.With(withGraphiQLPolicy).Get("/", playground.Handler("Carlot", "/graphql"))
 	}
-	return r
+	api.Handler = r
+	return api
 }
 
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
-func graphQLServer(d Deps) *handler.Server {
+func graphQLServer(d Deps, broker *live.Broker, ss *sockets) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL,
+		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 	}})
 	srv := handler.New(schema)
+	// The websocket transport first: it claims upgrade requests, which the
+	// GET transport would otherwise see.
+	srv.AddTransport(websocketTransport(d, ss, broker))
+	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
+	// transport, which browsers could post cross-site (see transport.go).
+	// It answers every method but OPTIONS (405 with Allow for the others).
+	srv.AddTransport(httpTransport{})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	// Parsing and validating a document costs more than running a cached one; keep the most recent.
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](d.Config.QueryCacheSize))
+	queryCache := lru.New[*ast.QueryDocument](d.Config.QueryCacheSize)
+	srv.SetQueryCache(queryCache)
+	srv.SetParserTokenLimit(d.Config.MaxTokens)
 	if !d.Config.Production() {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+		srv.Use(hideSuggestions{})
 	}
+	// APQ first: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
-	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
+	srv.Use(documentLimits{
+		maxTokens:     d.Config.MaxTokens,
+		maxDepth:      d.Config.MaxDepth,
+		maxAliases:    d.Config.MaxAliases,
+		maxDirectives: d.Config.MaxDirectives,
+		maxFields:     d.Config.MaxFields,
+		maxComplexity: d.Config.MaxComplexity,
+		introspection: !d.Config.Production(),
+		cache:         queryCache,
+	})
+	srv.Use(subscriptionMetrics{metrics: d.Metrics})
 	present := graph.ErrorPresenter(d.Log)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(graph.Recover(d.Log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if info := infoFrom(ctx); info != nil {
-			info.operation = graphql.GetOperationContext(ctx).OperationName
+			if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+				info.operation = op.Name // the operation run, named even when the client sent no operationName
+			}
 		}
 		// A token that is present but invalid refuses the whole request, even
 		// a public read: the client must refresh or drop it, not be served as
 		// anonymous without noticing.
 		if err := auth.ErrorFrom(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+		}
+		// Operations on a websocket get fresh loaders per operation, sharing
+		// the broker's catalog: an event sent to every subscriber costs its
+		// catalog lookups once, not once per subscriber.
+		if b, ok := ctx.Value(socketOperationsKey{}).(*live.Broker); ok {
+			ctx = loaders.With(ctx, loaders.New(d.DB, d.LoaderWait, b.Catalog()))
 		}
 		return next(ctx)
 	})
@@ -110,12 +195,21 @@ func tokens(d Deps) *auth.Tokens {
 	return auth.New(secret, d.Config.AccessTokenTTL)
 }
 
+// perMinute returns a limiter allowing n requests a minute per key, or nil
+// (no limit) for n = 0.
+func perMinute(n int) *ratelimit.Limiter {
+	if n <= 0 {
+		return nil
+	}
+	return ratelimit.New(n, rateWindow, nil)
+}
+
 // withLoaders gives each request its own loaders, so nothing read for one
 // request is served to another.
 func withLoaders(db bun.IDB, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(db, wait))))
+			next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(db, wait, nil))))
 		})
 	}
 }

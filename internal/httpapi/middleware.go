@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/carlot/carlot/internal/logging"
@@ -53,10 +54,18 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// requestInfo collects what the access log line reports about a request
-// from deeper layers (the GraphQL operation name, SQL statements run).
+// requestInfo collects what the access log line and the metrics report
+// about a request from deeper layers (the client address, the GraphQL
+// operation name and outcome, SQL statements run).
 type requestInfo struct {
 	operation string
+	// metricsOperation names the operation of a valid document (so it may
+	// become a metrics label); nil when the request failed before that.
+	metricsOperation *string
+	// outcome is "ok" or the extensions.code of the response's first error.
+	outcome    string
+	clientIP   string
+	statements *atomic.Int64
 }
 
 type requestInfoKey struct{}
@@ -75,6 +84,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			info := &requestInfo{}
 			ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
 			ctx, statements := models.WithStatementCount(ctx)
+			info.statements = statements
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r.WithContext(ctx))
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
@@ -89,7 +99,9 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("operation", info.operation),
+				slog.String("outcome", info.outcome),
 				slog.Int64("sql", statements.Load()),
+				slog.String("client_ip", info.clientIP),
 			)
 		})
 	}
@@ -121,9 +133,9 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
-					"errors": []map[string]any{{"message": fmt.Sprintf("request body is larger than %d bytes", max), "extensions": map[string]string{"code": string(models.CodeBadUserInput)}}},
-				})
+				// Connection: close, so the server need not read the body it refuses.
+				w.Header().Set("Connection", "close")
+				writeRequestError(w, r, mediaJSON, bodyTooLarge(max))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)
@@ -132,7 +144,9 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	}
 }
 
-// cors answers browsers from the allowed origins ("*" allows any).
+// cors answers browsers from the allowed origins ("*" allows any). A
+// request from any other origin gets no CORS headers, so the browser keeps
+// the response from the page, and its preflight is refused with 403.
 func cors(allowed []string) func(http.Handler) http.Handler {
 	any := len(allowed) == 1 && allowed[0] == "*"
 	set := make(map[string]bool, len(allowed))
@@ -142,15 +156,26 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			origin := r.Header.Get("Origin")
-			if origin != "" && (any || set[origin]) {
+			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+			if origin != "" {
+				w.Header().Add("Vary", "Origin")
+			}
+			if origin != "" && !any && !set[origin] {
+				if preflight {
+					w.WriteHeader(http.StatusForbidden)
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			if origin != "" {
 				h := w.Header()
 				h.Set("Access-Control-Allow-Origin", origin)
-				h.Add("Vary", "Origin")
 				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+				h.Set("Access-Control-Expose-Headers", RequestIDHeader+", Retry-After")
 				h.Set("Access-Control-Max-Age", "600")
-				if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				if preflight {
 					w.WriteHeader(http.StatusNoContent)
 					return
 				}

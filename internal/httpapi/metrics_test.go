@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carlot/carlot/internal/testdb"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func scrape(t *testing.T, a *testAPI) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	return rec.Body.String()
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, map[string]string{"MAX_BODY_BYTES": "1024"})
+	a.mustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin make { name } } } }`, nil)
+	a.mustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin } } }`, nil)
+	a.mustQuery(`{ makes { name } }`, nil)
+	a.post(`query Broken { nope }`, nil)
+	a.post(`query Deep `+deepQuery(13)[0:], nil)
+	a.postRaw("application/json", paddedBody(t, 2000))
+	a.send(httptest.NewRequest(http.MethodGet, "/nope", nil))
+
+	body := scrape(t, a)
+	for _, want := range []string{
+		`carlot_graphql_requests_total{operation="Cheapest",outcome="ok"} 2`,
+		`carlot_graphql_requests_total{operation="anonymous",outcome="ok"} 1`,
+		`carlot_graphql_requests_total{operation="unknown",outcome="GRAPHQL_VALIDATION_FAILED"} 1`,
+		`carlot_graphql_requests_total{operation="unknown",outcome="QUERY_TOO_COMPLEX"} 1`,
+		`carlot_graphql_requests_total{operation="unknown",outcome="BAD_USER_INPUT"} 1`,
+		`carlot_graphql_request_duration_seconds_bucket{operation="Cheapest",le="+Inf"} 2`,
+		`carlot_graphql_request_sql_statements_count 6`,
+		`carlot_http_responses_total{code="413",route="/graphql"} 1`,
+		`carlot_http_responses_total{code="404",route="unmatched"} 1`,
+		`go_sql_open_connections{db_name="carlot"}`,
+		`go_sql_in_use_connections{db_name="carlot"}`,
+		`go_sql_idle_connections{db_name="carlot"}`,
+		`go_sql_wait_count_total{db_name="carlot"}`,
+		`go_sql_wait_duration_seconds_total{db_name="carlot"}`,
+		`carlot_websocket_connections 0`,
+		`carlot_graphql_subscriptions_active 0`,
+		`carlot_graphql_subscription_events_total 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+	// The two Cheapest requests ran two statements each (vehicles, then makes); their sum is exact.
+	if !strings.Contains(body, "carlot_graphql_request_sql_statements_sum") {
+		t.Error("no statement histogram sum")
+	}
+}
+
+func TestWebsocketAndSubscriptionGauges(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	srv := httptest.NewServer(a.h)
+	t.Cleanup(srv.Close)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 10s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	ws := dialWebsocket(t, srv.URL)
+	waitFor("websocket counted", func() bool { return testutil.ToFloat64(a.metrics.WebsocketGauge()) == 1 })
+	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { vehicleEvents { sequence } }"}})
+	waitFor("subscription counted", func() bool { return testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 1 })
+	ws.send(map[string]any{"id": "1", "type": "complete"})
+	waitFor("subscription ended", func() bool { return testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 0 })
+	ws.close()
+	waitFor("websocket closed", func() bool { return testutil.ToFloat64(a.metrics.WebsocketGauge()) == 0 })
+}

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/carlot/carlot/internal/testdb"
+)
+
+func TestProductionMode(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, map[string]string{
+		"APP_ENV": "production", "CORS_ALLOWED_ORIGINS": "https://shop.example",
+	})
+
+	t.Run("introspection is off", func(t *testing.T) {
+		for _, q := range []string{`{ __schema { types { name } } }`, `{ __type(name: "Vehicle") { fields { name } } }`} {
+			r := a.post(q, nil)
+			if len(r.body.Errors) == 0 || strings.Contains(r.raw, `"Vehicle"`) || strings.Contains(r.raw, "fields\":[") {
+				t.Fatalf("%s: %s", q, r.raw)
+			}
+		}
+	})
+	t.Run("no suggestions reveal the schema", func(t *testing.T) {
+		for _, q := range []string{
+			`{ vehicles { nodez { id } } }`,
+			`{ vehicles(frist: 1) { nodes { id } } }`,
+			`{ vehicles(orderBy: { field: PRICEE, direction: ASC }) { nodes { id } } }`,
+			`{ vehicles(filter: { serch: "x" }) { nodes { id } } }`,
+			`query($f: VehicleFiltr) { vehicles(filter: $f) { totalCount } }`,
+			`{ vehicle }`,
+		} {
+			r := a.post(q, nil)
+			if len(r.body.Errors) == 0 {
+				t.Fatalf("%s: no error", q)
+			}
+			if strings.Contains(r.raw, "Did you mean") {
+				t.Fatalf("%s: %s", q, r.raw)
+			}
+		}
+	})
+	t.Run("GraphiQL is off", func(t *testing.T) {
+		r := a.send(httptest.NewRequest(http.MethodGet, "/", nil))
+		if r.status != http.StatusNotFound || strings.Contains(r.raw, "graphiql") {
+			t.Fatalf("GET / = %d", r.status)
+		}
+	})
+	t.Run("security headers on every response", func(t *testing.T) {
+		for _, req := range []*http.Request{
+			httptest.NewRequest(http.MethodGet, "/healthz", nil),
+			httptest.NewRequest(http.MethodGet, "/nope", nil),
+			httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil),
+		} {
+			h := a.send(req).header
+			for name, want := range map[string]string{
+				"X-Content-Type-Options":    "nosniff",
+				"Referrer-Policy":           "no-referrer",
+				"X-Frame-Options":           "DENY",
+				"Content-Security-Policy":   "frame-ancestors 'none'",
+				"Strict-Transport-Security": "max-age=",
+			} {
+				if !strings.Contains(h.Get(name), want) {
+					t.Errorf("%s: %s = %q, want it to contain %q", req.URL, name, h.Get(name), want)
+				}
+			}
+		}
+	})
+	t.Run("CORS for the allowed origin only", func(t *testing.T) {
+		preflight := func(origin string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			req.Header.Set("Access-Control-Request-Headers", "content-type, authorization")
+			rec := httptest.NewRecorder()
+			a.h.ServeHTTP(rec, req)
+			return rec
+		}
+		if rec := preflight("https://shop.example"); rec.Code != http.StatusNoContent ||
+			rec.Header().Get("Access-Control-Allow-Origin") != "https://shop.example" {
+			t.Fatalf("allowed origin's preflight: %d %v", rec.Code, rec.Header())
+		}
+		if rec := preflight("https://evil.example"); rec.Code != http.StatusForbidden ||
+			rec.Header().Get("Access-Control-Allow-Origin") != "" || rec.Header().Get("Access-Control-Allow-Methods") != "" {
+			t.Fatalf("unknown origin's preflight: %d %v", rec.Code, rec.Header())
+		}
+		r := a.postRaw("application/json", `{"query":"{ __typename }"}`, "Origin", "https://evil.example")
+		if r.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("unknown origin got CORS headers: %v", r.header)
+		}
+		r = a.postRaw("application/json", `{"query":"{ __typename }"}`, "Origin", "https://shop.example")
+		if r.header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+			t.Fatalf("allowed origin got no CORS headers: %v", r.header)
+		}
+	})
+	t.Run("a NUL byte in an argument is bad input", func(t *testing.T) {
+		r := a.postRaw("application/json", `{"query":"{ vehicles(filter: {search: \"a\\u0000b\"}) { totalCount } }"}`)
+		if r.code() != "BAD_USER_INPUT" {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		r = a.post(`query($s: String) { vehicles(filter: { search: $s }) { totalCount } }`, map[string]any{"s": "a\x00b"})
+		if r.code() != "BAD_USER_INPUT" {
+			t.Fatalf("as a variable: %d %s", r.status, r.raw)
+		}
+	})
+	t.Run("reads still work", func(t *testing.T) {
+		a.mustQuery(`{ vehicles(first: 2) { nodes { vin } } }`, nil)
+	})
+}
+
+func TestDevelopmentHeaders(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Empty, nil)
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	if rec.Code != http.StatusOK || !strings.Contains(csp, "https://cdn.jsdelivr.net") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Fatalf("GraphiQL: %d CSP %q", rec.Code, csp)
+	}
+	for _, src := range []string{"cdn.jsdelivr.net/npm/graphiql", "cdn.jsdelivr.net/npm/react@"} {
+		if !strings.Contains(rec.Body.String(), src) {
+			t.Fatalf("GraphiQL no longer loads %s: update graphiqlCSP", src)
+		}
+	}
+	if rec.Header().Get("Strict-Transport-Security") != "" {
+		t.Fatal("HSTS in development")
+	}
+	r := a.send(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if r.header.Get("Content-Security-Policy") != apiCSP || r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("API headers: %v", r.header)
+	}
+	for _, q := range []string{`{ vehicles { nodez { id } } }`, `{ vehicles(frist: 1) { nodes { id } } }`} {
+		if r := a.post(q, nil); !strings.Contains(r.raw, "Did you mean") {
+			t.Fatalf("development gives no suggestion for %s (so the production test proves nothing): %s", q, r.raw)
+		}
+	}
+	req := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	rec = httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Fatalf("development CORS: %d %v", rec.Code, rec.Header())
+	}
+}

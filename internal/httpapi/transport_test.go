@@ -1,0 +1,334 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carlot/carlot/internal/auth"
+	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/models"
+)
+
+// bearer returns an Authorization header value for a user with role.
+func bearer(t *testing.T, id int64, role models.Role) string {
+	t.Helper()
+	token, _, err := auth.New([]byte(testSecret), time.Hour).Issue(&models.User{ID: id, Role: role}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + token
+}
+
+// paddedBody returns a JSON request body of exactly n bytes.
+func paddedBody(t *testing.T, n int) string {
+	t.Helper()
+	body := `{"query":"{ __typename }"}`
+	if n < len(body) {
+		t.Fatalf("cannot pad to %d bytes", n)
+	}
+	return body + strings.Repeat(" ", n-len(body))
+}
+
+// onlyReader hides a reader's length, so the client sends it chunked.
+type onlyReader struct{ io.Reader }
+
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Empty, map[string]string{"MAX_BODY_BYTES": "2048"})
+	var mu sync.Mutex
+	var sentChunked bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		sentChunked = r.ContentLength == -1 && slices.Contains(r.TransferEncoding, "chunked")
+		mu.Unlock()
+		a.h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	for _, tc := range []struct {
+		name    string
+		size    int
+		chunked bool
+		status  int
+	}{
+		{"declared length at the limit", 2048, false, http.StatusOK},
+		{"declared length one over", 2049, false, http.StatusRequestEntityTooLarge},
+		{"chunked at the limit", 2048, true, http.StatusOK},
+		{"chunked one over", 2049, true, http.StatusRequestEntityTooLarge},
+		{"chunked far over", 1 << 20, true, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(paddedBody(t, tc.size))
+			if tc.chunked {
+				body = onlyReader{body}
+			}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", body)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			mu.Lock()
+			chunked := sentChunked
+			mu.Unlock()
+			if chunked != tc.chunked {
+				t.Fatalf("the request arrived chunked=%v, want %v", chunked, tc.chunked)
+			}
+			r := decode(t, resp.StatusCode, resp.Header, readAll(t, resp.Body))
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.raw)
+			}
+			if r.header.Get(RequestIDHeader) == "" {
+				t.Fatal("no X-Request-ID")
+			}
+			if tc.status == http.StatusRequestEntityTooLarge && (r.code() != "BAD_USER_INPUT" || r.hasData) {
+				t.Fatalf("413 body: %s", r.raw)
+			}
+		})
+	}
+}
+
+func TestRequestsRefusedBeforeExecution(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"a batch", "application/json", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, http.StatusBadRequest},
+		{"a batch after whitespace", "application/json", " \n [{\"query\":\"{ __typename }\"}]", http.StatusBadRequest},
+		{"malformed JSON", "application/json", `{"query": "{ __typename }", "secret-token-xyz`, http.StatusBadRequest},
+		{"two JSON values", "application/json", `{"query":"{ __typename }"} {"query":"{ makes { name } }"}`, http.StatusBadRequest},
+		{"a JSON string", "application/json", `"{ __typename }"`, http.StatusBadRequest},
+		{"no body", "application/json", ``, http.StatusBadRequest},
+		{"no query", "application/json", `{"qeury":"{ __typename }"}`, http.StatusBadRequest},
+		{"query not a string", "application/json", `{"query":{"obj":"ect"}}`, http.StatusBadRequest},
+		{"variables not an object", "application/json", `{"query":"{ __typename }","variables":"x"}`, http.StatusBadRequest},
+		{"variables an array", "application/json", `{"query":"{ __typename }","variables":[]}`, http.StatusBadRequest},
+		{"extensions not an object", "application/json", `{"query":"{ __typename }","extensions":0}`, http.StatusBadRequest},
+		{"operationName not a string", "application/json", `{"query":"{ __typename }","operationName":false}`, http.StatusBadRequest},
+		{"a form (CSRF)", "application/x-www-form-urlencoded", `query=%7B+__typename+%7D`, http.StatusUnsupportedMediaType},
+		{"multipart (CSRF)", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{ __typename }\"}\r\n--x--\r\n", http.StatusUnsupportedMediaType},
+		{"text/plain (CSRF)", "text/plain", `{"query":"{ __typename }"}`, http.StatusUnsupportedMediaType},
+		{"no content type", "", `{"query":"{ __typename }"}`, http.StatusUnsupportedMediaType},
+		{"another charset", "application/json; charset=latin1", `{"query":"{ __typename }"}`, http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.postRaw(tc.contentType, tc.body)
+			if r.status != tc.status || r.code() != "BAD_USER_INPUT" || r.hasData {
+				t.Fatalf("got %d %s, want %d with a BAD_USER_INPUT error and no data", r.status, r.raw, tc.status)
+			}
+			if strings.Contains(r.raw, "secret-token-xyz") || strings.Contains(r.raw, "__typename") {
+				t.Fatalf("the response repeats the request: %s", r.raw)
+			}
+			if r.header.Get(RequestIDHeader) == "" {
+				t.Fatal("no X-Request-ID")
+			}
+		})
+	}
+	t.Run("null parameters are allowed", func(t *testing.T) {
+		r := a.postRaw("application/json", `{"query":"{ __typename }","variables":null,"operationName":null,"extensions":null}`)
+		if r.status != http.StatusOK || len(r.body.Errors) > 0 {
+			t.Fatalf("got %d %s", r.status, r.raw)
+		}
+	})
+	t.Run("other methods are 405", func(t *testing.T) {
+		for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead} {
+			r := a.send(httptest.NewRequest(method, "/graphql", nil))
+			if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") == "" || r.header.Get(RequestIDHeader) == "" {
+				t.Fatalf("%s: %d %v", method, r.status, r.header)
+			}
+		}
+	})
+	t.Run("unknown paths are 404 with a request id", func(t *testing.T) {
+		r := a.send(httptest.NewRequest(http.MethodGet, "/nope", nil))
+		if r.status != http.StatusNotFound || r.header.Get(RequestIDHeader) == "" {
+			t.Fatalf("%d %v", r.status, r.header)
+		}
+	})
+}
+
+func TestMutationsOverGETAreNeverExecuted(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	admin := bearer(t, 1, models.RoleAdmin)
+	create := `mutation { createDealer(input: { name: "Sneaky Motors", city: "Nowhere" }) { id } }`
+	count := func() int {
+		var n int
+		if err := a.db.NewRaw("SELECT count(*) FROM dealers WHERE name = 'Sneaky Motors'").Scan(t.Context(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	for _, accept := range []string{"", mediaJSON, mediaGraphQLResponse} {
+		req := httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"query": {create}}.Encode(), nil)
+		req.Header.Set("Authorization", admin)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		r := a.send(req)
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != http.MethodPost || r.hasData {
+			t.Fatalf("GET mutation (Accept %q): %d Allow=%q %s", accept, r.status, r.header.Get("Allow"), r.raw)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a mutation sent with GET ran: %d dealers created", n)
+	}
+	// The same request with POST does run, so the check above would have seen it.
+	if r := a.postRaw("application/json", `{"query":`+quote(create)+`}`, "Authorization", admin); len(r.body.Errors) > 0 {
+		t.Fatalf("POST: %s", r.raw)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("POST created %d dealers, want 1", n)
+	}
+	t.Run("subscriptions need a websocket", func(t *testing.T) {
+		r := a.postRaw("application/json", `{"query":"subscription { vehicleEvents { sequence } }"}`)
+		if r.status != http.StatusBadRequest || r.hasData {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+	})
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestStatusCodesFollowTheAcceptHeader(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Empty, nil)
+	for _, tc := range []struct {
+		name, accept, query string
+		status              int
+		contentType         string
+	}{
+		{"parse error, json", mediaJSON, "{", http.StatusUnprocessableEntity, mediaJSON},
+		{"parse error, graphql-response", mediaGraphQLResponse, "{", http.StatusBadRequest, mediaGraphQLResponse},
+		{"validation error, json", mediaJSON, "{ nope }", http.StatusUnprocessableEntity, mediaJSON},
+		{"validation error, graphql-response", mediaGraphQLResponse, "{ nope }", http.StatusBadRequest, mediaGraphQLResponse},
+		{"ok, graphql-response preferred", mediaGraphQLResponse + ", application/json;q=0.9", "{ __typename }", http.StatusOK, mediaGraphQLResponse},
+		{"ok, any", "*/*", "{ __typename }", http.StatusOK, mediaJSON},
+		{"ok, no accept", "", "{ __typename }", http.StatusOK, mediaJSON},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.postRaw("application/json", `{"query":`+quote(tc.query)+`}`, "Accept", tc.accept)
+			if r.status != tc.status || !strings.HasPrefix(r.header.Get("Content-Type"), tc.contentType) {
+				t.Fatalf("got %d %q %s", r.status, r.header.Get("Content-Type"), r.raw)
+			}
+			if r.status != http.StatusOK && r.hasData {
+				t.Fatalf("a request error has a data entry: %s", r.raw)
+			}
+		})
+	}
+	t.Run("variables that do not coerce", func(t *testing.T) {
+		r := a.postRaw("application/json", `{"query":"query($id: ID!) { node(id: $id) { id } }","variables":{"id":null}}`, "Accept", mediaGraphQLResponse)
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("got %d %s", r.status, r.raw)
+		}
+	})
+}
+
+func TestInputIsData(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	var before int
+	if err := a.db.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &before); err != nil {
+		t.Fatal(err)
+	}
+	for _, search := range []string{`' OR 1=1 --`, `'; DROP TABLE vehicles; --`, `%`, `_`, `\`, `") OR ("1"="1`} {
+		r := a.mustQuery(`query($s: String) { vehicles(filter: { search: $s }) { totalCount } }`, map[string]any{"s": search})
+		var data struct{ Vehicles struct{ TotalCount int } }
+		if err := json.Unmarshal(r.body.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		if data.Vehicles.TotalCount != 0 {
+			t.Fatalf("search %q matched %d vehicles: it was not taken literally", search, data.Vehicles.TotalCount)
+		}
+	}
+	var after int
+	if err := a.db.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("vehicles went from %d to %d", before, after)
+	}
+}
+
+func TestAutomaticPersistedQueries(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	query := `{ makes { name } }`
+	sum := sha256.Sum256([]byte(query))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	post := func(withQuery bool) response {
+		body := map[string]any{"extensions": ext}
+		if withQuery {
+			body["query"] = query
+		}
+		b, _ := json.Marshal(body)
+		return a.postRaw("application/json", string(b))
+	}
+
+	r := post(false)
+	if r.status != http.StatusOK || len(r.body.Errors) != 1 || r.body.Errors[0].Message != "PersistedQueryNotFound" ||
+		r.code() != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("hash before registration: %d %s", r.status, r.raw)
+	}
+	if r = post(true); r.status != http.StatusOK || len(r.body.Errors) > 0 || !strings.Contains(string(r.body.Data), "makes") {
+		t.Fatalf("registration: %d %s", r.status, r.raw)
+	}
+	if r = post(false); r.status != http.StatusOK || len(r.body.Errors) > 0 || !strings.Contains(string(r.body.Data), "makes") {
+		t.Fatalf("hash after registration: %d %s", r.status, r.raw)
+	}
+	extJSON, _ := json.Marshal(ext)
+	get := a.send(httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"extensions": {string(extJSON)}}.Encode(), nil))
+	if get.status != http.StatusOK || len(get.body.Errors) > 0 || !strings.Contains(string(get.body.Data), "makes") {
+		t.Fatalf("hash over GET: %d %s", get.status, get.raw)
+	}
+
+	t.Run("a hash that does not match the query is refused", func(t *testing.T) {
+		b, _ := json.Marshal(map[string]any{"query": `{ dealers { totalCount } }`, "extensions": ext})
+		r := a.postRaw("application/json", string(b))
+		if r.code() != "BAD_USER_INPUT" || r.hasData {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+	})
+	t.Run("a persisted query is held to the limits", func(t *testing.T) {
+		q := deepQuery(13)
+		sum := sha256.Sum256([]byte(q))
+		b, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}})
+		if r := a.postRaw("application/json", string(b)); r.code() != codeTooComplex {
+			t.Fatalf("%s", r.raw)
+		}
+	})
+}
+
+func TestGzipForLargeResponses(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Seeded, nil)
+	body, _ := json.Marshal(map[string]any{"query": `{ vehicles(first: 100) { nodes { id vin color } } }`})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
+	if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("Vary: %q", rec.Header().Get("Vary"))
+	}
+}
