@@ -5,12 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
-	"github.com/carlot/carlot/internal/config"
-	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
@@ -63,20 +60,11 @@ func dbCommand(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	// Commands print results on stdout; the log only says what went wrong.
-	log := logging.New(io.Discard, slog.LevelError, cfg.LogFormat)
-	st, err := openStore(ctx, cfg, log)
+	st, err := openForCommand(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := waitForDatabase(ctx, st.DB, 5*time.Second); err != nil {
-		return err
-	}
 
 	switch sub {
 	case "migrate":
@@ -118,11 +106,8 @@ func dbCommand(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return tw.Flush()
 	case "seed":
-		if pending, err := migrations.Pending(ctx, st.DB); err != nil || pending > 0 {
-			if err != nil {
-				return fmt.Errorf("db seed: %w", err)
-			}
-			return fmt.Errorf("db seed: %d migrations are pending; run 'server db migrate' first", pending)
+		if err := requireMigrated(ctx, st.DB); err != nil {
+			return fmt.Errorf("db seed: %w", err)
 		}
 		start := time.Now()
 		res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: *vehicles, Reset: *reset, Password: password})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/embeddedpg"
+	"github.com/carlot/carlot/internal/logging"
+	"github.com/carlot/carlot/migrations"
 	"github.com/uptrace/bun"
 )
 
@@ -109,4 +112,35 @@ func waitForDatabase(ctx context.Context, db *bun.DB, wait time.Duration) error 
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// openForCommand opens the database for an admin command: DATABASE_URL or
+// the embedded cluster, quiet unless something goes wrong, and reachable.
+func openForCommand(ctx context.Context, getenv func(string) string) (*store, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	// Commands print results on stdout; the log only says what went wrong.
+	st, err := openStore(ctx, cfg, logging.New(io.Discard, slog.LevelError, cfg.LogFormat))
+	if err != nil {
+		return nil, err
+	}
+	if err := waitForDatabase(ctx, st.DB, 5*time.Second); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// requireMigrated refuses to go on while migrations are pending.
+func requireMigrated(ctx context.Context, db bun.IDB) error {
+	pending, err := migrations.Pending(ctx, db)
+	if err != nil {
+		return err
+	}
+	if pending > 0 {
+		return fmt.Errorf("%d migrations are pending; run 'server db migrate' first", pending)
+	}
+	return nil
 }

@@ -7,15 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/carlot/carlot/internal/config"
-	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
-	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
 	"golang.org/x/term"
 )
@@ -52,23 +47,13 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("user create: %w", err)
 	}
 
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	log := logging.New(io.Discard, slog.LevelError, cfg.LogFormat)
-	st, err := openStore(ctx, cfg, log)
+	st, err := openForCommand(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := waitForDatabase(ctx, st.DB, 5*time.Second); err != nil {
-		return err
-	}
-	if pending, err := migrations.Pending(ctx, st.DB); err != nil {
+	if err := requireMigrated(ctx, st.DB); err != nil {
 		return fmt.Errorf("user create: %w", err)
-	} else if pending > 0 {
-		return fmt.Errorf("user create: %d migrations are pending; run 'server db migrate' first", pending)
 	}
 
 	u, err := models.CreateUser(ctx, st.DB, in)
