@@ -118,6 +118,15 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	// Without after, "from now" means after the newest committed event, not
+	// after whatever this replica has read so far (it may trail by a poll).
+	var now int64
+	if after == nil {
+		var err error
+		if now, err = models.LastEventSequence(ctx, b.db); err != nil {
+			return nil, err
+		}
+	}
 	s := &subscriber{match: match, limit: b.opts.Buffer, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	b.mu.Lock()
 	seam := b.last // events up to here come from the table, later ones live
@@ -132,7 +141,7 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 			delete(b.subs, s)
 			b.mu.Unlock()
 		}()
-		sent := seam
+		sent := max(seam, now)
 		if after != nil {
 			sent = *after
 		}
