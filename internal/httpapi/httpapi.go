@@ -205,10 +205,16 @@ func perMinute(n int) *ratelimit.Limiter {
 }
 
 // withLoaders gives each request its own loaders, so nothing read for one
-// request is served to another.
+// request is served to another. A websocket gets none here: each of its
+// operations gets fresh loaders (see graphQLServer), and a set made here
+// would sit unused in memory for as long as the socket stays open.
 func withLoaders(db bun.IDB, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isWebsocketUpgrade(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(db, wait, nil))))
 		})
 	}
