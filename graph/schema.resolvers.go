@@ -74,7 +74,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (Node, error) {
 
 // Vehicle is the resolver for the vehicle field.
 func (r *queryResolver) Vehicle(ctx context.Context, id string) (*models.Vehicle, error) {
-	return vehicle(ctx, id)
+	return vehicle(ctx, r.DB, id)
 }
 
 // VehicleByVin is the resolver for the vehicleByVin field.

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
@@ -42,11 +43,21 @@ func vehicleStats(ctx context.Context, db bun.IDB, filter *VehicleFilter) (*mode
 	return stats, loaders.For(ctx).PrefetchMakes(ctx, ids)
 }
 
-// vehicle resolves Query.vehicle.
-func vehicle(ctx context.Context, id string) (*models.Vehicle, error) {
-	v, err := lookup(ctx, loaders.For(ctx).Vehicle, id, models.TypeVehicle)
+// vehicle resolves Query.vehicle. It reads the row directly instead of
+// through the loader, whose batching window would only delay a lookup that
+// has nothing to batch with, and primes the loader for the rest of the query.
+func vehicle(ctx context.Context, db bun.IDB, id string) (*models.Vehicle, error) {
+	typ, n, err := relay.ParseNodeID(id)
 	if err != nil {
+		return nil, badID("id")
+	}
+	if typ != models.TypeVehicle {
+		return nil, nil
+	}
+	rows, err := models.VehiclesByID(ctx, db, []int64{n})
+	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
-	return v, prefetchForVehicle(ctx, v)
+	loaders.For(ctx).Vehicle.Prime(n, rows[0])
+	return rows[0], prefetchForVehicle(ctx, rows[0])
 }
