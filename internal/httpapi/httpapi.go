@@ -101,7 +101,7 @@ func New(d Deps) *API {
 		defer close(api.stopped)
 		broker.Run(brokerCtx)
 	}()
-	gql := graphQLServer(d, broker, api.sockets)
+	gql := graphQLServer(d, broker)
 	websockets := newWebsocketCap(cfg.MaxWSConnsPerIP, d.Metrics)
 	r.Group(func(r chi.Router) {
 		r.Use(observeGraphQL(d.Metrics), limitByIP(perMinute(cfg.RateLimitPerIP), d.Metrics), websockets.Middleware,
@@ -120,14 +120,14 @@ func New(d Deps) *API {
 
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
-func graphQLServer(d Deps, broker *live.Broker, ss *sockets) *handler.Server {
+func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 	}})
 	srv := handler.New(schema)
 	// The websocket transport first: it claims upgrade requests, which the
 	// GET transport would otherwise see.
-	srv.AddTransport(websocketTransport(d, ss, broker))
+	srv.AddTransport(websocketTransport(d, broker))
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
 	// transport, which browsers could post cross-site (see transport.go).
 	// It answers every method but OPTIONS (405 with Allow for the others).

@@ -111,7 +111,7 @@ func socketFrom(ctx context.Context) *socket {
 
 // websocketTransport serves graphql-transport-ws (the graphql-ws library's
 // protocol) and the legacy graphql-ws protocol on /graphql.
-func websocketTransport(d Deps, ss *sockets, broker *live.Broker) transport.Websocket {
+func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 	accept := coderws.AcceptOptions{}
 	if origins := d.Config.CORSAllowedOrigins; len(origins) == 1 && origins[0] == "*" {
 		accept.InsecureSkipVerify = true // any origin, as CORS allows in development
