@@ -47,6 +47,7 @@ type settings struct {
 	cpuProfile  string
 	memProfile  string
 	gzip        bool
+	driver      string
 }
 
 func main() {
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of each operation's measured window (for subscribers: the changes' fan-out) to this path, the operation's name inserted before the extension (cpu.pprof → cpu.lookup.pprof, cpu.subs10000.pprof)")
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the server with each subscriber run connected and idle to this path, named like --cpuprofile's (mem.pprof → mem.subs10000.pprof)")
 	fs.BoolVar(&s.gzip, "gzip", false, "let clients accept gzip (the server then compresses every JSON response)")
+	fs.StringVar(&s.driver, "driver", "pgdriver", "database/sql driver under bun for the server and the direct baseline: pgdriver (bun's own, what Carlot ships) or pgx (jackc/pgx's stdlib; live events then poll, as pgdriver's LISTEN is unavailable)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -109,6 +111,8 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
 	case s.subscribers < 1:
 		return nil, errors.New("--subscribers must be at least 1")
+	case s.driver != "pgdriver" && s.driver != "pgx":
+		return nil, errors.New("--driver must be pgdriver or pgx")
 	}
 	if s.out == "" {
 		s.out = filepath.Join("bench", "results", time.Now().UTC().Format("20060102T150405Z")+".json")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,7 +24,10 @@ import (
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
+	"github.com/carlot/carlot/models"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for --driver pgx
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // environment is what the measurements run against: the seeded database,
@@ -121,6 +125,15 @@ func prepare(ctx context.Context, s *settings, getenv func(string) string, progr
 	// Fresh statistics, as autovacuum would eventually gather them.
 	if _, err := env.db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		return nil, fmt.Errorf("vacuum: %w", err)
+	}
+
+	if s.driver == "pgx" {
+		// Seeded through pgdriver (its COPY); measured through pgx.
+		if env.db, err = openPgx(dbURL, cfg.DBMaxConns); err != nil {
+			return nil, err
+		}
+		env.db.AddQueryHook(env.tally)
+		env.cleanups = append(env.cleanups, func() { _ = env.db.Close() })
 	}
 
 	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
@@ -243,4 +256,28 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// openPgx opens a bun pool over pgx's database/sql driver, configured like
+// database.Open's, to compare the drivers on the same work.
+func openPgx(dsn string, maxConns int) (*bun.DB, error) {
+	// bun sends SQL with its arguments already inlined, so every lookup is a
+	// new text: pgx's default (prepare and cache each statement) would pay
+	// a prepare per query. The simple protocol is the fair comparison.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("default_query_exec_mode", "simple_protocol")
+	u.RawQuery = q.Encode()
+	sqldb, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	db.AddQueryHook(models.StatementCounter{})
+	return db, nil
 }

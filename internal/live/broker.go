@@ -113,6 +113,18 @@ func (b *Broker) Run(ctx context.Context) {
 	}
 	close(b.ready)
 
+	if _, ok := b.db.Driver().(pgdriver.Driver); !ok {
+		// LISTEN needs bun's own driver; on another one, the poll alone
+		// still delivers everything, only later.
+		b.log.WarnContext(ctx, "live events: the pool's driver cannot LISTEN; polling only", "interval", b.opts.PollInterval)
+		for sleep(ctx, b.opts.PollInterval) {
+			if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
+				b.log.WarnContext(ctx, "live events: reading events failed; will retry", "err", err)
+			}
+		}
+		b.stopAll()
+		return
+	}
 	ln := pgdriver.NewListener(b.db)
 	// ReceiveTimeout does not watch ctx; closing the listener wakes it.
 	stopListening := context.AfterFunc(ctx, func() { _ = ln.Close() })
@@ -141,11 +153,16 @@ func (b *Broker) Run(ctx context.Context) {
 			b.log.WarnContext(ctx, "live events: reading events failed; will retry", "err", err)
 		}
 	}
+	b.stopAll()
+}
+
+// stopAll ends every subscription because the server is stopping.
+func (b *Broker) stopAll() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for s := range b.subs {
 		s.stop(ErrShutdown)
 	}
-	b.mu.Unlock()
 }
 
 // catchUp reads every event after the last one fanned out and offers them to
