@@ -8,7 +8,6 @@
 package models
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -49,16 +48,6 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCode returns the code of the first *Error in err's chain, or
-// CodeInternal for anything else (which must not be shown to clients).
-func ErrorCode(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeInternal
 }
 
 // Invalid collects input problems so a client hears about all of them at once.

@@ -9,14 +9,6 @@ var (
 	errAdminOnly     = &Error{Code: CodeForbidden, Message: "only an admin may do this"}
 )
 
-// RequireLogin fails for anonymous requests.
-func RequireLogin(a *Actor) error {
-	if a == nil {
-		return errLoginRequired
-	}
-	return nil
-}
-
 // CanManageDealerVehicles allows ADMIN, and STAFF of dealerID: who may
 // create, change, move, delete and see the history of that dealer's vehicles.
 func CanManageDealerVehicles(a *Actor, dealerID int64) error {

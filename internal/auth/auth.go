@@ -6,7 +6,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -151,6 +150,3 @@ func ErrorFrom(ctx context.Context) error {
 	err, _ := ctx.Value(errorKey{}).(error)
 	return err
 }
-
-// IsInvalidToken reports whether err is a token verification failure.
-func IsInvalidToken(err error) bool { return errors.Is(err, ErrInvalidToken) }
