@@ -63,6 +63,13 @@ func ParseSequence(s string) (int64, bool) {
 // next sequence from the counter row, whose lock is held until commit, so
 // events become visible in sequence order. Call it last in the transaction to
 // hold that lock briefly.
+//
+// Writers first queue on a transaction-scoped advisory lock keyed by the
+// counter table's OID. PostgreSQL grants that lock in arrival order; waiting
+// on the row lock alone is not first come, first served (waiters race for the
+// tuple each time it is released), which under 32 concurrent writers
+// stretched the p99 to four times the median. Holding the advisory lock, a
+// writer never waits on the row.
 func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v, previous *Vehicle, actor *Actor) (*VehicleEvent, error) {
 	snapshot, err := json.Marshal(v)
 	if err != nil {
@@ -81,7 +88,8 @@ func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v, previous *Ve
 		actorID = &actor.UserID
 	}
 	ev := &VehicleEvent{Kind: kind, VehicleID: v.ID, Snapshot: v, Previous: previous, ActorID: actorID}
-	err = tx.NewRaw(`WITH next AS (UPDATE vehicle_event_sequence SET last = last + 1 RETURNING last)
+	err = tx.NewRaw(`WITH turn AS (SELECT pg_advisory_xact_lock('vehicle_event_sequence'::regclass::oid::bigint)),
+		next AS (UPDATE vehicle_event_sequence SET last = last + 1 FROM turn RETURNING last)
 		INSERT INTO vehicle_events (sequence, kind, vehicle_id, snapshot, previous, actor_id)
 		SELECT last, ?, ?, ?, ?, ? FROM next
 		RETURNING sequence, at`, kind, v.ID, string(snapshot), prev, actorID).Scan(ctx, &ev.Sequence, &ev.At)
