@@ -32,7 +32,6 @@ type ResolverRoot interface {
 	Dealer() DealerResolver
 	Make() MakeResolver
 	MakeCount() MakeCountResolver
-	Model() ModelResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -208,9 +207,6 @@ type MakeResolver interface {
 type MakeCountResolver interface {
 	Make(ctx context.Context, obj *models.MakeCount) (*models.Make, error)
 }
-type ModelResolver interface {
-	Make(ctx context.Context, obj *models.Model) (*models.Make, error)
-}
 type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*AuthPayload, error)
@@ -239,15 +235,12 @@ type UserResolver interface {
 	Dealer(ctx context.Context, obj *models.User) (*models.Dealer, error)
 }
 type VehicleResolver interface {
-	Make(ctx context.Context, obj *models.Vehicle) (*models.Make, error)
-	Model(ctx context.Context, obj *models.Vehicle) (*models.Model, error)
-
-	Dealer(ctx context.Context, obj *models.Vehicle) (*models.Dealer, error)
-
 	History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error)
 }
 type VehicleEventResolver interface {
 	Vehicle(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error)
+	Snapshot(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error)
+	Previous(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error)
 
 	Actor(ctx context.Context, obj *models.VehicleEvent) (*models.User, error)
 }
@@ -2742,7 +2735,7 @@ func (ec *executionContext) _Model_make(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Model_make(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Model().Make(ctx, obj)
+			return obj.Make, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Make) graphql.Marshaler {
@@ -2756,8 +2749,8 @@ func (ec *executionContext) fieldContext_Model_make(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Model",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Make(ctx, field)
 		},
@@ -3903,7 +3896,7 @@ func (ec *executionContext) _Vehicle_make(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Vehicle_make(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Vehicle().Make(ctx, obj)
+			return obj.Make, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Make) graphql.Marshaler {
@@ -3917,8 +3910,8 @@ func (ec *executionContext) fieldContext_Vehicle_make(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Vehicle",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Make(ctx, field)
 		},
@@ -3935,7 +3928,7 @@ func (ec *executionContext) _Vehicle_model(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Vehicle_model(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Vehicle().Model(ctx, obj)
+			return obj.Model, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Model) graphql.Marshaler {
@@ -3949,8 +3942,8 @@ func (ec *executionContext) fieldContext_Vehicle_model(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Vehicle",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Model(ctx, field)
 		},
@@ -4105,7 +4098,7 @@ func (ec *executionContext) _Vehicle_dealer(ctx context.Context, field graphql.C
 			return ec.fieldContext_Vehicle_dealer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Vehicle().Dealer(ctx, obj)
+			return obj.Dealer, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Dealer) graphql.Marshaler {
@@ -4119,8 +4112,8 @@ func (ec *executionContext) fieldContext_Vehicle_dealer(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Vehicle",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Dealer(ctx, field)
 		},
@@ -4525,7 +4518,7 @@ func (ec *executionContext) _VehicleEvent_snapshot(ctx context.Context, field gr
 			return ec.fieldContext_VehicleEvent_snapshot(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Snapshot, nil
+			return ec.Resolvers.VehicleEvent().Snapshot(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
@@ -4539,8 +4532,8 @@ func (ec *executionContext) fieldContext_VehicleEvent_snapshot(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "VehicleEvent",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Vehicle(ctx, field)
 		},
@@ -4557,7 +4550,7 @@ func (ec *executionContext) _VehicleEvent_previous(ctx context.Context, field gr
 			return ec.fieldContext_VehicleEvent_previous(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Previous, nil
+			return ec.Resolvers.VehicleEvent().Previous(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
@@ -4571,8 +4564,8 @@ func (ec *executionContext) fieldContext_VehicleEvent_previous(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "VehicleEvent",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Vehicle(ctx, field)
 		},
@@ -6692,19 +6685,18 @@ func (ec *executionContext) _Model(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Model_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Model_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "make":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Model_make(ctx, field, obj)
-				})
+			out.Values[i] = ec._Model_make(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7090,17 +7082,15 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "make":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Vehicle_make(ctx, field, obj)
-				})
+			out.Values[i] = ec._Vehicle_make(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "model":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Vehicle_model(ctx, field, obj)
-				})
+			out.Values[i] = ec._Vehicle_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "year":
 			out.Values[i] = ec._Vehicle_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7132,11 +7122,10 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dealer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Vehicle_dealer(ctx, field, obj)
-				})
+			out.Values[i] = ec._Vehicle_dealer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Vehicle_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7295,15 +7284,17 @@ func (ec *executionContext) _VehicleEvent(ctx context.Context, sel ast.Selection
 					return ec._VehicleEvent_vehicle(ctx, field, obj)
 				})
 		case "snapshot":
-			out.Values[i] = ec._VehicleEvent_snapshot(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VehicleEvent_snapshot(ctx, field, obj)
+				})
 		case "previous":
-			out.Values[i] = ec._VehicleEvent_previous(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VehicleEvent_previous(ctx, field, obj)
+				})
 		case "at":
 			out.Values[i] = ec._VehicleEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -54,13 +54,26 @@ func history(ctx context.Context, v *models.Vehicle, first *int, after *string) 
 // eventVehicle resolves VehicleEvent.vehicle: the vehicle as it is now, or nil once deleted.
 func eventVehicle(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
 	if e.CurrentKnown {
-		return e.Current, nil // read once for every subscriber
+		return relateNested(ctx, e.Current) // read once for every subscriber
 	}
 	v, err := loaders.For(ctx).Vehicle.Load(ctx, e.VehicleID)
 	if errNotFound(err) {
 		return nil, nil
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	return relateNested(ctx, v)
+}
+
+// eventSnapshot resolves VehicleEvent.snapshot.
+func eventSnapshot(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
+	return relateNested(ctx, e.Snapshot)
+}
+
+// eventPrevious resolves VehicleEvent.previous.
+func eventPrevious(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
+	return relateNested(ctx, e.Previous)
 }
 
 // eventActor resolves VehicleEvent.actor, which only those who may see the

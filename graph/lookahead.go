@@ -13,23 +13,55 @@ import (
 // Look-ahead: before returning vehicles (or dealers), a resolver reads the
 // client's selection and fetches what the children will ask for in one
 // statement per kind, so the count of statements depends on the shape of
-// the query, never on the number of rows.
+// the query, never on the number of rows. A vehicle's make, model and dealer
+// are then plain fields, filled in before the vehicle is returned: no
+// resolver, goroutine or loader call per row.
 
-// prefetchForConnection prefetches the relations selected on the vehicles of
-// the connection field being resolved.
-func prefetchForConnection(ctx context.Context, rows []*models.Vehicle) error {
+// relatePage fills in the relations selected on the vehicles of the
+// connection field being resolved.
+func relatePage(ctx context.Context, rows []*models.Vehicle) ([]*models.Vehicle, error) {
 	oc := graphql.GetOperationContext(ctx)
-	return loaders.For(ctx).Prefetch(ctx, rows, connectionRelations(oc, graphql.GetFieldContext(ctx).Field.Selections))
+	rel := connectionRelations(oc, graphql.GetFieldContext(ctx).Field.Selections)
+	l := loaders.For(ctx)
+	if err := l.Prefetch(ctx, rows, rel); err != nil {
+		return nil, err
+	}
+	return l.Relate(ctx, rows, rel)
 }
 
-// prefetchForVehicle prefetches the relations selected on the single vehicle
-// field being resolved.
-func prefetchForVehicle(ctx context.Context, v *models.Vehicle) error {
+// relateRoot fills in the relations selected on the vehicle returned by the
+// root field being resolved, reading them at once.
+func relateRoot(ctx context.Context, v *models.Vehicle) (*models.Vehicle, error) {
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	oc := graphql.GetOperationContext(ctx)
-	return loaders.For(ctx).Prefetch(ctx, []*models.Vehicle{v}, vehicleRelations(oc, graphql.GetFieldContext(ctx).Field.Selections))
+	rel := vehicleRelations(oc, graphql.GetFieldContext(ctx).Field.Selections)
+	rows := []*models.Vehicle{v}
+	l := loaders.For(ctx)
+	if err := l.Prefetch(ctx, rows, rel); err != nil {
+		return nil, err
+	}
+	rows, err := l.Relate(ctx, rows, rel)
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// relateNested fills in the relations selected on the vehicle of a field
+// that is resolved once per element of a list (an event's vehicle, say),
+// through the loaders, so the elements share one batch.
+func relateNested(ctx context.Context, v *models.Vehicle) (*models.Vehicle, error) {
+	if v == nil {
+		return nil, nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	rows, err := loaders.For(ctx).Relate(ctx, []*models.Vehicle{v}, vehicleRelations(oc, graphql.GetFieldContext(ctx).Field.Selections))
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
 }
 
 // connectionRelations reads nodes { … } and edges { node { … } } of a VehicleConnection.

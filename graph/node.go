@@ -19,7 +19,11 @@ func node(ctx context.Context, id string) (Node, error) {
 	l := loaders.For(ctx)
 	switch typ {
 	case models.TypeVehicle:
-		return optional(l.Vehicle.Load(ctx, n))
+		v, err := l.Vehicle.Load(ctx, n)
+		if err == nil {
+			v, err = relateNested(ctx, v)
+		}
+		return optional(v, err)
 	case models.TypeDealer:
 		return optional(l.Dealer.Load(ctx, n))
 	case models.TypeMake:

@@ -116,7 +116,7 @@ func (r *Resolver) vehicles(ctx context.Context, a pageArgs, filter *VehicleFilt
 	if err != nil {
 		return nil, err
 	}
-	if err := prefetchForConnection(ctx, rows); err != nil {
+	if rows, err = relatePage(ctx, rows); err != nil {
 		return nil, err
 	}
 	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {
@@ -136,7 +136,7 @@ func dealerVehicles(ctx context.Context, d *models.Dealer, a pageArgs, filter *V
 	if err != nil {
 		return nil, err
 	}
-	if err := prefetchForConnection(ctx, rows); err != nil {
+	if rows, err = relatePage(ctx, rows); err != nil {
 		return nil, err
 	}
 	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {

@@ -27,11 +27,6 @@ func (r *makeCountResolver) Make(ctx context.Context, obj *models.MakeCount) (*m
 	return loaders.For(ctx).Make.Load(ctx, obj.MakeID)
 }
 
-// Make is the resolver for the make field.
-func (r *modelResolver) Make(ctx context.Context, obj *models.Model) (*models.Make, error) {
-	return loaders.For(ctx).Make.Load(ctx, obj.MakeID)
-}
-
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*AuthPayload, error) {
 	return r.login(ctx, email, password)
@@ -127,21 +122,6 @@ func (r *userResolver) Dealer(ctx context.Context, obj *models.User) (*models.De
 	return optionalDealer(ctx, obj.DealerID)
 }
 
-// Make is the resolver for the make field.
-func (r *vehicleResolver) Make(ctx context.Context, obj *models.Vehicle) (*models.Make, error) {
-	return loaders.For(ctx).Make.Load(ctx, obj.MakeID)
-}
-
-// Model is the resolver for the model field.
-func (r *vehicleResolver) Model(ctx context.Context, obj *models.Vehicle) (*models.Model, error) {
-	return loaders.For(ctx).Model.Load(ctx, obj.ModelID)
-}
-
-// Dealer is the resolver for the dealer field.
-func (r *vehicleResolver) Dealer(ctx context.Context, obj *models.Vehicle) (*models.Dealer, error) {
-	return loaders.For(ctx).Dealer.Load(ctx, obj.DealerID)
-}
-
 // History is the resolver for the history field.
 func (r *vehicleResolver) History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
 	return history(ctx, obj, first, after)
@@ -150,6 +130,16 @@ func (r *vehicleResolver) History(ctx context.Context, obj *models.Vehicle, firs
 // Vehicle is the resolver for the vehicle field.
 func (r *vehicleEventResolver) Vehicle(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
 	return eventVehicle(ctx, obj)
+}
+
+// Snapshot is the resolver for the snapshot field.
+func (r *vehicleEventResolver) Snapshot(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
+	return eventSnapshot(ctx, obj)
+}
+
+// Previous is the resolver for the previous field.
+func (r *vehicleEventResolver) Previous(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
+	return eventPrevious(ctx, obj)
 }
 
 // Actor is the resolver for the actor field.
@@ -165,9 +155,6 @@ func (r *Resolver) Make() MakeResolver { return &makeResolver{r} }
 
 // MakeCount returns MakeCountResolver implementation.
 func (r *Resolver) MakeCount() MakeCountResolver { return &makeCountResolver{r} }
-
-// Model returns ModelResolver implementation.
-func (r *Resolver) Model() ModelResolver { return &modelResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -191,7 +178,6 @@ type (
 	dealerResolver       struct{ *Resolver }
 	makeResolver         struct{ *Resolver }
 	makeCountResolver    struct{ *Resolver }
-	modelResolver        struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
@@ -44,6 +46,7 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 	if _, err := loaders.For(ctx).Vehicle.Load(ctx, vehicleID); err != nil {
 		return nil, err
 	}
+	rel := vehicleRelations(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	out := make(chan *models.Vehicle)
 	go func() {
 		defer close(out)
@@ -51,8 +54,12 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 			if e.Kind == models.EventDeleted {
 				return
 			}
+			related, err := loaders.For(ctx).Relate(ctx, []*models.Vehicle{e.Snapshot}, rel)
+			if err != nil {
+				return // the database is gone; ending the stream tells the client to resubscribe
+			}
 			select {
-			case out <- e.Snapshot:
+			case out <- related[0]:
 			case <-ctx.Done():
 				return
 			}

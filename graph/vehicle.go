@@ -22,7 +22,7 @@ func vehicleByVIN(ctx context.Context, db bun.IDB, vin string) (*models.Vehicle,
 	if err != nil {
 		return nil, err
 	}
-	return v, prefetchForVehicle(ctx, v)
+	return relateRoot(ctx, v)
 }
 
 // vehicleStats resolves Query.vehicleStats.
@@ -59,5 +59,5 @@ func vehicle(ctx context.Context, db bun.IDB, id string) (*models.Vehicle, error
 		return nil, err
 	}
 	loaders.For(ctx).Vehicle.Prime(n, rows[0])
-	return rows[0], prefetchForVehicle(ctx, rows[0])
+	return relateRoot(ctx, rows[0])
 }

@@ -27,7 +27,11 @@ func (r *Resolver) createVehicle(ctx context.Context, in CreateVehicleInput) (*m
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	return models.CreateVehicle(ctx, r.DB, actor, nv)
+	v, err := models.CreateVehicle(ctx, r.DB, actor, nv)
+	if err != nil {
+		return nil, err
+	}
+	return relateRoot(ctx, v)
 }
 
 // updateVehicle resolves Mutation.updateVehicle.
@@ -50,7 +54,11 @@ func (r *Resolver) updateVehicle(ctx context.Context, id string, in UpdateVehicl
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	return models.UpdateVehicle(ctx, r.DB, actor, vehicleID, patch, expectedVersion)
+	v, err := models.UpdateVehicle(ctx, r.DB, actor, vehicleID, patch, expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	return relateRoot(ctx, v)
 }
 
 // deleteVehicle resolves Mutation.deleteVehicle and returns the deleted vehicle's ID.

@@ -1,7 +1,8 @@
 // Package loaders batches the reads that GraphQL fields make one object at a
 // time. A fresh set of loaders is made for every HTTP request (so nothing is
-// cached across requests), and every vehicle's make, model and dealer on a
-// page cost one statement each, whatever the page size.
+// cached across requests), and the models (read with their makes) and
+// dealers of a page of vehicles cost one statement each, whatever the page
+// size.
 //
 // The catalog part (makes, models, dealers, users: rows the API creates but
 // never changes) can be shared: every subscription on a replica shares one

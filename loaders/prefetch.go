@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/carlot/carlot/models"
@@ -46,46 +47,117 @@ func (p *primed) missing(ids []int64) []int64 {
 	return out
 }
 
-// Prefetch loads the selected makes, models and dealers of vehicles with one
-// statement each and primes the loaders with them. Resolvers of a list run
-// concurrently and would otherwise rely on arriving within the loaders' wait
-// window to share a batch; prefetching makes the statement count exact and
-// spares the wait.
+// Prefetch loads the selected models (each with its make) and dealers of
+// vehicles with one statement each and primes the loaders with them, so
+// that Relate finds them cached. Without it, Relate still batches through
+// the loaders, but the statement count would depend on which callers arrive
+// within the loaders' wait window, and each would wait for it.
 func (l *Catalog) Prefetch(ctx context.Context, vehicles []*models.Vehicle, rel Relations) error {
 	if len(vehicles) == 0 || !rel.Any() {
 		return nil
 	}
-	ids := func(of func(*models.Vehicle) int64) []int64 {
-		seen := make(map[int64]bool, len(vehicles))
-		var out []int64
-		for _, v := range vehicles {
-			if id := of(v); !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
-		}
-		return out
-	}
-	if rel.Make {
-		// A vehicle's make is its model's make (a foreign key says so), so this also covers model { make }.
-		if err := prime(ctx, l.db, l.Make, &l.primedMakes, ids(func(v *models.Vehicle) int64 { return v.MakeID }),
-			models.MakesByID, func(m *models.Make) int64 { return m.ID }); err != nil {
-			return err
-		}
-	}
-	if rel.Model {
-		if err := prime(ctx, l.db, l.Model, &l.primedModels, ids(func(v *models.Vehicle) int64 { return v.ModelID }),
+	if rel.Make || rel.Model {
+		// A vehicle's make is its model's make (a foreign key says so), and models are read with their makes.
+		if err := prime(ctx, l.db, l.Model, &l.primedModels, distinct(vehicles, modelID),
 			models.ModelsByID, func(m *models.Model) int64 { return m.ID }); err != nil {
 			return err
 		}
 	}
 	if rel.Dealer {
-		if err := prime(ctx, l.db, l.Dealer, &l.primedDealers, ids(func(v *models.Vehicle) int64 { return v.DealerID }),
+		if err := prime(ctx, l.db, l.Dealer, &l.primedDealers, distinct(vehicles, dealerID),
 			models.DealersByID, func(d *models.Dealer) int64 { return d.ID }); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Relate returns copies of vehicles with the selected make, model and dealer
+// filled in from the loaders: cached when prefetched, else fetched in one
+// batch with whatever else asks within the wait window. Copies, because one
+// vehicle can reach several fields at once (an event fanned out to many
+// subscriptions, a row listed under two aliases) and each fills its own.
+func (l *Catalog) Relate(ctx context.Context, vehicles []*models.Vehicle, rel Relations) ([]*models.Vehicle, error) {
+	if len(vehicles) == 0 || !rel.Any() {
+		return vehicles, nil
+	}
+	// Ask for both before waiting on either, so they share one wait.
+	var modelsOf func() ([]*models.Model, error)
+	var dealersOf func() ([]*models.Dealer, error)
+	if rel.Make || rel.Model {
+		modelsOf = l.Model.LoadAllThunk(ctx, each(vehicles, modelID))
+	}
+	if rel.Dealer {
+		dealersOf = l.Dealer.LoadAllThunk(ctx, each(vehicles, dealerID))
+	}
+	var mds []*models.Model
+	var ds []*models.Dealer
+	var err error
+	if modelsOf != nil {
+		if mds, err = modelsOf(); err != nil {
+			return nil, firstError(err)
+		}
+	}
+	if dealersOf != nil {
+		if ds, err = dealersOf(); err != nil {
+			return nil, firstError(err)
+		}
+	}
+	copies := make([]models.Vehicle, len(vehicles))
+	out := make([]*models.Vehicle, len(vehicles))
+	for i, v := range vehicles {
+		c := &copies[i]
+		*c = *v
+		if rel.Model {
+			c.Model = mds[i]
+		}
+		if rel.Make {
+			c.Make = mds[i].Make
+		}
+		if rel.Dealer {
+			c.Dealer = ds[i]
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func modelID(v *models.Vehicle) int64  { return v.ModelID }
+func dealerID(v *models.Vehicle) int64 { return v.DealerID }
+
+// each returns every vehicle's id of a kind, in order.
+func each(vehicles []*models.Vehicle, of func(*models.Vehicle) int64) []int64 {
+	out := make([]int64, len(vehicles))
+	for i, v := range vehicles {
+		out[i] = of(v)
+	}
+	return out
+}
+
+// distinct returns the vehicles' ids of a kind, each once.
+func distinct(vehicles []*models.Vehicle, of func(*models.Vehicle) int64) []int64 {
+	seen := make(map[int64]bool, len(vehicles))
+	var out []int64
+	for _, v := range vehicles {
+		if id := of(v); !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// firstError unwraps a loader's per-key errors to the first one.
+func firstError(err error) error {
+	var errs dataloadgen.ErrorSlice
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			if e != nil {
+				return e
+			}
+		}
+	}
+	return err
 }
 
 func prime[T any](ctx context.Context, db bun.IDB, loader *dataloadgen.Loader[int64, *T], seen *primed, ids []int64,

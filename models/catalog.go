@@ -26,6 +26,9 @@ type Model struct {
 	ID     int64  `bun:"id,pk,autoincrement"`
 	MakeID int64  `bun:"make_id,notnull"`
 	Name   string `bun:"name,notnull"`
+	// Make is read with the model, always: a model is never shown without
+	// knowing whose it is, and the join costs less than a second statement.
+	Make *Make `bun:"rel:belongs-to,join:make_id=id"`
 }
 
 // NodeID is the model's global ID.
@@ -56,14 +59,14 @@ func MakesByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Make, error) {
 // ModelsByID returns the models with the given ids, in no particular order.
 func ModelsByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Model, error) {
 	var models []*Model
-	err := db.NewSelect().Model(&models).Where("md.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&models).Relation("Make").Where("md.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
 	return models, err
 }
 
 // ModelsByMakeID returns the models of the given makes, ordered by name.
 func ModelsByMakeID(ctx context.Context, db bun.IDB, makeIDs []int64) ([]*Model, error) {
 	var models []*Model
-	err := db.NewSelect().Model(&models).
+	err := db.NewSelect().Model(&models).Relation("Make").
 		Where("md.make_id = ANY(?)", pgdialect.Array(makeIDs)).
 		OrderExpr("md.name, md.id").
 		Scan(ctx)

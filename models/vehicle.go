@@ -57,6 +57,13 @@ type Vehicle struct {
 	Version    int           `bun:"version,notnull" json:"version"`
 	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
 	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
+
+	// Make, Model and Dealer are the related rows a client asked for, filled
+	// in by loaders.Catalog.Relate before the vehicle is handed to GraphQL;
+	// nil when not asked for. They are never stored or put in events.
+	Make   *Make   `bun:"-" json:"-"`
+	Model  *Model  `bun:"-" json:"-"`
+	Dealer *Dealer `bun:"-" json:"-"`
 }
 
 // NodeID is the vehicle's global ID.

@@ -230,15 +230,12 @@ func prepareEvents(ctx context.Context, db bun.IDB, catalog *loaders.Catalog, ev
 // prepare, so this waits for nothing).
 func (b *Broker) names(ctx context.Context) models.CatalogNames {
 	c := b.Catalog()
-	return func(makeID, modelID int64) (string, string) {
-		var makeName, modelName string
-		if m, err := c.Make.Load(ctx, makeID); err == nil {
-			makeName = m.Name
-		}
+	return func(_, modelID int64) (string, string) {
+		// The model is read with its make, which is also the vehicle's make.
 		if m, err := c.Model.Load(ctx, modelID); err == nil {
-			modelName = m.Name
+			return m.Make.Name, m.Name
 		}
-		return makeName, modelName
+		return "", ""
 	}
 }
 
