@@ -7852,7 +7852,7 @@ func (ec *executionContext) unmarshalNCreateVehicleInput2githubᚗcomᚋcarlot�
 }
 
 func (ec *executionContext) marshalNDealer2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDealerᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Dealer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDealer(ctx, sel, v[i])
@@ -7884,7 +7884,7 @@ func (ec *executionContext) marshalNDealerConnection2ᚖgithubᚗcomᚋcarlotᚋ
 }
 
 func (ec *executionContext) marshalNDealerEdge2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐDealerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*DealerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDealerEdge2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐDealerEdge(ctx, sel, v[i])
@@ -7980,7 +7980,7 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNMake2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMakeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Make) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMake2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMake(ctx, sel, v[i])
@@ -8008,7 +8008,7 @@ func (ec *executionContext) marshalNMakeCount2githubᚗcomᚋcarlotᚋcarlotᚋm
 }
 
 func (ec *executionContext) marshalNMakeCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMakeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.MakeCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMakeCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMakeCount(ctx, sel, v[i])
@@ -8024,7 +8024,7 @@ func (ec *executionContext) marshalNMakeCount2ᚕgithubᚗcomᚋcarlotᚋcarlot�
 }
 
 func (ec *executionContext) marshalNModel2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Model) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModel2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐModel(ctx, sel, v[i])
@@ -8114,7 +8114,7 @@ func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋcarlotᚋcarlot�
 }
 
 func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.StatusCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐStatusCount(ctx, sel, v[i])
@@ -8171,7 +8171,7 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmod
 }
 
 func (ec *executionContext) marshalNVehicle2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Vehicle) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, sel, v[i])
@@ -8203,7 +8203,7 @@ func (ec *executionContext) marshalNVehicleConnection2ᚖgithubᚗcomᚋcarlot�
 }
 
 func (ec *executionContext) marshalNVehicleEdge2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*VehicleEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVehicleEdge2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleEdge(ctx, sel, v[i])
@@ -8243,7 +8243,7 @@ func (ec *executionContext) marshalNVehicleEventConnection2ᚖgithubᚗcomᚋcar
 }
 
 func (ec *executionContext) marshalNVehicleEventEdge2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*VehicleEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVehicleEventEdge2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleEventEdge(ctx, sel, v[i])
@@ -8365,7 +8365,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -8409,7 +8409,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -8437,7 +8437,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -8465,7 +8465,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -8560,7 +8560,7 @@ func (ec *executionContext) marshalOFuelType2ᚕgithubᚗcomᚋcarlotᚋcarlot�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFuelType2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelType(ctx, sel, v[i])
@@ -8705,7 +8705,7 @@ func (ec *executionContext) marshalOVehicleStatus2ᚕgithubᚗcomᚋcarlotᚋcar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVehicleStatus2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleStatus(ctx, sel, v[i])
@@ -8756,7 +8756,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -8775,7 +8775,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -8794,7 +8794,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -8813,7 +8813,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -3,7 +3,7 @@
 // through per-request loaders.
 package graph
 
-//go:generate go tool gqlgen generate
+//go:generate go run ./internal/gqlgen
 
 import (
 	"log/slog"

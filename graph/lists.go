@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// marshalList marshals the n elements of a list field. The executor calls it
+// where gqlgen would call graphql.MarshalSliceConcurrently, which starts a
+// goroutine per element (see graph/internal/gqlgen). When nothing selected
+// under the elements is resolved concurrently, no element can wait on a
+// loader batch that another element fills, and the elements are marshalled
+// in order on this goroutine: same values, same errors, no goroutines.
+func marshalList(ctx context.Context, n int, workerLimit int64, omitPanicHandler bool,
+	marshal func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	if n > 1 && selectsConcurrentField(graphql.GetFieldContext(ctx).Field.Selections) {
+		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
+	}
+	ret := make(graphql.Array, n)
+	for i := range n {
+		ctx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		ret[i] = marshalElement(ctx, i, omitPanicHandler, marshal)
+	}
+	return ret
+}
+
+// marshalElement marshals one element, turning a panic into a field error
+// and a null as gqlgen does.
+func marshalElement(ctx context.Context, i int, omitPanicHandler bool,
+	marshal func(ctx context.Context, i int) graphql.Marshaler) (ret graphql.Marshaler) {
+	if !omitPanicHandler {
+		defer func() {
+			if r := recover(); r != nil {
+				graphql.AddError(ctx, graphql.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+	}
+	return marshal(ctx, i)
+}
+
+// selectsConcurrentField reports whether sel, or any selection under it,
+// asks for a field in concurrentFields. Directives are not evaluated: a
+// field under @skip still counts, which only costs goroutines.
+func selectsConcurrentField(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition != nil && concurrentFields[s.ObjectDefinition.Name+"."+s.Name] {
+				return true
+			}
+			if selectsConcurrentField(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsConcurrentField(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && selectsConcurrentField(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,35 @@
+package graph
+
+import (
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// The elements of a list run in order unless something under them is
+// resolved concurrently; a fragment does not hide such a field.
+func TestSelectsConcurrentField(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	for _, tc := range []struct {
+		query string
+		want  bool
+	}{
+		{`{ vehicles { nodes { vin make { name } model { name make { name } } dealer { name city } } } }`, false},
+		{`{ vehicles { nodes { vin history { edges { node { kind } } } } } }`, true},
+		{`{ vehicles { nodes { dealer { vehicles { nodes { vin } } } } } }`, true},
+		{`{ vehicles { nodes { ...v } } } fragment v on Vehicle { history { pageInfo { hasNextPage } } }`, true},
+		{`{ vehicles { nodes { ... on Vehicle { model { name } } } } }`, false},
+		{`{ makes { name models { name } } }`, true},
+	} {
+		doc, errs := gqlparser.LoadQuery(schema, tc.query)
+		if errs != nil {
+			t.Fatalf("%s: %v", tc.query, errs)
+		}
+		// A list field's own selection is what marshalList looks under.
+		root := doc.Operations[0].SelectionSet[0].(*ast.Field)
+		if got := selectsConcurrentField(root.SelectionSet); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
+}
