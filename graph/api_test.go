@@ -18,6 +18,7 @@ import (
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
+	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/uptrace/bun"
 )
@@ -36,6 +37,7 @@ type api struct {
 	url        string
 	statements atomic.Int64
 	logs       *logBuffer
+	metrics    *metrics.Registry
 }
 
 func newAPI(t *testing.T, tpl testdb.Template) *api {
@@ -64,10 +66,10 @@ func newAPIWith(t *testing.T, url string, env map[string]string) *api {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	a := &api{t: t, db: db, url: url, logs: new(logBuffer)}
+	a := &api{t: t, db: db, url: url, logs: new(logBuffer), metrics: metrics.New()}
 	a.db.AddQueryHook(statementHook{&a.statements})
 	log := logging.New(a.logs, slog.LevelInfo, "text")
-	a.api = httpapi.New(httpapi.Deps{Config: cfg, DB: a.db, Log: log})
+	a.api = httpapi.New(httpapi.Deps{Config: cfg, DB: a.db, Log: log, Metrics: a.metrics})
 	t.Cleanup(a.api.Close) // registered after the database's cleanups, so it runs before them
 	a.h = a.api
 	return a
@@ -142,6 +144,22 @@ func (a *api) query(out any, query string, vars map[string]any) {
 	if err := json.Unmarshal(r.Data, out); err != nil {
 		a.t.Fatalf("decode data: %v in %s", err, r.Data)
 	}
+}
+
+// counter reads one of the server's counters.
+func (a *api) counter(name string) float64 {
+	a.t.Helper()
+	families, err := a.metrics.Gatherer().Gather()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	a.t.Fatalf("no counter %s", name)
+	return 0
 }
 
 // countStatements returns how many SQL statements fn made the database run.

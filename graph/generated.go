@@ -3665,9 +3665,9 @@ func (ec *executionContext) _Subscription_vehicleEvents(ctx context.Context, fie
 			return ec.Resolvers.Subscription().VehicleEvents(ctx, fc.Args["filter"].(*VehicleFilter), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
+		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
 			return ec.marshalNVehicleEvent2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleEvent(ctx, selections, v)
-		},
+		}),
 		true,
 		true,
 	)
@@ -3709,9 +3709,9 @@ func (ec *executionContext) _Subscription_vehicleUpdated(ctx context.Context, fi
 			return ec.Resolvers.Subscription().VehicleUpdated(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
+		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
 			return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
-		},
+		}),
 		true,
 		true,
 	)

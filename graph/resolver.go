@@ -24,4 +24,7 @@ type Resolver struct {
 	RefreshTTL time.Duration
 	// Live streams committed vehicle events to subscriptions.
 	Live *live.Broker
+	// Renderings lets subscriptions share the execution of an event they
+	// would render identically; nil executes each event for each of them.
+	Renderings *Renderings
 }

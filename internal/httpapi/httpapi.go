@@ -118,11 +118,19 @@ func New(d Deps) *API {
 	return api
 }
 
+// sharedRenderings is how many recent event renderings subscriptions can
+// share: one per distinct (document, variables, actor) of an event in
+// flight is all it takes.
+const sharedRenderings = 4096
+
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
 func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
+	renderings := graph.NewRenderings(sharedRenderings)
+	d.Metrics.WatchSubscriptionExecutions(renderings.Executed)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
+		Renderings: renderings,
 	}})
 	srv := handler.New(schema)
 	// The websocket transport first: it claims upgrade requests, which the

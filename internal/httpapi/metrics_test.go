@@ -51,6 +51,7 @@ func TestMetrics(t *testing.T) {
 		`carlot_websocket_connections 0`,
 		`carlot_graphql_subscriptions_active 0`,
 		`carlot_graphql_subscription_events_total 0`,
+		`carlot_graphql_subscription_executions_total 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -122,6 +122,19 @@ func (r *Registry) WatchDB(name string, db *sql.DB) {
 	r.reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
+// WatchSubscriptionExecutions exports executed, the count of subscription
+// events executed, as carlot_graphql_subscription_executions_total: events
+// delivered beyond it reused an identical rendering.
+func (r *Registry) WatchSubscriptionExecutions(executed func() int64) {
+	if r == nil {
+		return
+	}
+	r.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "carlot_graphql_subscription_executions_total",
+		Help: "Subscription events executed; the other deliveries reused an identical rendering.",
+	}, func() float64 { return float64(executed()) }))
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {
 	if r == nil {

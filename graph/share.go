@@ -1,0 +1,163 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/models"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// An event fanned out to ten thousand subscriptions would be executed ten
+// thousand times, almost always to the same bytes. Renderings lets the
+// subscriptions that would render an event identically share one execution:
+// the first to get there executes it, the others wait for its bytes.
+//
+// Two subscriptions render an event identically when they run the same
+// document with the same variables for the same actor: those are all a
+// rendering depends on (what an actor may see is decided from the actor,
+// and everything else comes from the event and the shared catalog). So that
+// is the key, with the event. A rendering that raised an error is not
+// shared; each subscription then executes the event itself.
+
+// Renderings holds the recent renderings of subscription events.
+type Renderings struct {
+	mu      sync.Mutex
+	entries map[renderingKey]*rendering
+	ring    []renderingKey // the keys in insertion order; the oldest is dropped first
+	next    int
+
+	executed atomic.Int64
+}
+
+type renderingKey struct {
+	event     string // which event: its sequence, or a vehicle's id and version
+	operation string // who asked for what: actor, operation name, variables, document
+}
+
+type rendering struct {
+	done  chan struct{}
+	bytes []byte // nil when it cannot be shared
+}
+
+// NewRenderings keeps up to size renderings.
+func NewRenderings(size int) *Renderings {
+	return &Renderings{entries: make(map[renderingKey]*rendering, size), ring: make([]renderingKey, size)}
+}
+
+// Executed returns how many times an event was executed for a subscription
+// (each of the other deliveries reused one of those).
+func (r *Renderings) Executed() int64 { return r.executed.Load() }
+
+// claim returns the rendering for key, and whether the caller must produce it.
+func (r *Renderings) claim(key renderingKey) (*rendering, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rd, ok := r.entries[key]; ok {
+		return rd, false
+	}
+	if old := r.ring[r.next]; old != (renderingKey{}) {
+		delete(r.entries, old)
+	}
+	r.ring[r.next] = key
+	r.next = (r.next + 1) % len(r.ring)
+	rd := &rendering{done: make(chan struct{})}
+	r.entries[key] = rd
+	return rd, true
+}
+
+// shareRendering wraps the marshaller of a subscription field's events (the
+// executor is generated to call it; see graph/internal/gqlgen). Events it
+// cannot key, and every event when the resolver has no Renderings, are
+// executed as usual.
+func shareRendering[T any](root ResolverRoot, marshal func(context.Context, ast.SelectionSet, T) graphql.Marshaler) func(context.Context, ast.SelectionSet, T) graphql.Marshaler {
+	var renderings *Renderings
+	if r, ok := root.(*Resolver); ok {
+		renderings = r.Renderings
+	}
+	return func(ctx context.Context, sel ast.SelectionSet, v T) graphql.Marshaler {
+		event, ok := eventKey(v)
+		if renderings == nil || !ok {
+			return marshal(ctx, sel, v)
+		}
+		rd, mine := renderings.claim(renderingKey{event: event, operation: operationKey(ctx)})
+		if !mine {
+			select {
+			case <-rd.done:
+			case <-ctx.Done():
+				return graphql.Null
+			}
+			if rd.bytes != nil {
+				return rawJSON(rd.bytes)
+			}
+			return marshal(ctx, sel, v)
+		}
+		defer close(rd.done)
+		renderings.executed.Add(1)
+		errorsBefore := len(graphql.GetErrors(ctx))
+		var b bytes.Buffer
+		marshal(ctx, sel, v).MarshalGQL(&b)
+		if len(graphql.GetErrors(ctx)) == errorsBefore {
+			rd.bytes = b.Bytes()
+		}
+		return rawJSON(b.Bytes())
+	}
+}
+
+// eventKey names what a subscription delivers.
+func eventKey(v any) (string, bool) {
+	switch v := v.(type) {
+	case *models.VehicleEvent:
+		// The event's vehicle is the vehicle as it is now: shared only when
+		// the broker read it for everyone, and keyed by its version.
+		if v == nil || !v.CurrentKnown {
+			return "", false
+		}
+		now := "gone"
+		if v.Current != nil {
+			now = "v" + strconv.Itoa(v.Current.Version)
+		}
+		return "event " + strconv.FormatInt(v.Sequence, 10) + " now " + now, true
+	case *models.Vehicle:
+		if v == nil {
+			return "", false
+		}
+		return "vehicle " + strconv.FormatInt(v.ID, 10) + " v" + strconv.Itoa(v.Version), true
+	}
+	return "", false
+}
+
+// operationKey names who runs which operation, with which variables.
+func operationKey(ctx context.Context) string {
+	var b strings.Builder
+	if a := models.ActorFrom(ctx); a != nil {
+		b.WriteString(strconv.FormatInt(a.UserID, 10))
+		b.WriteByte(' ')
+		b.WriteString(string(a.Role))
+		if a.DealerID != nil {
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatInt(*a.DealerID, 10))
+		}
+	}
+	oc := graphql.GetOperationContext(ctx)
+	b.WriteByte(0)
+	b.WriteString(oc.OperationName)
+	b.WriteByte(0)
+	vars, _ := json.Marshal(oc.Variables) // map keys sorted: equal variables, equal text
+	b.Write(vars)
+	b.WriteByte(0)
+	b.WriteString(oc.RawQuery)
+	return b.String()
+}
+
+// rawJSON writes already rendered JSON.
+type rawJSON []byte
+
+func (r rawJSON) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
