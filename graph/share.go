@@ -82,12 +82,19 @@ func shareRendering[T any](root ResolverRoot, marshal func(context.Context, ast.
 	if r, ok := root.(*Resolver); ok {
 		renderings = r.Renderings
 	}
+	// This runs once per subscription, so the operation's half of the key
+	// is worked out once, at its first event: neither the actor nor the
+	// operation changes while a subscription runs.
+	var operation string
 	return func(ctx context.Context, sel ast.SelectionSet, v T) graphql.Marshaler {
 		event, ok := eventKey(v)
 		if renderings == nil || !ok {
 			return marshal(ctx, sel, v)
 		}
-		rd, mine := renderings.claim(renderingKey{event: event, operation: operationKey(ctx)})
+		if operation == "" { // events of one subscription are marshalled one after another
+			operation = operationKey(ctx)
+		}
+		rd, mine := renderings.claim(renderingKey{event: event, operation: operation})
 		if !mine {
 			select {
 			case <-rd.done:
