@@ -285,12 +285,28 @@ func With(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, contextKey{}, l)
 }
 
+// WithLazy returns ctx carrying loaders made by make when first asked for:
+// for operations that may never need them, such as a subscription whose
+// events carry everything they render.
+func WithLazy(ctx context.Context, make func() *Loaders) context.Context {
+	return context.WithValue(ctx, contextKey{}, &lazy{make: make})
+}
+
+type lazy struct {
+	once sync.Once
+	make func() *Loaders
+	l    *Loaders
+}
+
 // For returns the loaders of the request ctx belongs to. It panics when
 // there are none: that is a wiring defect, not a runtime condition.
 func For(ctx context.Context) *Loaders {
-	l, ok := ctx.Value(contextKey{}).(*Loaders)
-	if !ok {
-		panic("loaders: no loaders in context; is the loaders middleware installed?")
+	switch l := ctx.Value(contextKey{}).(type) {
+	case *Loaders:
+		return l
+	case *lazy:
+		l.once.Do(func() { l.l = l.make() })
+		return l.l
 	}
-	return l
+	panic("loaders: no loaders in context; is the loaders middleware installed?")
 }

@@ -109,7 +109,7 @@ func New(d Deps) *API {
 			api.sockets.track)
 		// The per-user limit wraps the handler itself so that it runs after
 		// every middleware above, authentication included.
-		r.Handle("/graphql", limitByUser(perMinute(cfg.RateLimitPerUser), d.Metrics)(gql))
+		r.Handle("/graphql", limitByUser(perMinute(cfg.RateLimitPerUser), d.Metrics)(serveDetached(d.Log, gql)))
 	})
 	if !cfg.Production() {
 		r.With(withGraphiQLPolicy).Get("/", playground.Handler("Carlot", "/graphql"))
@@ -168,7 +168,10 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(graph.Recover(d.Log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if info := infoFrom(ctx); info != nil {
+		_, onSocket := ctx.Value(socketOperationsKey{}).(*live.Broker)
+		// A socket's upgrade request was logged when it was upgraded; its
+		// operations come later and are not that request's.
+		if info := infoFrom(ctx); info != nil && !onSocket {
 			if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 				info.operation = op.Name // the operation run, named even when the client sent no operationName
 			}
@@ -182,8 +185,8 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 		// Operations on a websocket get fresh loaders per operation, sharing
 		// the broker's catalog: an event sent to every subscriber costs its
 		// catalog lookups once, not once per subscriber.
-		if b, ok := ctx.Value(socketOperationsKey{}).(*live.Broker); ok {
-			ctx = loaders.With(ctx, loaders.New(d.DB, d.LoaderWait, b.Catalog()))
+		if onSocket {
+			ctx = loaders.WithLazy(ctx, func() *loaders.Loaders { return loaders.New(d.DB, d.LoaderWait, broker.Catalog()) })
 		}
 		return next(ctx)
 	})

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/carlot/carlot/internal/metrics"
@@ -118,16 +119,20 @@ func (c *websocketCap) Middleware(next http.Handler) http.Handler {
 			tooManyRequests(w, r, wsRetryAfter, fmt.Sprintf("too many websocket connections from this address (limit %d)", c.max))
 			return
 		}
-		defer c.release(key)
+		r, _ = withSocketLife(r)
+		hw := &hijackWatcher{ResponseWriter: w, metrics: c.metrics, opened: new(atomic.Bool)}
+		opened := hw.opened // not hw, which holds the response until the socket ends
+		defer atSocketEnd(r.Context(), func() {
+			c.release(key)
+			if opened.Load() {
+				c.metrics.WebsocketClosed()
+			}
+		})
 
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
-		hw := &hijackWatcher{ResponseWriter: w, metrics: c.metrics}
 		next.ServeHTTP(hw, r)
-		if hw.hijacked {
-			c.metrics.WebsocketClosed() // the transport returns when the socket closes
-		}
 	})
 }
 
@@ -159,15 +164,14 @@ func (c *websocketCap) release(key string) {
 // hijackWatcher notes when the websocket library takes the connection over.
 type hijackWatcher struct {
 	http.ResponseWriter
-	hijacked bool
-	metrics  *metrics.Registry
+	metrics *metrics.Registry
+	opened  *atomic.Bool // set on the socket's goroutine, read where it ends
 }
 
 // Hijack hands the connection over and counts it as an open websocket.
 func (h *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err == nil && !h.hijacked {
-		h.hijacked = true
+	if err == nil && h.opened.CompareAndSwap(false, true) {
 		h.metrics.WebsocketOpened()
 	}
 	return conn, rw, err

@@ -64,7 +64,8 @@ func (ss *sockets) track(next http.Handler) http.Handler {
 		ss.mu.Lock()
 		ss.all[s] = struct{}{}
 		ss.mu.Unlock()
-		defer func() {
+		r, _ = withSocketLife(r)
+		defer atSocketEnd(r.Context(), func() {
 			ss.mu.Lock()
 			delete(ss.all, s)
 			ss.mu.Unlock()
@@ -73,7 +74,7 @@ func (ss *sockets) track(next http.Handler) http.Handler {
 				s.expiry.Stop()
 			}
 			s.mu.Unlock()
-		}()
+		})
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, s)))
 	})
 }

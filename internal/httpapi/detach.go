@@ -1,0 +1,167 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+)
+
+// A websocket lives for minutes or hours. Served on the goroutine that
+// accepted it, it would hold all that time the stack of every middleware
+// above it, the HTTP connection's state and the connection's 4 KiB read and
+// write buffers. serveDetached moves a socket to a goroutine of its own as
+// soon as it is upgraded, with buffers sized for websocket frames; the
+// request's goroutine returns, and everything only the request needed goes
+// with it. Middleware whose work ends with the socket rather than the
+// request (the per-address count, the list shutdown closes) hands that work
+// to atSocketEnd.
+
+// The read and write buffers of a detached websocket. Client messages
+// (subscribe, ping, pong) are small and read through the buffer in pieces
+// if not; an event usually fits the write buffer, and a larger message is
+// written past it.
+const (
+	socketReadBuffer  = 512
+	socketWriteBuffer = 1024
+)
+
+// socketLife is when an upgrade request's socket ends: when its handler
+// returns, unless serveDetached moved the socket on.
+type socketLife struct {
+	mu       sync.Mutex
+	detached bool // the request returned; the socket lives on
+	ended    bool
+	atEnd    []func()
+}
+
+type socketLifeKey struct{}
+
+// withSocketLife gives an upgrade request a socketLife, unless it has one.
+func withSocketLife(r *http.Request) (*http.Request, *socketLife) {
+	if l, ok := r.Context().Value(socketLifeKey{}).(*socketLife); ok {
+		return r, l
+	}
+	l := &socketLife{}
+	return r.WithContext(context.WithValue(r.Context(), socketLifeKey{}, l)), l
+}
+
+// atSocketEnd runs f when the socket of ctx's request ends: now if it has
+// ended or was never detached, else when it closes.
+func atSocketEnd(ctx context.Context, f func()) {
+	if l, ok := ctx.Value(socketLifeKey{}).(*socketLife); ok {
+		l.mu.Lock()
+		if l.detached && !l.ended {
+			l.atEnd = append(l.atEnd, f)
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+	}
+	f()
+}
+
+func (l *socketLife) detach() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.detached = !l.ended
+}
+
+func (l *socketLife) end() {
+	l.mu.Lock()
+	l.ended = true
+	atEnd := l.atEnd
+	l.atEnd = nil
+	l.mu.Unlock()
+	for i := len(atEnd) - 1; i >= 0; i-- { // innermost first, as deferred calls run
+		atEnd[i]()
+	}
+}
+
+// serveDetached runs next for websocket upgrades on a goroutine of its own,
+// and returns once the connection is hijacked (or next answered without
+// upgrading). Other requests pass through.
+func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r, life := withSocketLife(r)
+		// The request's context ends when this handler returns; the socket's
+		// keeps its values and ends when the socket does.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer life.end()
+			defer cancel()
+			defer func() {
+				if p := recover(); p != nil {
+					log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				}
+			}()
+			socket := r.WithContext(ctx)
+			// What follows the upgrade is the socket's, never a body; and
+			// the body reader may hold the response (http.MaxBytesReader does).
+			socket.Body = http.NoBody
+			next.ServeHTTP(dw, socket)
+		}()
+		select {
+		case <-dw.hijacked:
+			life.detach()
+		case <-done:
+		}
+	})
+}
+
+// detachingWriter hands the hijacked connection over with small buffers and
+// tells serveDetached it may return.
+type detachingWriter struct {
+	http.ResponseWriter
+	hijacked chan struct{}
+	header   http.Header // the response's, still read after the hijack
+}
+
+func (d *detachingWriter) Header() http.Header {
+	if d.ResponseWriter == nil {
+		return d.header
+	}
+	return d.ResponseWriter.Header()
+}
+
+func (d *detachingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(d.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	// Bytes the client sent right behind its upgrade request are already
+	// in the HTTP server's buffer: carry them over into the new one.
+	early, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(socketReadBuffer, len(early)))
+	if _, err := r.Peek(len(early)); err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	// Let go of the response, and through it of the HTTP connection's
+	// state and buffers: the socket may hold on to this writer. Of the
+	// response's headers only the chosen subprotocol is read afterwards.
+	d.header = http.Header{"Sec-Websocket-Protocol": d.ResponseWriter.Header().Values("Sec-Websocket-Protocol")}
+	d.ResponseWriter = nil
+	close(d.hijacked)
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (d *detachingWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
