@@ -162,6 +162,7 @@ func (b *Broker) stopAll() {
 	defer b.mu.Unlock()
 	for s := range b.subs {
 		s.stop(ErrShutdown)
+		delete(b.subs, s)
 	}
 }
 
@@ -184,6 +185,9 @@ func (b *Broker) catchUp(ctx context.Context) error {
 		b.mu.Lock()
 		for s := range b.subs {
 			delivered += s.offer(events, names)
+			if s.isStopped() { // cut off for falling behind
+				delete(b.subs, s)
+			}
 		}
 		b.last = events[len(events)-1].Sequence
 		b.mu.Unlock()

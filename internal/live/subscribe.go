@@ -49,17 +49,28 @@ func closeSocket(ctx context.Context, err error) {
 }
 
 // subscriber is one subscription's place in the fan-out.
+//
+// An idle subscriber costs no goroutine: the broker queues the events that
+// match and, when there are some and no feeder is running, starts one that
+// hands them to out (which the GraphQL executor reads) and returns once the
+// queue is empty. Whoever stops the subscriber while no feeder runs closes
+// out; otherwise the feeder does, on its way out.
 type subscriber struct {
 	match func(*models.VehicleEvent, models.CatalogNames) bool
 	limit int
+	out   chan *models.VehicleEvent
+	// ctx is the subscription's, kept to read what the feeder needs from
+	// it (the database reads of a replay, the socket closer at the end).
+	ctx context.Context
 
 	mu      sync.Mutex
 	pending []*models.VehicleEvent
-	wake    chan struct{} // has a value when pending has events
+	feeding bool // a feeder goroutine runs
+	stopped bool
+	err     error
+	done    chan struct{} // closed when stopped
 
-	once sync.Once
-	done chan struct{}
-	err  error
+	sent int64 // the last sequence handed over or skipped; the feeder's own
 }
 
 // offer queues the matching events without ever blocking the broker; a
@@ -68,6 +79,10 @@ type subscriber struct {
 func (s *subscriber) offer(events []*models.VehicleEvent, names models.CatalogNames) int {
 	n := 0
 	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return 0
+	}
 	for _, e := range events {
 		if s.match(e, names) {
 			s.pending = append(s.pending, e)
@@ -78,33 +93,88 @@ func (s *subscriber) offer(events []*models.VehicleEvent, names models.CatalogNa
 	if over {
 		s.pending = nil // let the memory go; the client resumes from its last sequence
 	}
+	start := !over && n > 0 && !s.feeding
+	s.feeding = s.feeding || start
 	s.mu.Unlock()
-	switch {
-	case over:
+	if over {
 		s.stop(ErrTooSlow)
-	case n > 0:
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+	}
+	if start {
+		go s.feed(nil)
 	}
 	return n
 }
 
-// take returns and clears the queued events.
-func (s *subscriber) take() []*models.VehicleEvent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	events := s.pending
-	s.pending = nil
-	return events
+// feed runs replay, when given, then hands the queued events over until
+// none are left or the subscriber stops.
+func (s *subscriber) feed(replay func(send func(*models.VehicleEvent) bool) bool) {
+	if replay != nil {
+		replay(s.send) // a failed replay has stopped the subscriber
+	}
+	for {
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			s.finish()
+			return
+		}
+		events := s.pending
+		s.pending = nil
+		if len(events) == 0 {
+			s.feeding = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		for _, e := range events {
+			if !s.send(e) {
+				break // stopped: the next turn finishes
+			}
+		}
+	}
+}
+
+// send hands e over unless it was already (a replay overlapping the live
+// events, or an event before the client's resume point).
+func (s *subscriber) send(e *models.VehicleEvent) bool {
+	if e.Sequence <= s.sent {
+		return true
+	}
+	select {
+	case s.out <- e:
+		s.sent = e.Sequence
+		return true
+	case <-s.done:
+		return false
+	}
 }
 
 func (s *subscriber) stop(err error) {
-	s.once.Do(func() {
-		s.err = err
-		close(s.done)
-	})
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.stopped, s.err = true, err
+	close(s.done)
+	feeding := s.feeding
+	s.mu.Unlock()
+	if !feeding {
+		s.finish()
+	}
+}
+
+// finish ends the stream, and the websocket with a code that tells the
+// client what to do when the broker ended it.
+func (s *subscriber) finish() {
+	close(s.out)
+	closeSocket(s.ctx, s.err)
+}
+
+func (s *subscriber) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // Subscribe streams the events that match, in sequence order. With after, it
@@ -127,60 +197,37 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 			return nil, err
 		}
 	}
-	s := &subscriber{match: match, limit: b.opts.Buffer, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &subscriber{
+		match: match, limit: b.opts.Buffer, ctx: ctx,
+		out: make(chan *models.VehicleEvent), done: make(chan struct{}),
+	}
 	b.mu.Lock()
 	seam := b.last // events up to here come from the table, later ones live
+	s.sent = max(seam, now)
+	if after != nil {
+		s.sent = *after
+	}
+	replay := after != nil && *after < seam
+	s.feeding = replay
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
 
-	out := make(chan *models.VehicleEvent)
-	go func() {
-		defer close(out)
-		defer func() {
-			b.mu.Lock()
-			delete(b.subs, s)
-			b.mu.Unlock()
-		}()
-		sent := max(seam, now)
-		if after != nil {
-			sent = *after
-		}
-		send := func(e *models.VehicleEvent) bool {
-			if e.Sequence <= sent {
-				return true // replayed already, or before the client's resume point
-			}
-			select {
-			case out <- e:
-				sent = e.Sequence
-				return true
-			case <-ctx.Done():
-				return false
-			case <-s.done:
+	context.AfterFunc(ctx, func() {
+		s.stop(ctx.Err())
+		b.mu.Lock()
+		delete(b.subs, s)
+		b.mu.Unlock()
+	})
+	if replay {
+		go s.feed(func(send func(*models.VehicleEvent) bool) bool {
+			if !b.replay(ctx, *after, seam, s, send) {
+				s.stop(nil) // the stream ends (if it was not stopped already)
 				return false
 			}
-		}
-		if after != nil && *after < seam && !b.replay(ctx, *after, seam, s, send) {
-			closeSocket(ctx, s.err)
-			return
-		}
-		for {
-			select {
-			case <-s.wake:
-				for _, e := range s.take() {
-					if !send(e) {
-						closeSocket(ctx, s.err)
-						return
-					}
-				}
-			case <-s.done:
-				closeSocket(ctx, s.err)
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+			return true
+		})
+	}
+	return s.out, nil
 }
 
 // replay sends the matching events in (after, seam] from the table.
