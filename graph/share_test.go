@@ -66,4 +66,14 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	if executed := a.counter("carlot_graphql_subscription_executions_total") - before; executed != 3 {
 		t.Fatalf("the event was executed %v times for 6 subscribers, want 3 (one per distinct actor and variables)", executed)
 	}
+
+	// Hanging up ends every subscription on the server too.
+	for _, s := range subs {
+		s.conn.CloseNow()
+	}
+	for deadline := time.Now().Add(10 * time.Second); a.api.LiveSubscribers() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscriptions still fed after their clients hung up", a.api.LiveSubscribers())
+		}
+	}
 }

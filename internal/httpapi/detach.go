@@ -28,7 +28,7 @@ import (
 // if not; an event usually fits the write buffer, and a larger message is
 // written past it.
 const (
-	socketReadBuffer  = 512
+	socketReadBuffer  = 256
 	socketWriteBuffer = 1024
 )
 
@@ -95,14 +95,14 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		r, life := withSocketLife(r)
 		// The request's context ends when this handler returns; the socket's
-		// keeps its values and ends when the socket does.
-		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		// keeps its values, and the transport ends what it derives from it
+		// when the socket closes.
+		ctx := context.WithoutCancel(r.Context())
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			defer life.end()
-			defer cancel()
 			defer func() {
 				if p := recover(); p != nil {
 					log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
