@@ -64,6 +64,48 @@ func relateNested(ctx context.Context, v *models.Vehicle) (*models.Vehicle, erro
 	return rows[0], nil
 }
 
+// vehicleColumns maps each Vehicle field that reads a column of its own to
+// that column.
+var vehicleColumns = map[string]string{
+	"vin": "vin", "year": "year", "color": "color", "mileageKm": "mileage_km", "priceCents": "price_cents",
+	"fuel": "fuel", "status": "status", "version": "version", "createdAt": "created_at", "updatedAt": "updated_at",
+}
+
+// vehicleKeyFields are the Vehicle fields that need only the keys every
+// read includes (id, and the make, model and dealer ids).
+var vehicleKeyFields = map[string]bool{
+	"__typename": true, "id": true, "make": true, "model": true, "dealer": true, "history": true,
+}
+
+// connectionColumns returns the vehicle columns the nodes { … } and
+// edges { node { … } } of a VehicleConnection select, or nil (every column)
+// when a selected field is in neither table above: a field added to the
+// schema costs a wider read until it is listed, never a wrong answer.
+func connectionColumns(oc *graphql.OperationContext, sel ast.SelectionSet) []string {
+	cols := []string{}
+	var vehicleFields []graphql.CollectedField
+	for _, f := range graphql.CollectFields(oc, sel, []string{"VehicleConnection"}) {
+		switch f.Name {
+		case "nodes":
+			vehicleFields = append(vehicleFields, graphql.CollectFields(oc, f.Selections, []string{"Vehicle", "Node"})...)
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"VehicleEdge"}) {
+				if e.Name == "node" {
+					vehicleFields = append(vehicleFields, graphql.CollectFields(oc, e.Selections, []string{"Vehicle", "Node"})...)
+				}
+			}
+		}
+	}
+	for _, f := range vehicleFields {
+		if col, ok := vehicleColumns[f.Name]; ok {
+			cols = append(cols, col)
+		} else if !vehicleKeyFields[f.Name] {
+			return nil
+		}
+	}
+	return cols
+}
+
 // connectionRelations reads nodes { … } and edges { node { … } } of a VehicleConnection.
 func connectionRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loaders.Relations {
 	var rel loaders.Relations

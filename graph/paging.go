@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
@@ -112,6 +113,10 @@ func (r *Resolver) vehicles(ctx context.Context, a pageArgs, filter *VehicleFilt
 	if err != nil {
 		return nil, err
 	}
+	// Only the columns the client selected. (Not for a dealer's vehicles:
+	// those rows are shared through a loader by every field that asks for
+	// the same page, whatever it selects.)
+	q.Columns = connectionColumns(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	rows, err := models.ListVehicles(ctx, r.DB, q)
 	if err != nil {
 		return nil, err

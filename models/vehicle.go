@@ -280,6 +280,21 @@ type VehicleQuery struct {
 	// FromEnd takes the last Limit rows of the bounded range instead of the
 	// first; the rows still come back in Order.
 	FromEnd bool
+	// Columns, when not nil, are the only columns ListVehicles reads besides
+	// the keys (id and the make, model and dealer ids) and Order's column;
+	// the rows' other fields are left zero.
+	Columns []string
+}
+
+// columns returns the columns to read when q.Columns limits them.
+func (vq *VehicleQuery) columns() []string {
+	cols := []string{"id", "make_id", "model_id", "dealer_id", vq.Order.Field.column()}
+	for _, c := range vq.Columns {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return cols
 }
 
 // build adds the filter, bounds, order and limit of q to sel, a query over vehicles aliased v.
@@ -314,7 +329,11 @@ func direction(desc bool) string {
 // ListVehicles returns one page of vehicles in q.Order.
 func ListVehicles(ctx context.Context, db bun.IDB, q VehicleQuery) ([]*Vehicle, error) {
 	vehicles := make([]*Vehicle, 0, q.Limit)
-	if err := q.build(db.NewSelect().Model(&vehicles)).Scan(ctx); err != nil {
+	sel := db.NewSelect().Model(&vehicles)
+	if q.Columns != nil {
+		sel = sel.Column(q.columns()...)
+	}
+	if err := q.build(sel).Scan(ctx); err != nil {
 		return nil, err
 	}
 	if q.FromEnd {
