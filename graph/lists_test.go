@@ -2,6 +2,7 @@ package graph
 
 import (
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,4 +45,33 @@ func TestEveryVehicleFieldHasItsColumns(t *testing.T) {
 			t.Errorf("Vehicle.%s is in neither vehicleColumns nor vehicleKeyFields", f.Name)
 		}
 	}
+}
+
+// A rendering is shared while it is fresh, never after; and a full table
+// makes room by dropping its oldest.
+func TestRenderingsAreSharedBrieflyOnly(t *testing.T) {
+	clock := time.Unix(0, 0)
+	r := NewRenderings(2, time.Second)
+	r.now = func() time.Time { return clock }
+	key := func(event string) renderingKey { return renderingKey{event: event, operation: "q"} }
+	claim := func(event string, wantMine bool) {
+		t.Helper()
+		rd, mine := r.claim(key(event))
+		if mine != wantMine {
+			t.Fatalf("claim %s at %v: mine = %v, want %v", event, clock, mine, wantMine)
+		}
+		if mine {
+			close(rd.done)
+		}
+	}
+	claim("1", true)
+	claim("1", false) // shared while fresh
+	clock = clock.Add(999 * time.Millisecond)
+	claim("1", false)
+	clock = clock.Add(time.Millisecond)
+	claim("1", true) // too old: executed again
+	claim("2", true)
+	claim("3", true) // full: drops the oldest, 1
+	claim("2", false)
+	claim("1", true)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/models"
@@ -27,12 +28,18 @@ import (
 // is the key, with the event. A rendering that raised an error is not
 // shared; each subscription then executes the event itself.
 
-// Renderings holds the recent renderings of subscription events.
+// Renderings holds the renderings of the events being fanned out. A
+// rendering is shared for a short while only: long enough for every
+// delivery of one fan-out, never so long that a later subscription gets
+// bytes made before something else the document reaches had changed (a
+// snapshot's dealer { vehicles { totalCount } }, say).
 type Renderings struct {
 	mu      sync.Mutex
+	maxAge  time.Duration
+	now     func() time.Time
 	entries map[renderingKey]*rendering
-	ring    []renderingKey // the keys in insertion order; the oldest is dropped first
-	next    int
+	ring    []renderingKey // the keys in the order they came, oldest at head
+	head, n int
 
 	executed atomic.Int64
 }
@@ -43,13 +50,17 @@ type renderingKey struct {
 }
 
 type rendering struct {
+	at    time.Time
 	done  chan struct{}
 	bytes []byte // nil when it cannot be shared
 }
 
-// NewRenderings keeps up to size renderings.
-func NewRenderings(size int) *Renderings {
-	return &Renderings{entries: make(map[renderingKey]*rendering, size), ring: make([]renderingKey, size)}
+// NewRenderings keeps up to size renderings, each shared for maxAge.
+func NewRenderings(size int, maxAge time.Duration) *Renderings {
+	return &Renderings{
+		maxAge: maxAge, now: time.Now,
+		entries: make(map[renderingKey]*rendering, size), ring: make([]renderingKey, size),
+	}
 }
 
 // Executed returns how many times an event was executed for a subscription
@@ -58,19 +69,31 @@ func (r *Renderings) Executed() int64 { return r.executed.Load() }
 
 // claim returns the rendering for key, and whether the caller must produce it.
 func (r *Renderings) claim(key renderingKey) (*rendering, bool) {
+	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Drop the renderings too old to share (they came in time order).
+	for r.n > 0 && now.Sub(r.entries[r.ring[r.head]].at) >= r.maxAge {
+		r.dropOldest()
+	}
 	if rd, ok := r.entries[key]; ok {
 		return rd, false
 	}
-	if old := r.ring[r.next]; old != (renderingKey{}) {
-		delete(r.entries, old)
+	if r.n == len(r.ring) {
+		r.dropOldest()
 	}
-	r.ring[r.next] = key
-	r.next = (r.next + 1) % len(r.ring)
-	rd := &rendering{done: make(chan struct{})}
+	r.ring[(r.head+r.n)%len(r.ring)] = key
+	r.n++
+	rd := &rendering{at: now, done: make(chan struct{})}
 	r.entries[key] = rd
 	return rd, true
+}
+
+func (r *Renderings) dropOldest() {
+	delete(r.entries, r.ring[r.head])
+	r.ring[r.head] = renderingKey{}
+	r.head = (r.head + 1) % len(r.ring)
+	r.n--
 }
 
 // shareRendering wraps the marshaller of a subscription field's events (the

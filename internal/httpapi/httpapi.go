@@ -118,15 +118,18 @@ func New(d Deps) *API {
 	return api
 }
 
-// sharedRenderings is how many recent event renderings subscriptions can
-// share: one per distinct (document, variables, actor) of an event in
-// flight is all it takes.
-const sharedRenderings = 4096
+// Subscriptions share the renderings of the events being fanned out: one
+// per distinct (document, variables, actor) of an event in flight, for as
+// long as a fan-out takes. (Past that, deliveries execute the event again.)
+const (
+	sharedRenderings   = 4096
+	sharedRenderingAge = time.Second
+)
 
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
 func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
-	renderings := graph.NewRenderings(sharedRenderings)
+	renderings := graph.NewRenderings(sharedRenderings, sharedRenderingAge)
 	d.Metrics.WatchSubscriptionExecutions(renderings.Executed)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
