@@ -79,8 +79,8 @@ func (l *socketLife) end() {
 	atEnd := l.atEnd
 	l.atEnd = nil
 	l.mu.Unlock()
-	for i := len(atEnd) - 1; i >= 0; i-- { // innermost first, as deferred calls run
-		atEnd[i]()
+	for _, f := range atEnd { // registered as the middleware unwound: innermost first, as deferred calls run
+		f()
 	}
 }
 
@@ -100,12 +100,20 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		ctx := context.WithoutCancel(r.Context())
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
+		var panicked any // a panic before the upgrade, raised again on the request's goroutine
 		go func() {
 			defer close(done)
 			defer life.end()
 			defer func() {
-				if p := recover(); p != nil {
+				p := recover()
+				if p == nil {
+					return
+				}
+				select {
+				case <-dw.hijacked:
 					log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				default:
+					panicked = p // not upgraded: the request's middleware answers it
 				}
 			}()
 			socket := r.WithContext(ctx)
@@ -118,6 +126,9 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		case <-dw.hijacked:
 			life.detach()
 		case <-done:
+			if panicked != nil {
+				panic(panicked)
+			}
 		}
 	})
 }

@@ -82,7 +82,14 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code models.
 
 // isWebsocketUpgrade reports whether r asks to switch to a websocket.
 func isWebsocketUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	for _, v := range r.Header.Values("Upgrade") { // a list of tokens, as the websocket library reads it
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // websocketCap counts the websocket connections open from each client
