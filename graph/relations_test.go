@@ -1,12 +1,14 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/loaders"
 )
 
 // related is what every field returning a vehicle selects: its make, model
@@ -130,5 +132,22 @@ func TestEveryVehicleFieldFillsInItsRelations(t *testing.T) {
 			t.Fatalf("subscription %s: %s", m.ID, m.Payload)
 		}
 		a.checkRelated("subscription "+m.ID, p.Data, 1)
+	}
+}
+
+// A batch runs with its first caller's context and its result stays cached
+// for everyone; the catalog that subscriptions share must not keep a
+// cancellation from a subscriber that hung up.
+func TestSharedCatalogKeepsNoCancellation(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, testdb.Seeded)
+	var id int64
+	a.sql(&id, "SELECT id FROM makes ORDER BY id LIMIT 1")
+	c := loaders.NewCatalog(a.db, loaders.DefaultWait)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = c.Make.Load(canceled, id) // starts the batch
+	if m, err := c.Make.Load(context.Background(), id); err != nil || m == nil {
+		t.Fatalf("after a canceled caller: %v, %v", m, err)
 	}
 }

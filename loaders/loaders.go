@@ -72,28 +72,34 @@ type dealerCountKey struct {
 }
 
 // NewCatalog returns catalog loaders reading from db.
+//
+// A batch runs with the context of the first caller in it, and its result,
+// an error included, stays in the cache for every later caller. A shared
+// catalog must not keep "context canceled" because the subscriber that
+// happened to start a batch hung up, so its reads ignore cancellation
+// (statement_timeout still bounds them).
 func NewCatalog(db bun.IDB, wait time.Duration) *Catalog {
 	opt := dataloadgen.WithWait(wait)
 	return &Catalog{
 		db: db,
 		Make: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Make, []error) {
-			rows, err := models.MakesByID(ctx, db, ids)
+			rows, err := models.MakesByID(context.WithoutCancel(ctx), db, ids)
 			return inKeyOrder(ids, rows, err, func(m *models.Make) int64 { return m.ID }, "make")
 		}, opt),
 		Model: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Model, []error) {
-			rows, err := models.ModelsByID(ctx, db, ids)
+			rows, err := models.ModelsByID(context.WithoutCancel(ctx), db, ids)
 			return inKeyOrder(ids, rows, err, func(m *models.Model) int64 { return m.ID }, "model")
 		}, opt),
 		Dealer: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Dealer, []error) {
-			rows, err := models.DealersByID(ctx, db, ids)
+			rows, err := models.DealersByID(context.WithoutCancel(ctx), db, ids)
 			return inKeyOrder(ids, rows, err, func(d *models.Dealer) int64 { return d.ID }, "dealer")
 		}, opt),
 		User: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.User, []error) {
-			rows, err := models.UsersByID(ctx, db, ids)
+			rows, err := models.UsersByID(context.WithoutCancel(ctx), db, ids)
 			return inKeyOrder(ids, rows, err, func(u *models.User) int64 { return u.ID }, "user")
 		}, opt),
 		ModelsOfMake: dataloadgen.NewLoader(func(ctx context.Context, makeIDs []int64) ([][]*models.Model, []error) {
-			rows, err := models.ModelsByMakeID(ctx, db, makeIDs)
+			rows, err := models.ModelsByMakeID(context.WithoutCancel(ctx), db, makeIDs)
 			if err != nil {
 				return nil, sameError(len(makeIDs), err)
 			}

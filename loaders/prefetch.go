@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -84,23 +85,24 @@ func (l *Catalog) Relate(ctx context.Context, vehicles []*models.Vehicle, rel Re
 	// Ask for both before waiting on either, so they share one wait.
 	var modelsOf func() ([]*models.Model, error)
 	var dealersOf func() ([]*models.Dealer, error)
+	modelIDs, dealerIDs := each(vehicles, modelID), each(vehicles, dealerID)
 	if rel.Make || rel.Model {
-		modelsOf = l.Model.LoadAllThunk(ctx, each(vehicles, modelID))
+		modelsOf = l.Model.LoadAllThunk(ctx, modelIDs)
 	}
 	if rel.Dealer {
-		dealersOf = l.Dealer.LoadAllThunk(ctx, each(vehicles, dealerID))
+		dealersOf = l.Dealer.LoadAllThunk(ctx, dealerIDs)
 	}
 	var mds []*models.Model
 	var ds []*models.Dealer
 	var err error
 	if modelsOf != nil {
 		if mds, err = modelsOf(); err != nil {
-			return nil, firstError(err)
+			return nil, forget(l.Model, modelIDs, err)
 		}
 	}
 	if dealersOf != nil {
 		if ds, err = dealersOf(); err != nil {
-			return nil, firstError(err)
+			return nil, forget(l.Dealer, dealerIDs, err)
 		}
 	}
 	copies := make([]models.Vehicle, len(vehicles))
@@ -147,17 +149,22 @@ func distinct(vehicles []*models.Vehicle, of func(*models.Vehicle) int64) []int6
 	return out
 }
 
-// firstError unwraps a loader's per-key errors to the first one.
-func firstError(err error) error {
+// forget drops the keys a load failed for from the loader's cache, so that
+// a failure (the database down for a moment) is not served again to every
+// later caller, and returns the first of the errors.
+func forget[V any](loader *dataloadgen.Loader[int64, V], keys []int64, err error) error {
 	var errs dataloadgen.ErrorSlice
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			if e != nil {
-				return e
-			}
+	if !errors.As(err, &errs) {
+		return err
+	}
+	var first error
+	for i, e := range errs {
+		if e != nil {
+			loader.Clear(keys[i])
+			first = cmp.Or(first, e)
 		}
 	}
-	return err
+	return cmp.Or(first, err)
 }
 
 func prime[T any](ctx context.Context, db bun.IDB, loader *dataloadgen.Loader[int64, *T], seen *primed, ids []int64,
