@@ -83,20 +83,7 @@ var vehicleKeyFields = map[string]bool{
 // schema costs a wider read until it is listed, never a wrong answer.
 func connectionColumns(oc *graphql.OperationContext, sel ast.SelectionSet) []string {
 	cols := []string{}
-	var vehicleFields []graphql.CollectedField
-	for _, f := range graphql.CollectFields(oc, sel, []string{"VehicleConnection"}) {
-		switch f.Name {
-		case "nodes":
-			vehicleFields = append(vehicleFields, graphql.CollectFields(oc, f.Selections, []string{"Vehicle", "Node"})...)
-		case "edges":
-			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"VehicleEdge"}) {
-				if e.Name == "node" {
-					vehicleFields = append(vehicleFields, graphql.CollectFields(oc, e.Selections, []string{"Vehicle", "Node"})...)
-				}
-			}
-		}
-	}
-	for _, f := range vehicleFields {
+	for _, f := range nodeFields(oc, sel, "VehicleConnection", "VehicleEdge", "Vehicle") {
 		if col, ok := vehicleColumns[f.Name]; ok {
 			cols = append(cols, col)
 		} else if !vehicleKeyFields[f.Name] {
@@ -106,28 +93,22 @@ func connectionColumns(oc *graphql.OperationContext, sel ast.SelectionSet) []str
 	return cols
 }
 
-// connectionRelations reads nodes { … } and edges { node { … } } of a VehicleConnection.
+// connectionRelations reads which relations the vehicles of a
+// VehicleConnection selection ask for.
 func connectionRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loaders.Relations {
-	var rel loaders.Relations
-	for _, f := range graphql.CollectFields(oc, sel, []string{"VehicleConnection"}) {
-		switch f.Name {
-		case "nodes":
-			rel = rel.Union(vehicleRelations(oc, f.Selections))
-		case "edges":
-			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"VehicleEdge"}) {
-				if e.Name == "node" {
-					rel = rel.Union(vehicleRelations(oc, e.Selections))
-				}
-			}
-		}
-	}
-	return rel
+	return relationsOf(oc, nodeFields(oc, sel, "VehicleConnection", "VehicleEdge", "Vehicle"))
 }
 
-// vehicleRelations reads which of make, model (and model { make }) and dealer a Vehicle selection asks for.
+// vehicleRelations reads which relations a Vehicle selection asks for.
 func vehicleRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loaders.Relations {
+	return relationsOf(oc, graphql.CollectFields(oc, sel, []string{"Vehicle", "Node"}))
+}
+
+// relationsOf reads which of make, model (and model { make }) and dealer
+// the fields of a vehicle are.
+func relationsOf(oc *graphql.OperationContext, fields []graphql.CollectedField) loaders.Relations {
 	var rel loaders.Relations
-	for _, f := range graphql.CollectFields(oc, sel, []string{"Vehicle", "Node"}) {
+	for _, f := range fields {
 		switch f.Name {
 		case "make":
 			rel.Make = true
@@ -145,6 +126,26 @@ func vehicleRelations(oc *graphql.OperationContext, sel ast.SelectionSet) loader
 	return rel
 }
 
+// nodeFields collects the fields selected on the nodes of a connection of
+// type connection, under nodes { … } and edges { node { … } }.
+func nodeFields(oc *graphql.OperationContext, sel ast.SelectionSet, connection, edge, node string) []graphql.CollectedField {
+	var out []graphql.CollectedField
+	nodeTypes := []string{node, "Node"}
+	for _, f := range graphql.CollectFields(oc, sel, []string{connection}) {
+		switch f.Name {
+		case "nodes":
+			out = append(out, graphql.CollectFields(oc, f.Selections, nodeTypes)...)
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{edge}) {
+				if e.Name == "node" {
+					out = append(out, graphql.CollectFields(oc, e.Selections, nodeTypes)...)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // prefetchDealerVehicles serves every `vehicles` connection selected on a
 // page of dealers: one statement per connection for all dealers (plus one for
 // its totalCount when selected) and the relations of the vehicles found.
@@ -158,7 +159,7 @@ func prefetchDealerVehicles(ctx context.Context, dealers []*models.Dealer) error
 	}
 	oc := graphql.GetOperationContext(ctx)
 	l := loaders.For(ctx)
-	for _, f := range dealerFields(oc, graphql.GetFieldContext(ctx).Field.Selections) {
+	for _, f := range nodeFields(oc, graphql.GetFieldContext(ctx).Field.Selections, "DealerConnection", "DealerEdge", "Dealer") {
 		if f.Name != "vehicles" {
 			continue
 		}
@@ -187,24 +188,6 @@ func prefetchDealerVehicles(ctx context.Context, dealers []*models.Dealer) error
 		}
 	}
 	return nil
-}
-
-// dealerFields collects the Dealer fields under nodes { … } and edges { node { … } } of a DealerConnection.
-func dealerFields(oc *graphql.OperationContext, sel ast.SelectionSet) []graphql.CollectedField {
-	var out []graphql.CollectedField
-	for _, f := range graphql.CollectFields(oc, sel, []string{"DealerConnection"}) {
-		switch f.Name {
-		case "nodes":
-			out = append(out, graphql.CollectFields(oc, f.Selections, []string{"Dealer", "Node"})...)
-		case "edges":
-			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"DealerEdge"}) {
-				if e.Name == "node" {
-					out = append(out, graphql.CollectFields(oc, e.Selections, []string{"Dealer", "Node"})...)
-				}
-			}
-		}
-	}
-	return out
 }
 
 type dealerVehiclesArguments struct {

@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/relay"
@@ -42,13 +41,7 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	subscribe("", sameDealer, false) // other variables: one more
 	subscribe(admin, nil, true)      // an admin sees who acted: one more, shared by both admins
 	subscribe(admin, nil, true)
-	deadline := time.Now().Add(10 * time.Second)
-	for a.api.LiveSubscribers() < len(subs) {
-		if time.Now().After(deadline) {
-			t.Fatal("the subscriptions never became active")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, "the subscriptions became active", func() bool { return a.api.LiveSubscribers() == len(subs) })
 
 	before := a.counter("carlot_graphql_subscription_executions_total")
 	if r := a.postAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 4242}}); len(r.Errors) > 0 {
@@ -71,9 +64,5 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	for _, s := range subs {
 		s.conn.CloseNow()
 	}
-	for deadline := time.Now().Add(10 * time.Second); a.api.LiveSubscribers() > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscriptions still fed after their clients hung up", a.api.LiveSubscribers())
-		}
-	}
+	waitUntil(t, "no subscription is fed after its client hung up", func() bool { return a.api.LiveSubscribers() == 0 })
 }

@@ -135,12 +135,16 @@ func TestEventsReachSubscribersOnEveryReplica(t *testing.T) {
 // next are live events for it (not ones it would have to replay).
 func waitSubscribed(t *testing.T, a *api) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for a.api.LiveSubscribers() == 0 {
+	waitUntil(t, "the subscription became active", func() bool { return a.api.LiveSubscribers() > 0 })
+}
+
+// waitUntil waits, for at most 10 s, until cond holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the subscription never became active")
+			t.Fatalf("not within 10 s: %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
