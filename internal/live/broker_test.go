@@ -67,19 +67,12 @@ func TestSlowSubscriberIsCutOffAndOthersKeepGoing(t *testing.T) {
 		}
 	}()
 
-	change(10)
-	select {
-	case code := <-closed:
-		if code != live.CloseTooSlow {
-			t.Fatalf("slow subscriber closed with %d, want %d", code, live.CloseTooSlow)
-		}
-	case <-ctx.Done():
-		t.Fatal("the slow subscriber was never cut off")
-	}
-	for range slow { // drains what was handed over before the cut, then ends
-	}
+	// One change at a time, each read by the fast subscriber before the
+	// next: it never falls behind, whatever the scheduling, while the slow
+	// one falls further behind with every change.
 	var last int64
 	for i := range 10 {
+		change(1)
 		select {
 		case s := <-got:
 			if s <= last {
@@ -89,6 +82,16 @@ func TestSlowSubscriberIsCutOffAndOthersKeepGoing(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("the fast subscriber got only %d of 10 events", i)
 		}
+	}
+	select {
+	case code := <-closed:
+		if code != live.CloseTooSlow {
+			t.Fatalf("slow subscriber closed with %d, want %d", code, live.CloseTooSlow)
+		}
+	case <-ctx.Done():
+		t.Fatal("the slow subscriber was never cut off")
+	}
+	for range slow { // drains what was handed over before the cut, then ends
 	}
 	if n := b.Subscribers(); n != 1 {
 		t.Fatalf("%d subscribers left, want the fast one", n)
