@@ -325,8 +325,8 @@ func TestStatementsDoNotGrowWithPageSize(t *testing.T) {
 				t.Fatalf("%s", r.raw)
 			}
 		})
-		if statements > 10 {
-			t.Fatalf("100 vehicles with their history ran %d statements, want a few batches", statements)
+		if statements > 25 { // one per vehicle would be 101
+			t.Fatalf("100 vehicles with their history ran %d statements, want a few batches, not one per vehicle", statements)
 		}
 	})
 	t.Run("totalCount costs nothing unless selected", func(t *testing.T) {
