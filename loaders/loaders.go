@@ -291,17 +291,17 @@ func With(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, contextKey{}, l)
 }
 
-// WithLazy returns ctx carrying loaders made by make when first asked for:
+// WithLazy returns ctx carrying loaders made by build when first asked for:
 // for operations that may never need them, such as a subscription whose
 // events carry everything they render.
-func WithLazy(ctx context.Context, make func() *Loaders) context.Context {
-	return context.WithValue(ctx, contextKey{}, &lazy{make: make})
+func WithLazy(ctx context.Context, build func() *Loaders) context.Context {
+	return context.WithValue(ctx, contextKey{}, &lazy{build: build})
 }
 
 type lazy struct {
-	once sync.Once
-	make func() *Loaders
-	l    *Loaders
+	once  sync.Once
+	build func() *Loaders
+	l     *Loaders
 }
 
 // For returns the loaders of the request ctx belongs to. It panics when
@@ -311,7 +311,7 @@ func For(ctx context.Context) *Loaders {
 	case *Loaders:
 		return l
 	case *lazy:
-		l.once.Do(func() { l.l = l.make() })
+		l.once.Do(func() { l.l = l.build() })
 		return l.l
 	}
 	panic("loaders: no loaders in context; is the loaders middleware installed?")

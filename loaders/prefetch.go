@@ -19,11 +19,6 @@ type Relations struct {
 // Any reports whether any relation is selected.
 func (r Relations) Any() bool { return r.Make || r.Model || r.Dealer }
 
-// Union returns the relations selected in r or o.
-func (r Relations) Union(o Relations) Relations {
-	return Relations{Make: r.Make || o.Make, Model: r.Model || o.Model, Dealer: r.Dealer || o.Dealer}
-}
-
 // primed remembers which ids a loader already holds, so prefetching twice
 // (a page, then each nested connection of it) fetches nothing twice.
 type primed struct {
