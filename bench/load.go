@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // newClient returns the keep-alive HTTP client every load worker shares.
@@ -147,38 +148,154 @@ func drive(ctx context.Context, client *http.Client, op *operation, concurrency 
 	return out
 }
 
-// measureHTTP measures every HTTP operation named in s.ops, each GraphQL
-// one with a baseline followed by that baseline.
+// loadResult is one run of a load generator, whichever it was.
+type loadResult struct {
+	requests, conflicts, fails int64
+	elapsed                    time.Duration
+	latency                    latency
+	firstError                 string
+	// generatorCPU is the load generator's CPU time over the run.
+	generatorCPU time.Duration
+}
+
+// generate runs op's load for d from the generator s.load names.
+func generate(ctx context.Context, s *settings, client *http.Client, op *operation, d time.Duration) (*loadResult, error) {
+	if s.load == "go" {
+		cpu := processCPU()
+		r := drive(ctx, client, op, s.concurrency, d)
+		return &loadResult{
+			requests: r.ok + r.conflicts + r.fails, conflicts: r.conflicts, fails: r.fails, elapsed: r.elapsed,
+			latency: summarize(r.latencies), firstError: r.firstError, generatorCPU: processCPU() - cpu,
+		}, nil
+	}
+	var bodies [][]byte
+	if op.bodies != nil {
+		var err error
+		if bodies, err = op.bodies(ctx, wrkBodies*10); err != nil {
+			return nil, err
+		}
+	} else {
+		r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		for range wrkBodies {
+			bodies = append(bodies, op.body(r, nil))
+		}
+	}
+	dir, err := os.MkdirTemp("", "carlot-bench-wrk-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	auth := ""
+	if op.token != "" {
+		auth = "Bearer " + op.token
+	}
+	return runWrk(ctx, dir, op.url, auth, bodies, s.concurrency, d)
+}
+
+// wrkBodies is how many request bodies wrk sends in turn (random targets);
+// writes get ten times as many, each vehicle once.
+const wrkBodies = 10_000
+
+// httpOps lists the HTTP operations of s.ops.
+func httpOps(s *settings) []string {
+	var out []string
+	for _, name := range s.ops {
+		if name != "subs" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// measureHTTP measures every HTTP operation named in s.ops against Carlot
+// running as a child process, then stops it and measures the ceiling's
+// lookup and page (those of them named) against the ceiling, also a child.
+// Only one server runs while one is measured. Each ceiling operation is
+// reported right after the operation it is the ceiling of.
 func measureHTTP(ctx context.Context, env *environment, s *settings, rep *report, progress func(string, ...any)) error {
+	names := httpOps(s)
+	if len(names) == 0 {
+		return nil
+	}
 	client := newClient(s)
 	defer client.CloseIdleConnections()
-	ops, err := operations(ctx, env, client)
+	catalog, err := sampleCatalog(ctx, env)
 	if err != nil {
 		return err
 	}
-	for _, name := range s.ops {
-		op, ok := ops[name]
-		if !ok {
-			continue // not an HTTP operation
-		}
-		names := []string{name}
-		if op.baseline != "" {
-			names = append(names, op.baseline)
-		}
-		for _, n := range names {
-			res, err := measureOperation(ctx, env, client, ops[n], s)
+	var (
+		results []*opResult
+		ops     map[string]*operation
+	)
+	measureAll := func(target *child, names []string) error {
+		for _, name := range names {
+			res, err := measureOperation(ctx, env, s, client, target, ops[name])
 			if err != nil {
 				return err
 			}
-			progress("%-13s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %.2f statements/req", n, res.RPS, res.Latency.P50, res.Latency.P99, res.StatementsPerRequest)
-			rep.Ops = append(rep.Ops, res)
+			pg := "n/a"
+			if res.PostgresCPUms != nil {
+				pg = fmt.Sprintf("%.3f", *res.PostgresCPUms)
+			}
+			progress("%-14s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %.3f ms/req  PostgreSQL %s ms/req  %s statements/req",
+				name, res.RPS, res.Latency.P50, res.Latency.P99, res.ServerCPUms, pg, formatStatements(res.StatementsPerRequest))
+			results = append(results, res)
+		}
+		return ctx.Err()
+	}
+
+	progress("measuring Carlot (a child process, production mode) with load from %s", s.load)
+	carlot, err := env.startCarlot(ctx)
+	if err != nil {
+		return err
+	}
+	ops, err = operations(ctx, env, catalog, client, carlot.graphqlURL()) // logs in to Carlot for the writes
+	if err == nil {
+		err = measureAll(carlot, names)
+	}
+	carlot.stop()
+	if err != nil {
+		return err
+	}
+	var ceilings []string
+	for _, name := range names {
+		if ops[name].ceiling != "" {
+			ceilings = append(ceilings, ops[name].ceiling)
 		}
 	}
-	return ctx.Err()
+	if len(ceilings) > 0 {
+		progress("measuring the ceiling (a child process: net/http, pgxpool, one JOIN, encoding/json)")
+		ceiling, err := env.startCeiling(ctx)
+		if err != nil {
+			return err
+		}
+		for _, name := range ceilings {
+			ops[name].url = ceiling.graphqlURL()
+		}
+		err = measureAll(ceiling, ceilings)
+		ceiling.stop()
+		if err != nil {
+			return err
+		}
+	}
+	// Each ceiling row after the row it is the ceiling of.
+	for _, r := range results {
+		if strings.HasPrefix(r.Name, "ceiling-") {
+			continue
+		}
+		rep.Ops = append(rep.Ops, r)
+		for _, c := range results {
+			if c.Name == "ceiling-"+r.Name {
+				rep.Ops = append(rep.Ops, c)
+			}
+		}
+	}
+	return nil
 }
 
-// measureOperation checks one answer, warms up, then measures op.
-func measureOperation(ctx context.Context, env *environment, client *http.Client, op *operation, s *settings) (*opResult, error) {
+// measureOperation checks one answer, warms up, then measures op against
+// target, reading the target's and PostgreSQL's counters around the run.
+func measureOperation(ctx context.Context, env *environment, s *settings, client *http.Client, target *child, op *operation) (*opResult, error) {
 	auth := ""
 	if op.token != "" {
 		auth = "Bearer " + op.token
@@ -193,53 +310,148 @@ func measureOperation(ctx context.Context, env *environment, client *http.Client
 	if err != nil {
 		return nil, fmt.Errorf("%s: the sample request failed: %v\n%.500s", op.name, err, raw)
 	}
+	if op.answered != nil {
+		op.answered(raw)
+	}
 	if s.warmup > 0 {
-		drive(ctx, client, op, s.concurrency, s.warmup)
+		if _, err := generate(ctx, s, client, op, s.warmup); err != nil {
+			return nil, err
+		}
 	}
 
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	statements := env.tally.all.Load()
-	stopProfile, err := startProfile(s.cpuProfile, op.name)
+	before, err := readCounters(ctx, env, target, false)
 	if err != nil {
 		return nil, err
 	}
 	stopSampling := sampleWaits(ctx, env)
-	cpu, busy := processCPU(), machineBusy()
-	r := drive(ctx, client, op, s.concurrency, s.duration)
-	cpu, busy = processCPU()-cpu, machineBusy()-busy
+	r, err := generate(ctx, s, client, op, s.duration)
 	waits := stopSampling()
-	stopProfile()
-	statements = env.tally.all.Load() - statements
-	runtime.ReadMemStats(&after)
+	if err != nil {
+		return nil, err
+	}
+	after, err := readCounters(ctx, env, target, true)
+	if err != nil {
+		return nil, err
+	}
 
-	n := r.ok + r.conflicts + r.fails
+	n := r.requests
 	if n == 0 {
 		return nil, fmt.Errorf("%s: no request completed", op.name)
 	}
-	res := &opResult{
-		Name: op.name, Concurrency: s.concurrency, Seconds: r.elapsed.Seconds(),
-		Requests: n, Conflicts: r.conflicts, Errors: r.fails, FirstError: r.firstError,
-		RPS:                  float64(n) / r.elapsed.Seconds(),
-		Latency:              summarize(r.latencies),
-		StatementsPerRequest: float64(statements) / float64(n),
-		AllocsPerRequest:     float64(after.Mallocs-before.Mallocs) / float64(n),
-		BytesPerRequest:      float64(after.TotalAlloc-before.TotalAlloc) / float64(n),
-		GCCycles:             after.NumGC - before.NumGC,
-		ProcessCPUms:         ms(cpu) / float64(n),
-		MachineCPUms:         ms(busy) / float64(n),
-		DB:                   waits,
-		baseline:             op.baseline,
+	// The server's figures are divided by the requests it counted itself
+	// (its /metrics), which include the few in flight when the generator
+	// stopped (executed, not counted by the generator); without that
+	// count, by the requests the generator completed.
+	delta := func(name string) float64 { return after.metrics[name] - before.metrics[name] }
+	served := delta("carlot_graphql_request_sql_statements_count")
+	if served <= 0 {
+		served = float64(n)
 	}
-	if op.relations >= 0 {
-		budget := 1 + op.relations
+	perServed := func(d time.Duration) float64 { return ms(d) / served }
+	perReq := func(d time.Duration) float64 { return ms(d) / float64(n) }
+	res := &opResult{
+		Name: op.name, Generator: s.load, Concurrency: s.concurrency, Seconds: r.elapsed.Seconds(),
+		Requests: n, Served: int64(served), Conflicts: r.conflicts, Errors: r.fails, FirstError: r.firstError,
+		RPS:              float64(n) / r.elapsed.Seconds(),
+		Latency:          r.latency,
+		ServerCPUms:      perServed(after.server - before.server),
+		GeneratorCPUms:   perReq(r.generatorCPU),
+		MachineCPUms:     perReq(after.machine - before.machine),
+		AllocsPerRequest: delta("go_memstats_mallocs_total") / served,
+		BytesPerRequest:  delta("go_memstats_alloc_bytes_total") / served,
+		GCCycles:         uint32(delta("go_gc_duration_seconds_count")),
+		DB:               waits,
+		ceiling:          op.ceiling,
+	}
+	if env.postmaster != 0 {
+		v := perServed(after.postgres - before.postgres)
+		res.PostgresCPUms = &v
+	}
+	if counted := delta("carlot_graphql_request_sql_statements_count"); counted > 0 {
+		v := delta("carlot_graphql_request_sql_statements_sum") / counted
+		res.ServerStatementsPerRequest = &v
+	}
+	if env.statStatements {
+		var total int64
+		for i, st := range after.statements {
+			total += st.Calls
+			if i < 8 {
+				res.Statements = append(res.Statements, statementShare{
+					Query: truncate(st.Query, 200), PerRequest: float64(st.Calls) / served})
+			}
+		}
+		v := float64(total) / served
+		res.StatementsPerRequest, res.StatementsSource = &v, "pg_stat_statements"
+	} else if res.ServerStatementsPerRequest != nil {
+		res.StatementsPerRequest, res.StatementsSource = res.ServerStatementsPerRequest, "server /metrics"
+	}
+	if op.statements >= 0 {
+		budget := op.statements
 		res.StatementBudget = &budget
 	}
 	if res.Latency.P50 > 0 {
 		res.P99OverP50 = res.Latency.P99 / res.Latency.P50
 	}
 	return res, nil
+}
+
+// counters are what measureOperation reads before and after a run.
+type counters struct {
+	server, postgres, machine time.Duration
+	statements                []statementCalls // after a run only
+	metrics                   metricsSample
+}
+
+// readCounters reads the target's /metrics, pg_stat_statements and the CPU
+// times; the CPU times last before a run and first after it, so that
+// reading the counters costs nothing inside the window.
+func readCounters(ctx context.Context, env *environment, target *child, after bool) (*counters, error) {
+	c := &counters{}
+	cpu := func() {
+		c.server, c.machine = pidCPU(target.pid()), machineBusy()
+		if env.postmaster != 0 {
+			c.postgres = postgresCPU(env.postmaster)
+		}
+	}
+	if after {
+		cpu()
+	}
+	var err error
+	if c.metrics, err = scrapeMetrics(ctx, target.metricsURL()); err != nil {
+		return nil, err
+	}
+	switch {
+	case env.statStatements && after:
+		c.statements, err = statementsRun(ctx, env.db)
+	case env.statStatements:
+		err = resetStatements(ctx, env.db)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !after {
+		cpu()
+	}
+	return c, nil
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// formatStatements prints a statements-per-request figure, or n/a.
+func formatStatements(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", *v)
 }
 
 // profilePath inserts what before path's extension.

@@ -4,14 +4,17 @@
 //	go run ./bench [flags]
 //
 // It prepares a scratch database (a throwaway embedded PostgreSQL cluster,
-// or a database of its own in the server at DATABASE_URL), seeds it, starts
-// Carlot in process behind a real http.Server on 127.0.0.1, and drives
-// closed-loop load over HTTP for each named operation. A direct baseline (one
-// hand-written SQL statement and encoding/json on the same connection pool)
-// shows what the GraphQL layer costs. Subscribers connect from a child
-// process (this same binary), so the server's memory per subscription is
-// measured without the clients' own. It prints a Markdown table with the
-// budget and writes every number as JSON.
+// or a database of its own in the server at DATABASE_URL), seeds it, builds
+// Carlot's server and the ceiling (bench/ceiling: net/http, pgxpool, one
+// JOIN, encoding/json), and runs each as a child process in turn, one at a
+// time, while wrk (or, without it, this process) drives closed-loop load
+// over HTTP for each named operation. Around each measured window it reads
+// the server's CPU time and PostgreSQL's from /proc, the statements
+// PostgreSQL ran from pg_stat_statements, and the server's own counters from
+// its /metrics. Subscribers connect from a child process (this same binary)
+// to Carlot running in this process, so the server's memory per subscription
+// is measured with the Go runtime's counters and without the clients' own.
+// It prints Markdown tables with the budget and writes every number as JSON.
 //
 // Nothing here runs under `go test ./...` except a smoke test that sends a
 // few requests per operation.
@@ -27,13 +30,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
 // allOps is every operation in the order a default run measures them.
-var allOps = []string{"lookup", "page", "page10", "page100", "dealers", "search", "write", "subs"}
+var allOps = []string{"lookup", "page", "pagecount", "page10", "page100", "dealers", "search", "write", "subs"}
 
 // settings are the command-line flags.
 type settings struct {
@@ -47,7 +51,7 @@ type settings struct {
 	cpuProfile  string
 	memProfile  string
 	gzip        bool
-	driver      string
+	load        string // "wrk" or "go", once resolved
 }
 
 func main() {
@@ -80,10 +84,10 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.StringVar(&ops, "ops", strings.Join(allOps, ","), "comma list of operations: "+strings.Join(allOps, ", "))
 	fs.IntVar(&s.subscribers, "subscribers", 10_000, "concurrent vehicleEvents subscribers for the subs operation")
 	fs.StringVar(&s.out, "out", "", "JSON result file (default bench/results/<timestamp>.json)")
-	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of each operation's measured window (for subscribers: the changes' fan-out) to this path, the operation's name inserted before the extension (cpu.pprof → cpu.lookup.pprof, cpu.subs10000.pprof)")
+	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of each subscriber run's changes' fan-out to this path, the run's name inserted before the extension (cpu.pprof → cpu.subs10000.pprof)")
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the server with each subscriber run connected and idle to this path, named like --cpuprofile's (mem.pprof → mem.subs10000.pprof)")
-	fs.BoolVar(&s.gzip, "gzip", false, "let clients accept gzip (the server then compresses every JSON response)")
-	fs.StringVar(&s.driver, "driver", "pgdriver", "database/sql driver under bun for the server and the direct baseline: pgdriver (bun's own, what Carlot ships) or pgx (jackc/pgx's stdlib; live events then poll, as pgdriver's LISTEN is unavailable)")
+	fs.BoolVar(&s.gzip, "gzip", false, "let the Go load generator accept gzip (the server then compresses every JSON response; wrk never asks for it)")
+	fs.StringVar(&s.load, "load", "auto", "load generator: wrk (external, "+strconv.Itoa(wrkThreads)+" threads), go (this process, closed loop), or auto (wrk when installed)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -111,8 +115,19 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
 	case s.subscribers < 1:
 		return nil, errors.New("--subscribers must be at least 1")
-	case s.driver != "pgdriver" && s.driver != "pgx":
-		return nil, errors.New("--driver must be pgdriver or pgx")
+	}
+	switch s.load {
+	case "wrk", "go":
+	case "auto":
+		s.load = "go"
+		if wrkPath() != "" {
+			s.load = "wrk"
+		}
+	default:
+		return nil, errors.New("--load must be wrk, go or auto")
+	}
+	if s.load == "wrk" && wrkPath() == "" {
+		return nil, errors.New("--load wrk: wrk is not installed (Debian, Ubuntu: apt-get install wrk; macOS: brew install wrk)")
 	}
 	if s.out == "" {
 		s.out = filepath.Join("bench", "results", time.Now().UTC().Format("20060102T150405Z")+".json")
@@ -132,20 +147,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	rep := newReport(s, args)
 
-	progress("preparing a scratch database with %d vehicles", s.vehicles)
-	env, err := prepare(ctx, s, getenv, progress)
+	if s.load == "go" && len(httpOps(s)) > 0 {
+		progress("wrk is not installed (Debian, Ubuntu: apt-get install wrk; macOS: brew install wrk): the load comes from this process, " +
+			"a Go client nearly as costly per request as the servers it measures, so req/s are lower than with wrk")
+	}
+	progress("building the server and the ceiling; preparing a scratch database with %d vehicles", s.vehicles)
+	env, err := prepare(ctx, s, getenv, stderr, progress)
 	if err != nil {
 		return err
 	}
 	defer env.close(progress)
 	rep.Seed = env.seed
 	rep.Machine.PostgreSQL = env.pgVersion
-	progress("seeded %d vehicles in %.2fs; Carlot listens on %s", s.vehicles, env.seed.Seconds, env.graphqlURL)
+	progress("seeded %d vehicles in %.2fs; statements counted by %s; PostgreSQL CPU %s", s.vehicles, env.seed.Seconds,
+		map[bool]string{true: "pg_stat_statements", false: "the servers' /metrics"}[env.statStatements],
+		map[bool]string{true: "read from /proc", false: "unavailable (the server is not on this machine)"}[env.postmaster != 0])
 
 	if err := measureHTTP(ctx, env, s, rep, progress); err != nil {
 		return err
 	}
 	if slices.Contains(s.ops, "subs") {
+		if err := env.startInProcess(); err != nil {
+			return err
+		}
 		if err := measureSubscriptions(ctx, env, s, rep, progress); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -24,25 +24,35 @@ import (
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
-	"github.com/carlot/carlot/models"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for --driver pgx
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
-// environment is what the measurements run against: the seeded database,
-// Carlot on a loopback port, and the direct baseline on another.
+// environment is what the measurements run against: the seeded scratch
+// database, the binaries of Carlot and of the ceiling (each run as a child
+// process while it is measured), and, for the subscriber runs only, Carlot
+// in this process.
 type environment struct {
-	db         *bun.DB
+	// db is the bench's own pool on the scratch database: sampling, reading
+	// ids, and (with tally) the in-process server of the subscriber runs.
+	db    *bun.DB
+	tally *statementTally
+	// api and graphqlURL are the in-process server's, once startInProcess ran.
 	api        *httpapi.API
-	tally      *statementTally
 	graphqlURL string // http://127.0.0.1:PORT/graphql
-	directURL  string // http://127.0.0.1:PORT (the baseline)
 	// databaseURL is the scratch database's.
 	databaseURL string
 	password    string // the demo accounts' password
 	seed        seedResult
 	pgVersion   string
+	// postmaster is the PID of the cluster's postmaster when it runs on this
+	// machine (its processes' CPU time is then read from /proc), else 0.
+	postmaster int
+	// statStatements tells whether pg_stat_statements counts the statements.
+	statStatements bool
+	// serverBin and ceilingBin are the built binaries.
+	serverBin, ceilingBin string
+	getenv                func(string) string
+	logs                  io.Writer // the children's output
 
 	cleanups []func()
 }
@@ -75,13 +85,16 @@ func serverEnv(databaseURL string) map[string]string {
 
 // prepare builds the environment. Close it to stop everything and drop the
 // scratch database.
-func prepare(ctx context.Context, s *settings, getenv func(string) string, progress func(string, ...any)) (env *environment, err error) {
-	env = &environment{tally: &statementTally{}, password: "bench-" + randomHex(12)}
+func prepare(ctx context.Context, s *settings, getenv func(string) string, logs io.Writer, progress func(string, ...any)) (env *environment, err error) {
+	env = &environment{tally: &statementTally{}, password: "bench-" + randomHex(12), getenv: getenv, logs: logs}
 	defer func() {
 		if err != nil {
 			env.close(progress)
 		}
 	}()
+	if err := env.build(ctx); err != nil {
+		return nil, err
+	}
 	serverURL := getenv("DATABASE_URL")
 	if serverURL == "" {
 		if serverURL, err = env.startCluster(ctx); err != nil {
@@ -94,19 +107,7 @@ func prepare(ctx context.Context, s *settings, getenv func(string) string, progr
 	}
 	env.databaseURL = dbURL
 
-	overrides := serverEnv(dbURL)
-	cfg, err := config.Load(func(k string) string {
-		if v, ok := overrides[k]; ok {
-			return v
-		}
-		return getenv(k)
-	})
-	if err != nil {
-		return nil, err
-	}
-	env.db, err = database.Open(dbURL, database.Options{
-		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, ApplicationName: "carlot-bench",
-	})
+	env.db, err = database.Open(dbURL, database.Options{MaxOpenConns: 20, ApplicationName: "carlot-bench"})
 	if err != nil {
 		return nil, err
 	}
@@ -126,27 +127,60 @@ func prepare(ctx context.Context, s *settings, getenv func(string) string, progr
 	if _, err := env.db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		return nil, fmt.Errorf("vacuum: %w", err)
 	}
+	env.statStatements = enableStatStatements(ctx, env.db)
+	env.postmaster = findPostmaster(ctx, env.db)
+	return env, nil
+}
 
-	if s.driver == "pgx" {
-		// Seeded through pgdriver (its COPY); measured through pgx.
-		if env.db, err = openPgx(dbURL, cfg.DBMaxConns); err != nil {
-			return nil, err
-		}
-		env.db.AddQueryHook(env.tally)
-		env.cleanups = append(env.cleanups, func() { _ = env.db.Close() })
+// build compiles Carlot's server and the ceiling into a temporary directory.
+func (env *environment) build(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "carlot-bench-bin-")
+	if err != nil {
+		return err
 	}
+	env.cleanups = append(env.cleanups, func() { _ = os.RemoveAll(dir) })
+	env.serverBin, env.ceilingBin = filepath.Join(dir, "carlot"), filepath.Join(dir, "ceiling")
+	for bin, pkg := range map[string]string{env.serverBin: "github.com/carlot/carlot/cmd/server", env.ceilingBin: "github.com/carlot/carlot/bench/ceiling"} {
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return nil
+}
 
+// startInProcess starts Carlot in this process (the subscriber runs measure
+// its memory with the Go runtime's own counters) and sets env.graphqlURL.
+func (env *environment) startInProcess() error {
+	overrides := serverEnv(env.databaseURL)
+	cfg, err := config.Load(func(k string) string {
+		if v, ok := overrides[k]; ok {
+			return v
+		}
+		return env.getenv(k)
+	})
+	if err != nil {
+		return err
+	}
 	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	env.api = httpapi.New(httpapi.Deps{Config: cfg, DB: env.db, Log: log})
 	if err := env.serve(httpapi.NewServer(cfg, env.api, log), &env.graphqlURL); err != nil {
-		return nil, err
+		return err
 	}
 	env.graphqlURL += "/graphql"
 	env.cleanups = append(env.cleanups, env.api.Close) // runs before the server's Shutdown (cleanups run in reverse)
-	if err := env.serve(&http.Server{Handler: newDirectHandler(env.db), IdleTimeout: 2 * time.Minute}, &env.directURL); err != nil {
-		return nil, err
+	return nil
+}
+
+// enableStatStatements creates pg_stat_statements in the scratch database
+// and reports whether it counts (the library must be preloaded: the
+// embedded cluster is started so; another server may not be).
+func enableStatStatements(ctx context.Context, db *bun.DB) bool {
+	if _, err := db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		return false
 	}
-	return env, nil
+	_, err := db.ExecContext(ctx, "SELECT pg_stat_statements_reset()")
+	return err == nil
 }
 
 // startCluster starts a throwaway embedded PostgreSQL (fsync off) in a
@@ -161,19 +195,37 @@ func (env *environment) startCluster(ctx context.Context) (string, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return "", err
 	}
-	cluster, err := embeddedpg.Start(ctx, embeddedpg.Options{
+	opts := embeddedpg.Options{
 		DataDir:   filepath.Join(dir, "postgres"),
 		Ephemeral: true,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	cluster, err := embeddedpg.Start(ctx, opts)
 	if err != nil {
 		return "", err
 	}
-	env.cleanups = append(env.cleanups, func() {
+	stop := func(c *embeddedpg.Cluster) error {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = cluster.Stop(stopCtx)
-	})
+		return c.Stop(stopCtx)
+	}
+	// pg_stat_statements counts statements per request; it loads only at
+	// start, so set it and start again.
+	admin, err := database.Open(cluster.URL("postgres"), database.Options{MaxOpenConns: 1, ApplicationName: "carlot-bench"})
+	if err == nil {
+		_, err = admin.ExecContext(ctx, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+		_ = admin.Close()
+	}
+	if err == nil {
+		if err = stop(cluster); err == nil {
+			cluster, err = embeddedpg.Start(ctx, opts)
+		}
+	}
+	if err != nil {
+		_ = stop(cluster)
+		return "", fmt.Errorf("restart the embedded cluster with pg_stat_statements: %w", err)
+	}
+	env.cleanups = append(env.cleanups, func() { _ = stop(cluster) })
 	return cluster.URL("postgres"), nil
 }
 
@@ -256,28 +308,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// openPgx opens a bun pool over pgx's database/sql driver, configured like
-// database.Open's, to compare the drivers on the same work.
-func openPgx(dsn string, maxConns int) (*bun.DB, error) {
-	// bun sends SQL with its arguments already inlined, so every lookup is a
-	// new text: pgx's default (prepare and cache each statement) would pay
-	// a prepare per query. The simple protocol is the fair comparison.
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("default_query_exec_mode", "simple_protocol")
-	u.RawQuery = q.Encode()
-	sqldb, err := sql.Open("pgx", u.String())
-	if err != nil {
-		return nil, err
-	}
-	sqldb.SetMaxOpenConns(maxConns)
-	sqldb.SetMaxIdleConns(maxConns)
-	db := bun.NewDB(sqldb, pgdialect.New())
-	db.AddQueryHook(models.StatementCounter{})
-	return db, nil
 }
