@@ -187,7 +187,8 @@ func (r *report) finish() {
 	for _, name := range []string{"page10", "page", "page100"} {
 		if o := r.op(name); o != nil && o.StatementsPerRequest != nil {
 			sizes = append(sizes, name)
-			counts = append(counts, math.Round(*o.StatementsPerRequest*100)/100)
+			// To a tenth: the requests in flight at either end of a run blur the hundredths.
+			counts = append(counts, math.Round(*o.StatementsPerRequest*10)/10)
 		}
 	}
 	if len(counts) > 1 {
