@@ -2,13 +2,20 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"math/rand/v2"
+	"net/http"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/models"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -91,6 +98,77 @@ func checkOps(t *testing.T, rep *report, want []string) {
 	for i, o := range rep.Ops {
 		if o.Name != want[i] || o.Requests == 0 || o.Errors > 0 {
 			t.Errorf("%s (want %s): %d requests, %d errors (first: %s)", o.Name, want[i], o.Requests, o.Errors, o.FirstError)
+		}
+	}
+}
+
+// TestCeilingAnswersLikeCarlot checks that the ceiling gives the same JSON as
+// Carlot for the lookup and page bodies the bench sends, so that the two are
+// compared on the same work.
+func TestCeilingAnswersLikeCarlot(t *testing.T) {
+	s, err := parseFlags([]string{"--vehicles", "300", "--load", "go", "--ops", "lookup,page"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := testdb.URL(t, testdb.Empty)
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return server
+		}
+		return ""
+	}
+	quiet := func(string, ...any) {}
+	env, err := prepare(t.Context(), s, getenv, io.Discard, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.close(quiet)
+	catalog, err := sampleCatalog(t.Context(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := newClient(s)
+	defer client.CloseIdleConnections()
+
+	carlot, err := env.startCarlot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := operations(t.Context(), env, catalog, client, carlot.graphqlURL())
+	if err != nil {
+		carlot.stop()
+		t.Fatal(err)
+	}
+	var bodies [][]byte
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5 {
+		bodies = append(bodies, ops["lookup"].body(r, nil), ops["page"].body(r, nil))
+	}
+	bodies = append(bodies, []byte(`{"query":`+strconv.Quote(lookupQuery)+`,"variables":{"id":"`+relay.NodeID(models.TypeVehicle, 1<<40)+`"}}`))
+	answers := func(url string) []string {
+		var out []string
+		for _, b := range bodies {
+			status, raw, err := post(t.Context(), client, url, "", b, nil)
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("POST %s: %d %v", b, status, err)
+			}
+			out = append(out, string(raw))
+		}
+		return out
+	}
+	want := answers(carlot.graphqlURL())
+	carlot.stop()
+
+	ceiling, err := env.startCeiling(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ceiling.stop()
+	got := answers(ceiling.graphqlURL())
+	for i := range bodies {
+		var g, w any
+		if json.Unmarshal([]byte(got[i]), &g) != nil || json.Unmarshal([]byte(want[i]), &w) != nil || !reflect.DeepEqual(g, w) {
+			t.Errorf("for %s\nthe ceiling answers %s\nCarlot answers      %s", bodies[i], got[i], want[i])
 		}
 	}
 }
