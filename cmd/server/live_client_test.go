@@ -14,10 +14,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/carlot/carlot/internal/database"
+	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -277,6 +279,43 @@ func TestLiveUpdatesSampleResumesAcrossAServerKill(t *testing.T) {
 	f.awaitSequence(start + int64(len(want)))
 	if !slices.Equal(f.events, want) {
 		t.Fatalf("received %v, want %v (a gap or a duplicate)", f.events, want)
+	}
+}
+
+// An access token that expires closes the socket with a code graphql-ws
+// reconnects on: the README's sample logs in again through connectionParams
+// and resumes with no gap and no duplicate.
+func TestLiveUpdatesSampleSurvivesTokenExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Node.js")
+	}
+	t.Parallel()
+	url := testdb.URL(t, testdb.Seeded)
+	base, _ := startServer(t, map[string]string{
+		"DATABASE_URL": url, "JWT_SECRET": liveTestSecret, "RATE_LIMIT_PER_IP": "0", "ACCESS_TOKEN_TTL": "3s",
+	})
+	w := newWriter(t, base)
+	start := lastSequence(t, url)
+	f := follow(t, "ws"+strings.TrimPrefix(base, "http")+"/graphql", start,
+		"CARLOT_EMAIL="+testdb.AdminEmail, "CARLOT_PASSWORD="+testdb.Password)
+
+	w.change(2)
+	f.awaitSequence(start + 2)
+	f.await("the token to expire", func(l followerLine) bool { return l.Closed != 0 })
+	if f.closes[0] != live.CloseTokenExpired {
+		t.Fatalf("closed with %d, want %d", f.closes[0], live.CloseTokenExpired)
+	}
+	w.change(2) // before the client is back
+	f.await("the reconnect", func(l followerLine) bool { return l.Connected && l.Retrying })
+	w.change(2)
+
+	want := eventSequences(t, url, start)
+	f.awaitSequence(start + int64(len(want)))
+	if !slices.Equal(f.events, want) {
+		t.Fatalf("received %v, want %v (a gap or a duplicate)", f.events, want)
+	}
+	if f.tokens < 2 {
+		t.Fatalf("the client fetched %d access tokens, want a fresh one per connection", f.tokens)
 	}
 }
 

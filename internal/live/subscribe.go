@@ -30,8 +30,10 @@ const (
 	CloseTryAgainLater = 1013
 	// CloseTooSlow: the client fell behind; reconnect and resubscribe with after.
 	CloseTooSlow = 4290
-	// CloseTokenExpired: the access token expired; refresh it and reconnect.
-	CloseTokenExpired = 4401
+	// CloseTokenExpired: the access token expired; reconnect with a fresh one.
+	// It is 4403 Forbidden, what a connection_init with an expired token
+	// gets, rather than 4401 Unauthorized, which graphql-ws treats as fatal.
+	CloseTokenExpired = 4403
 )
 
 // SocketCloser closes the websocket a subscription runs on with a code.
