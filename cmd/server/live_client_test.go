@@ -319,6 +319,22 @@ func TestLiveUpdatesSampleSurvivesTokenExpiry(t *testing.T) {
 	}
 }
 
+// The README quotes the sample these tests run, word for word.
+func TestREADMEQuotesTheLiveUpdatesSample(t *testing.T) {
+	t.Parallel()
+	sample, err := os.ReadFile(filepath.Join(liveClientDir, "live-updates.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("```js\n"+string(sample)+"```\n")) {
+		t.Fatal("README.md's live-updates sample differs from tests/live/live-updates.js: quote the file whole")
+	}
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
