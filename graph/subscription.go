@@ -2,9 +2,11 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
@@ -44,7 +46,15 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 	}
 	// Subscribed first, then checked: a vehicle deleted in between is reported, not waited on forever.
 	if _, err := loaders.For(ctx).Vehicle.Load(ctx, vehicleID); err != nil {
-		return nil, err
+		var known *models.Error
+		if errors.As(err, &known) || !live.CloseSocket(ctx, live.ErrUnavailable) {
+			return nil, err
+		}
+		// The database failed, which says nothing of the vehicle: the socket
+		// closes with a code the client retries on, and nothing else is sent.
+		out := make(chan *models.Vehicle)
+		close(out)
+		return out, nil
 	}
 	rel := vehicleRelations(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	out := make(chan *models.Vehicle)
@@ -56,7 +66,10 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 			}
 			related, err := loaders.For(ctx).Relate(ctx, []*models.Vehicle{e.Snapshot}, rel)
 			if err != nil {
-				return // the database is gone; ending the stream tells the client to resubscribe
+				// The database is gone. "complete" would say the vehicle was
+				// deleted: the socket closes with a code the client retries on.
+				live.CloseSocket(ctx, live.ErrUnavailable)
+				return
 			}
 			select {
 			case out <- related[0]:

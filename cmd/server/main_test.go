@@ -16,7 +16,13 @@ import (
 	"github.com/carlot/carlot/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childServerEnv) != "" { // a server process a test started (see startServerProcess)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(testdb.Main(m))
+}
 
 func envOf(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }

@@ -14,6 +14,7 @@ import (
 	"github.com/carlot/carlot/internal/embeddedpg"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
+	"github.com/uptrace/bun"
 )
 
 // Losing PostgreSQL does not crash the server: requests fail with
@@ -24,38 +25,8 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 		t.Skip("starts and stops a PostgreSQL cluster of its own")
 	}
 	t.Parallel()
-	ctx := t.Context()
-	dir := t.TempDir()
-	// As root the cluster runs as an unprivileged user, who must be able to enter the directory.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := embeddedpg.Options{DataDir: filepath.Join(dir, "postgres"), Ephemeral: true}
-	cluster, err := embeddedpg.Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop(context.Background()) })
-	admin, err := database.Open(cluster.URL("postgres"), database.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE carlot"); err != nil {
-		t.Fatal(err)
-	}
-	_ = admin.Close()
-	db, err := database.Open(cluster.URL("carlot"), database.Options{MaxOpenConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := migrations.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Run(ctx, db, seed.Options{Vehicles: 50}); err != nil {
-		t.Fatal(err)
-	}
-	a := newTestAPIOn(t, db, testConfig(t, nil))
+	o := startOutageCluster(t, seed.Options{Vehicles: 50})
+	a := newTestAPIOn(t, o.db, testConfig(t, nil))
 	const page = `{ vehicles(first: 3) { nodes { vin make { name } dealer { name } } totalCount } }`
 	probe := func(path string) int {
 		return a.send(httptest.NewRequest(http.MethodGet, path, nil)).status
@@ -66,10 +37,7 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 		t.Fatalf("/readyz before the outage = %d", s)
 	}
 
-	port := cluster.Port()
-	if err := cluster.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	o.stop()
 	for range 3 {
 		r := a.post(page, nil)
 		if r.status != http.StatusOK || r.code() != "INTERNAL_SERVER_ERROR" || len(r.body.Errors) != 1 {
@@ -88,12 +56,7 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 		t.Fatalf("/healthz during the outage = %d", s)
 	}
 
-	opts.Port = port
-	restarted, err := embeddedpg.Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("restart PostgreSQL on port %d: %v", port, err)
-	}
-	t.Cleanup(func() { _ = restarted.Stop(context.Background()) })
+	o.restart()
 
 	// The pool drops its dead connections and dials again by itself; poll
 	// until it has (it normally takes one request), then everything works.
@@ -113,4 +76,67 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 	if strings.Contains(a.logs.String(), `"level":"ERROR","msg":"panic`) {
 		t.Fatal("the outage caused a panic")
 	}
+}
+
+// outageCluster is a PostgreSQL cluster of the test's own, which it can stop
+// and start again on the same port, with a migrated and seeded database.
+type outageCluster struct {
+	t       *testing.T
+	opts    embeddedpg.Options
+	cluster *embeddedpg.Cluster
+	db      *bun.DB
+}
+
+func startOutageCluster(t *testing.T, seedOpts seed.Options) *outageCluster {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	// As root the cluster runs as an unprivileged user, who must be able to enter the directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := &outageCluster{t: t, opts: embeddedpg.Options{DataDir: filepath.Join(dir, "postgres"), Ephemeral: true}}
+	var err error
+	if o.cluster, err = embeddedpg.Start(ctx, o.opts); err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { _ = o.cluster.Stop(context.Background()) })
+	admin, err := database.Open(o.cluster.URL("postgres"), database.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE carlot"); err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.Close()
+	if o.db, err = database.Open(o.cluster.URL("carlot"), database.Options{MaxOpenConns: 5}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = o.db.Close() })
+	if _, err := migrations.Migrate(ctx, o.db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Run(ctx, o.db, seedOpts); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// stop takes the database away.
+func (o *outageCluster) stop() {
+	o.t.Helper()
+	o.opts.Port = o.cluster.Port()
+	if err := o.cluster.Stop(o.t.Context()); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// restart brings it back on the same port.
+func (o *outageCluster) restart() {
+	o.t.Helper()
+	restarted, err := embeddedpg.Start(o.t.Context(), o.opts)
+	if err != nil {
+		o.t.Fatalf("restart PostgreSQL on port %d: %v", o.opts.Port, err)
+	}
+	o.cluster = restarted
 }

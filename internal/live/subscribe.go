@@ -13,16 +13,27 @@ var (
 	ErrTooSlow = errors.New("subscriber fell too far behind; resubscribe with after set to the last sequence received")
 	// ErrShutdown ends subscriptions when the server stops.
 	ErrShutdown = errors.New("server shutting down")
+	// ErrUnavailable ends a subscription whose events could not be read (the
+	// database is unreachable): the client retries and resumes with after.
+	ErrUnavailable = errors.New("events unavailable; resubscribe with after set to the last sequence received")
 )
 
-// Close codes for websocket clients.
+// Close codes for websocket clients. Each one is a code the graphql-ws
+// client reconnects on (it gives up for good on 4400, 4401, 4406, 4409,
+// 4429, 4500 and most 1xxx codes), so a client with retryAttempts resumes by
+// itself.
 const (
 	// CloseGoingAway: the server is shutting down; reconnect to another replica.
 	CloseGoingAway = 1001
+	// CloseTryAgainLater: the events could not be read (the database is
+	// unreachable); reconnect and resubscribe with after.
+	CloseTryAgainLater = 1013
 	// CloseTooSlow: the client fell behind; reconnect and resubscribe with after.
 	CloseTooSlow = 4290
-	// CloseTokenExpired: the access token expired; refresh it and reconnect.
-	CloseTokenExpired = 4401
+	// CloseTokenExpired: the access token expired; reconnect with a fresh one.
+	// It is 4403 Forbidden, what a connection_init with an expired token
+	// gets, rather than 4401 Unauthorized, which graphql-ws treats as fatal.
+	CloseTokenExpired = 4403
 )
 
 // SocketCloser closes the websocket a subscription runs on with a code.
@@ -35,17 +46,31 @@ func WithSocketCloser(ctx context.Context, c SocketCloser) context.Context {
 	return context.WithValue(ctx, socketCloserKey{}, c)
 }
 
-func closeSocket(ctx context.Context, err error) {
+// CloseSocket closes the websocket of the subscription under ctx with the
+// code that tells the client what to do after err (ErrTooSlow, ErrShutdown
+// or ErrUnavailable). It reports whether it did: it does nothing for other
+// errors or outside a websocket.
+//
+// A subscription that ends because of the server must close its socket
+// before it ends its stream: a stream that just ends is sent as "complete",
+// which a client takes for a normal end and never retries, while the
+// transport sends nothing more once the socket is closing.
+func CloseSocket(ctx context.Context, err error) bool {
 	c, ok := ctx.Value(socketCloserKey{}).(SocketCloser)
 	if !ok {
-		return
+		return false
 	}
 	switch {
 	case errors.Is(err, ErrTooSlow):
 		c(CloseTooSlow, "too slow: resubscribe with after")
 	case errors.Is(err, ErrShutdown):
 		c(CloseGoingAway, "server shutting down")
+	case errors.Is(err, ErrUnavailable):
+		c(CloseTryAgainLater, "events unavailable: try again later")
+	default:
+		return false
 	}
+	return true
 }
 
 // subscriber is one subscription's place in the fan-out.
@@ -164,11 +189,11 @@ func (s *subscriber) stop(err error) {
 	}
 }
 
-// finish ends the stream, and the websocket with a code that tells the
-// client what to do when the broker ended it.
+// finish ends the websocket with a code that tells the client what to do
+// when the broker ended the subscription, then the stream.
 func (s *subscriber) finish() {
+	CloseSocket(s.ctx, s.err)
 	close(s.out)
-	closeSocket(s.ctx, s.err)
 }
 
 func (s *subscriber) isStopped() bool {
@@ -180,8 +205,10 @@ func (s *subscriber) isStopped() bool {
 // Subscribe streams the events that match, in sequence order. With after, it
 // first replays every matching event after that sequence from the table,
 // then continues live, with no gap and no duplicate at the seam. The channel
-// closes when ctx ends or the subscriber falls too far behind (then the
-// websocket is closed with CloseTooSlow so the client resumes).
+// closes when ctx ends, when the subscriber falls too far behind (then the
+// websocket is closed with CloseTooSlow so the client resumes) and when the
+// events cannot be read, at the start or during the replay (then it is
+// closed with CloseTryAgainLater, for the same reason).
 func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models.VehicleEvent, models.CatalogNames) bool) (<-chan *models.VehicleEvent, error) {
 	select {
 	case <-b.ready:
@@ -194,7 +221,8 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 	if after == nil {
 		var err error
 		if now, err = models.LastEventSequence(ctx, b.db); err != nil {
-			return nil, err
+			b.log.WarnContext(ctx, "live events: subscribe failed", "err", err)
+			return unavailable(ctx, err)
 		}
 	}
 	s := &subscriber{
@@ -221,13 +249,33 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 	if replay {
 		go s.feed(func(send func(*models.VehicleEvent) bool) bool {
 			if !b.replay(ctx, *after, seam, s, send) {
-				s.stop(nil) // the stream ends (if it was not stopped already)
+				// The stream ends (if it was not stopped already), and the
+				// socket with a code the client retries on, unless the
+				// client itself went away.
+				err := ErrUnavailable
+				if ctx.Err() != nil {
+					err = ctx.Err()
+				}
+				s.stop(err)
 				return false
 			}
 			return true
 		})
 	}
 	return s.out, nil
+}
+
+// unavailable answers a subscription that cannot start because the events
+// cannot be read: on a websocket, the socket closes with CloseTryAgainLater
+// and the stream ends unsent (an error answer would be followed by
+// "complete", which ends the subscription for good in graphql-ws).
+func unavailable(ctx context.Context, err error) (<-chan *models.VehicleEvent, error) {
+	if ctx.Err() != nil || !CloseSocket(ctx, ErrUnavailable) {
+		return nil, err
+	}
+	out := make(chan *models.VehicleEvent)
+	close(out)
+	return out, nil
 }
 
 // replay sends the matching events in (after, seam] from the table.
