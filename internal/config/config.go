@@ -112,7 +112,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AutoMigrate = r.boolean("AUTO_MIGRATE", c.Embedded())
 	c.CORSAllowedOrigins = splitList(r.str("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")))
 
-	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 1, 1000)
+	// At least 2: a migration holds one connection for its lock and runs on another.
+	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 2, 1000)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", 10*time.Second)
 	c.StatementTimeout = r.duration("DB_STATEMENT_TIMEOUT", c.RequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
