@@ -141,7 +141,7 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	d.Metrics.WatchSubscriptionExecutions(renderings.Executed)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
-		Passwords: d.Passwords,
+		Passwords:  d.Passwords,
 		Renderings: renderings,
 	}})
 	srv := handler.New(schema)
