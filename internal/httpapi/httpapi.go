@@ -162,6 +162,7 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	} else {
 		srv.SetDisableSuggestion(true)
 		srv.Use(hideSuggestions{})
+		srv.SetValidationRulesFn(withoutIntrospection)
 	}
 	// APQ first: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
