@@ -157,15 +157,17 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	queryCache := lru.New[*ast.QueryDocument](d.Config.QueryCacheSize)
 	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(d.Config.MaxTokens)
+	srv.SetValidationRulesFn(validationRules(!d.Config.Production()))
 	if !d.Config.Production() {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
 		srv.Use(hideSuggestions{})
-		srv.SetValidationRulesFn(withoutIntrospection)
 	}
 	// APQ first: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
+	// Before the complexity check, which reads first/last from the variables.
+	srv.Use(&intVariables{})
 	srv.Use(documentLimits{
 		maxTokens:     d.Config.MaxTokens,
 		maxDepth:      d.Config.MaxDepth,

@@ -9,7 +9,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
-	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // Content security policies. The API answers JSON only, so its responses
@@ -109,19 +108,14 @@ func withoutSuggestion(message string) string {
 	return message
 }
 
-// withoutIntrospection is the production validation rules: GraphQL's, plus
-// one that refuses __schema and __type (introspection is off). A document
-// that asks for them is then invalid, answered like any other invalid
-// document (GRAPHQL_VALIDATION_FAILED, 422 or 400) and cached as such,
-// rather than failing in execution as an internal error.
-func withoutIntrospection() *rules.Rules {
-	r := rules.NewDefaultRules()
-	r.AddRule("NoIntrospection", func(observers *core.Events, addError core.AddErrFunc) {
-		observers.OnField(func(_ *core.Walker, field *ast.Field) {
-			if field.Name == "__schema" || field.Name == "__type" {
-				addError(core.Message(`introspection is disabled: "%s" cannot be queried`, field.Name), core.At(field.Position))
-			}
-		})
+// noIntrospection refuses __schema and __type, with introspection off
+// (production). A document that asks for them is then invalid, answered
+// like any other invalid document (GRAPHQL_VALIDATION_FAILED, 422 or 400)
+// and cached as such, rather than failing in execution as an internal error.
+func noIntrospection(observers *core.Events, addError core.AddErrFunc) {
+	observers.OnField(func(_ *core.Walker, field *ast.Field) {
+		if field.Name == "__schema" || field.Name == "__type" {
+			addError(core.Message(`introspection is disabled: "%s" cannot be queried`, field.Name), core.At(field.Position))
+		}
 	})
-	return r
 }
