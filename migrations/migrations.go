@@ -50,11 +50,11 @@ const LockKey int64 = 0x6361726c6f746d67
 // lockPoll is how often a migrator waiting for another one tries the lock.
 const lockPoll = 100 * time.Millisecond
 
-// NewMigrator returns a migrator that marks a migration applied only after it
+// newMigrator returns a migrator that marks a migration applied only after it
 // succeeded (bun's default marks it first, so a failed migration would look
 // applied). Before each migration runs, beforeEach is called inside the
 // migration's transaction (nil: nothing).
-func NewMigrator(db *bun.DB, beforeEach migrate.MigrationHook) (*migrate.Migrator, error) {
+func newMigrator(db *bun.DB, beforeEach migrate.MigrationHook) (*migrate.Migrator, error) {
 	ms, err := All()
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func withLock(ctx context.Context, db *bun.DB, fn func(*migrate.Migrator) error)
 		case <-time.After(lockPoll):
 		}
 	}
-	m, err := NewMigrator(db, func(ctx context.Context, tx bun.IConn, mg *migrate.Migration) error {
+	m, err := newMigrator(db, func(ctx context.Context, tx bun.IConn, mg *migrate.Migration) error {
 		return checkLockHeld(ctx, tx, pid)
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,6 +234,44 @@ func TestMigrationLockOfATerminatedSessionIsReleased(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("migrate after the lock holder died: %v", err)
+	}
+	checkMigratedOnce(t, ctx, db)
+}
+
+func TestMigrationWhoseLockSessionDiedIsNotRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	dsn := testdb.URL(t, testdb.Blank)
+	db := openPool(t, dsn, "carlot-test")
+	migrator := openPool(t, dsn, "carlot-migrator")
+
+	release := stallFirstMigration(t, ctx, db)
+	done := make(chan error, 1)
+	go func() {
+		_, err := migrations.Migrate(ctx, migrator)
+		done <- err
+	}()
+	waitForBlockedMigration(t, ctx, db, "carlot-migrator")
+	// The session holding the lock dies while the first migration runs: the
+	// first finishes (it began under the lock), the second must not start.
+	if _, err := db.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND objid::int8 = ? AND granted`, uint64(migrations.LockKey)&0xffffffff); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "lock") {
+		t.Fatalf("migrate went on after its lock was lost: %v", err)
+	}
+	var applied []string
+	if err := db.NewSelect().Table("bun_migrations").Column("name").Scan(ctx, &applied); err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) >= len(allNames(t)) {
+		t.Errorf("every migration ran although the lock was lost: %v", applied)
+	}
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate again: %v", err)
 	}
 	checkMigratedOnce(t, ctx, db)
 }
