@@ -10,7 +10,7 @@ import (
 
 // login resolves Mutation.login.
 func (r *Resolver) login(ctx context.Context, email, password string) (*AuthPayload, error) {
-	u, err := models.Authenticate(ctx, r.DB, email, password)
+	u, err := r.Passwords.Authenticate(ctx, r.DB, email, password)
 	if err != nil {
 		return nil, err
 	}

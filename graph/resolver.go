@@ -11,6 +11,7 @@ import (
 
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
 )
 
@@ -20,6 +21,8 @@ type Resolver struct {
 	DB     *bun.DB
 	Log    *slog.Logger
 	Tokens *auth.Tokens
+	// Passwords checks login passwords within a memory budget.
+	Passwords *models.PasswordHasher
 	// RefreshTTL is how long a refresh token stays valid.
 	RefreshTTL time.Duration
 	// Live streams committed vehicle events to subscriptions.

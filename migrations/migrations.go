@@ -9,6 +9,7 @@ package migrations
 
 import (
 	"context"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -38,30 +39,40 @@ var All = sync.OnceValues(func() (*migrate.Migrations, error) {
 	return ms, nil
 })
 
-// lockWait bounds how long a migration waits for another replica's migration
-// to finish before giving up.
-const lockWait = 60 * time.Second
+// LockKey is the session-level PostgreSQL advisory lock (the ASCII of
+// "carlotmg") that one migrator holds, on a connection of its own, while it
+// creates the migration table and applies or rolls back migrations. PostgreSQL
+// releases it when that session ends, however it ends: a migrator killed
+// mid-migration leaves no lock behind, and its migration's transaction is
+// rolled back.
+const LockKey int64 = 0x6361726c6f746d67
 
-// NewMigrator returns a migrator that marks a migration applied only after it
-// succeeded (bun's default marks it first, so a failed migration would look applied).
-func NewMigrator(db *bun.DB) (*migrate.Migrator, error) {
+// lockPoll is how often a migrator waiting for another one tries the lock.
+const lockPoll = 100 * time.Millisecond
+
+// newMigrator returns a migrator that marks a migration applied only after it
+// succeeded (bun's default marks it first, so a failed migration would look
+// applied). Before each migration runs, beforeEach is called inside the
+// migration's transaction (nil: nothing).
+func newMigrator(db *bun.DB, beforeEach migrate.MigrationHook) (*migrate.Migrator, error) {
 	ms, err := All()
 	if err != nil {
 		return nil, err
 	}
-	return migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+	opts := []migrate.MigratorOption{migrate.WithMarkAppliedOnSuccess(true)}
+	if beforeEach != nil {
+		opts = append(opts, migrate.BeforeMigration(beforeEach))
+	}
+	return migrate.NewMigrator(db, ms, opts...), nil
 }
 
-// Migrate applies every pending migration under bun's migration lock, so
-// several replicas starting at once apply each migration exactly once. It
+// Migrate applies every pending migration under the migration lock
+// (LockKey), so several replicas starting at once on a fresh database apply
+// each migration exactly once: the others wait, then find nothing to do. It
 // returns the names of the migrations it applied.
 func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
-	m, err := NewMigrator(db)
-	if err != nil {
-		return nil, err
-	}
 	var applied []string
-	err = withLock(ctx, m, func() error {
+	err := withLock(ctx, db, func(m *migrate.Migrator) error {
 		group, err := m.Migrate(ctx)
 		if group != nil {
 			for _, mg := range group.Migrations {
@@ -73,15 +84,11 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	return applied, err
 }
 
-// Rollback undoes the most recently applied migration group and returns the
-// names of the migrations it rolled back.
+// Rollback undoes the most recently applied migration group, under the
+// migration lock, and returns the names of the migrations it rolled back.
 func Rollback(ctx context.Context, db *bun.DB) ([]string, error) {
-	m, err := NewMigrator(db)
-	if err != nil {
-		return nil, err
-	}
 	var undone []string
-	err = withLock(ctx, m, func() error {
+	err := withLock(ctx, db, func(m *migrate.Migrator) error {
 		group, err := m.Rollback(ctx)
 		if group != nil {
 			for _, mg := range group.Migrations {
@@ -95,14 +102,13 @@ func Rollback(ctx context.Context, db *bun.DB) ([]string, error) {
 
 // Status lists every known migration with whether it has been applied.
 func Status(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
-	m, err := NewMigrator(db)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Init(ctx); err != nil {
-		return nil, err
-	}
-	return m.MigrationsWithStatus(ctx)
+	var ms migrate.MigrationSlice
+	err := withLock(ctx, db, func(m *migrate.Migrator) error {
+		var err error
+		ms, err = m.MigrationsWithStatus(ctx)
+		return err
+	})
+	return ms, err
 }
 
 // Pending returns how many migrations have not been applied yet. It only reads,
@@ -177,30 +183,71 @@ func FullName(m migrate.Migration) string {
 	return m.Name + "_" + m.Comment
 }
 
-// ErrLocked reports that another process held the migration lock for longer
-// than we were willing to wait.
-var ErrLocked = errors.New("another migration is in progress (bun_migration_locks is held); if no migration is running, a crashed one left the lock: delete its row")
-
-func withLock(ctx context.Context, m *migrate.Migrator, fn func() error) error {
-	if err := m.Init(ctx); err != nil {
+// withLock runs fn with a migrator while this process holds the migration
+// lock on a connection of its own. The migration table is created under the
+// lock too, so concurrent migrators on a fresh database never race to create
+// it. Each migration checks, in its own transaction, that the lock's session
+// is still alive; if it died, the migration is refused rather than run
+// unguarded. The lock's connection is closed at the end rather than returned
+// to the pool, which releases the lock whatever happened.
+func withLock(ctx context.Context, db *bun.DB, fn func(*migrate.Migrator) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(lockWait)
-	for m.Lock(ctx) != nil {
-		if time.Now().After(deadline) {
-			return ErrLocked
+	defer func() {
+		// Ending the session releases its advisory lock; a pooled connection would keep it.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = conn.Close()
+	}()
+	var pid int
+	for {
+		var locked bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?), pg_backend_pid()", LockKey).Scan(&locked, &pid); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		if locked {
+			break
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+			return fmt.Errorf("waiting for another migration to finish: %w", ctx.Err())
+		case <-time.After(lockPoll):
 		}
 	}
-	defer func() {
-		// Unlock even when ctx was cancelled mid-migration: a leftover lock row would block every later migration.
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = m.Unlock(unlockCtx)
-	}()
-	return fn()
+	m, err := newMigrator(db, func(ctx context.Context, tx bun.IConn, mg *migrate.Migration) error {
+		return checkLockHeld(ctx, tx, pid)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := db.NewCreateTable().Model((*migrate.Migration)(nil)).
+		ModelTableExpr(migrationsTable).IfNotExists().Exec(ctx); err != nil {
+		return fmt.Errorf("create %s: %w", migrationsTable, err)
+	}
+	return fn(m)
+}
+
+// migrationsTable is where bun records applied migrations.
+const migrationsTable = "bun_migrations"
+
+// errLockLost refuses a migration whose lock's session has ended, since
+// another migrator may now hold the lock.
+var errLockLost = errors.New("the migration lock's database session ended; run the migration again")
+
+// checkLockHeld reports errLockLost unless the session pid still holds the
+// migration lock.
+func checkLockHeld(ctx context.Context, db bun.IConn, pid int) error {
+	var held bool
+	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+		WHERE locktype = 'advisory' AND pid = ? AND granted AND objsubid = 1
+		  AND classid::int8 = ? AND objid::int8 = ?)`,
+		pid, uint64(LockKey)>>32, uint64(LockKey)&0xffffffff).Scan(&held)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return errLockLost
+	}
+	return nil
 }

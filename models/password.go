@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,8 +9,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 )
 
 // Password hashing: argon2id with OWASP's recommended minimum (19 MiB, two
@@ -41,29 +44,113 @@ func HashPassword(password string) (string, error) {
 }
 
 // CheckPassword reports whether password matches the stored hash, in time
-// independent of where they differ.
+// independent of where they differ. It is not bounded: code serving requests
+// checks passwords through a PasswordHasher.
 func CheckPassword(hash, password string) bool {
+	ph, ok := parsePasswordHash(hash)
+	return ok && ph.matches(password)
+}
+
+// passwordHash is a stored argon2id hash, parsed.
+type passwordHash struct {
+	memoryKiB, passes uint32
+	threads           uint8
+	salt, key         []byte
+}
+
+func parsePasswordHash(hash string) (passwordHash, bool) {
+	var ph passwordHash
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return ph, false
 	}
 	var version int
-	var memory, passes uint32
-	var threads uint8
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+		return ph, false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &passes, &threads); err != nil {
-		return false
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &ph.memoryKiB, &ph.passes, &ph.threads); err != nil {
+		return ph, false
 	}
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
+	var err1, err2 error
+	ph.salt, err1 = b64.DecodeString(parts[4])
+	ph.key, err2 = b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(ph.key) == 0 {
+		return ph, false
 	}
-	got := argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return ph, true
 }
+
+func (ph passwordHash) matches(password string) bool {
+	got := argon2.IDKey([]byte(password), ph.salt, ph.passes, ph.memoryKiB, ph.threads, uint32(len(ph.key)))
+	return subtle.ConstantTimeCompare(got, ph.key) == 1
+}
+
+// PasswordHashMemory is the memory one argon2id hash holds while it runs,
+// in bytes, with the parameters HashPassword uses.
+const PasswordHashMemory = argonMemoryKiB * 1024
+
+// PasswordHasher bounds the memory that password checks hold at once. Each
+// argon2id hash holds its memory block (PasswordHashMemory) until it ends,
+// so unbounded concurrent logins would grow the process by that much per
+// login in flight; a PasswordHasher lets hashes run together only while
+// their memory fits its budget, and the others wait their turn, first come,
+// first served, for as long as their context allows.
+type PasswordHasher struct {
+	budgetKiB int64
+	slots     *semaphore.Weighted
+	inFlight  atomic.Int64
+	peak      atomic.Int64
+}
+
+// NewPasswordHasher returns a PasswordHasher whose concurrent hashes hold at
+// most budgetBytes of memory together. A budget below one hash's memory
+// still lets one hash run at a time.
+func NewPasswordHasher(budgetBytes int64) *PasswordHasher {
+	budget := max(budgetBytes/1024, 1)
+	return &PasswordHasher{budgetKiB: budget, slots: semaphore.NewWeighted(budget)}
+}
+
+// ErrPasswordHashingBusy answers a login whose context ended while it waited
+// for other logins' password checks to make room.
+var ErrPasswordHashingBusy = &Error{Code: CodeRateLimited, Message: "too many logins at once; try again shortly"}
+
+// Check reports whether password matches the stored hash, like
+// CheckPassword, once the hash's memory fits the budget. If ctx ends first
+// it returns ErrPasswordHashingBusy without hashing.
+func (h *PasswordHasher) Check(ctx context.Context, hash, password string) (bool, error) {
+	ph, ok := parsePasswordHash(hash)
+	if !ok {
+		return false, nil
+	}
+	var match bool
+	err := h.run(ctx, int64(ph.memoryKiB), func() { match = ph.matches(password) })
+	return match, err
+}
+
+// run runs hash once memoryKiB fits the budget (a hash larger than the
+// whole budget runs alone).
+func (h *PasswordHasher) run(ctx context.Context, memoryKiB int64, hash func()) error {
+	weight := min(max(memoryKiB, 1), h.budgetKiB)
+	if err := h.slots.Acquire(ctx, weight); err != nil {
+		return ErrPasswordHashingBusy
+	}
+	defer h.slots.Release(weight)
+	n := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	for {
+		if p := h.peak.Load(); n <= p || h.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	hash()
+	return nil
+}
+
+// InFlight returns how many hashes are running now.
+func (h *PasswordHasher) InFlight() int { return int(h.inFlight.Load()) }
+
+// Peak returns the most hashes that have run at once.
+func (h *PasswordHasher) Peak() int { return int(h.peak.Load()) }
 
 // dummyHash is checked against when a login names no user, so that an
 // unknown email costs the same time as a wrong password.

@@ -103,20 +103,43 @@ func UsersByID(ctx context.Context, db bun.IDB, ids []int64) ([]*User, error) {
 	return users, err
 }
 
-// Authenticate returns the user with this email and password. Every failure
-// is the same UNAUTHENTICATED error, and an unknown email costs the same
-// password check as a wrong password, so neither answer nor timing tells
-// which emails exist.
+// Authenticate returns the user with this email and password. Every wrong
+// email or password is the same UNAUTHENTICATED error, and an unknown email
+// costs the same password check as a wrong password, so neither answer nor
+// timing tells which emails exist. Its password check is not bounded: code
+// serving requests uses PasswordHasher.Authenticate.
 func Authenticate(ctx context.Context, db bun.IDB, email, password string) (*User, error) {
+	return authenticate(ctx, db, email, password, func(_ context.Context, hash, password string) (bool, error) {
+		return CheckPassword(hash, password), nil
+	})
+}
+
+// Authenticate is models.Authenticate with the password checked within h's
+// memory budget: if ctx ends while the check waits its turn, the answer is
+// ErrPasswordHashingBusy (RATE_LIMITED).
+func (h *PasswordHasher) Authenticate(ctx context.Context, db bun.IDB, email, password string) (*User, error) {
+	return authenticate(ctx, db, email, password, h.Check)
+}
+
+func authenticate(ctx context.Context, db bun.IDB, email, password string,
+	check func(ctx context.Context, hash, password string) (bool, error),
+) (*User, error) {
 	u := new(User)
 	err := db.NewSelect().Model(u).Where("u.email = ?", NormalizeEmail(email)).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		CheckPassword(dummyHash(), password)
+		if _, err := check(ctx, dummyHash(), password); err != nil {
+			return nil, err
+		}
 		return nil, errBadCredentials
 	case err != nil:
 		return nil, err
-	case !CheckPassword(u.PasswordHash, password):
+	}
+	match, err := check(ctx, u.PasswordHash, password)
+	switch {
+	case err != nil:
+		return nil, err
+	case !match:
 		return nil, errBadCredentials
 	}
 	return u, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,8 +258,19 @@ func (f VehicleOrderField) ParseKey(key string, id int64) (*VehiclePosition, err
 	if err != nil {
 		return nil, errors.New("bad key")
 	}
-	if f == OrderByCreatedAt {
-		return &VehiclePosition{Key: time.UnixMicro(n).UTC(), ID: id}, nil
+	switch f {
+	case OrderByCreatedAt:
+		// Only times PostgreSQL's timestamptz holds; a forged key could name
+		// any instant in ±292,000 years.
+		t := time.UnixMicro(n).UTC()
+		if t.Year() < 1 || t.Year() > 9999 {
+			return nil, errors.New("bad key")
+		}
+		return &VehiclePosition{Key: t, ID: id}, nil
+	case OrderByYear, OrderByMileage:
+		if n < math.MinInt32 || n > math.MaxInt32 { // their columns are 32-bit
+			return nil, errors.New("bad key")
+		}
 	}
 	return &VehiclePosition{Key: n, ID: id}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -43,13 +44,27 @@ func (p VehiclePatch) Check(inv *Invalid) *string {
 		inv.Add("input", "name at least one field to change")
 	}
 	color := validColor(inv, p.Color)
-	if p.MileageKm != nil && *p.MileageKm < 0 {
-		inv.Add("mileageKm", "must not be negative")
+	if p.MileageKm != nil {
+		validMileage(inv, *p.MileageKm)
 	}
 	if p.PriceCents != nil && *p.PriceCents < 0 {
 		inv.Add("priceCents", "must not be negative")
 	}
 	return color
+}
+
+// MaxMileageKm is the largest mileage a vehicle can record (its column is a
+// 32-bit integer).
+const MaxMileageKm = math.MaxInt32
+
+// validMileage accepts what the mileage column holds, from zero.
+func validMileage(inv *Invalid, km int) {
+	switch {
+	case km < 0:
+		inv.Add("mileageKm", "must not be negative")
+	case km > MaxMileageKm:
+		inv.Add("mileageKm", "must be at most %d", MaxMileageKm)
+	}
 }
 
 // validYear accepts model years from the first car to next year's models.
@@ -91,9 +106,7 @@ func (in NewVehicle) Check(inv *Invalid) *Vehicle {
 	}
 	validYear(inv, in.Year)
 	v.Color = validColor(inv, in.Color)
-	if in.MileageKm < 0 {
-		inv.Add("mileageKm", "must not be negative")
-	}
+	validMileage(inv, in.MileageKm)
 	if in.PriceCents < 0 {
 		inv.Add("priceCents", "must not be negative")
 	}

@@ -45,6 +45,9 @@ type Config struct {
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// PasswordHashMemoryBudget bounds the memory, in bytes, that concurrent
+	// login password checks hold together.
+	PasswordHashMemoryBudget int64
 
 	WSInitTimeout      time.Duration
 	WSPingInterval     time.Duration
@@ -79,7 +82,7 @@ var Vars = []string{
 	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "LOG_FORMAT",
 	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
 	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
-	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
+	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "PASSWORD_HASH_MEMORY_BUDGET",
 	"WS_INIT_TIMEOUT", "WS_PING_INTERVAL", "WS_MAX_MESSAGE_BYTES", "SUBSCRIPTION_BUFFER", "EVENTS_POLL_INTERVAL",
 	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
 	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "TRUSTED_PROXIES",
@@ -112,7 +115,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AutoMigrate = r.boolean("AUTO_MIGRATE", c.Embedded())
 	c.CORSAllowedOrigins = splitList(r.str("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")))
 
-	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 1, 1000)
+	// At least 2: a migration holds one connection for its lock and runs on another.
+	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 2, 1000)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", 10*time.Second)
 	c.StatementTimeout = r.duration("DB_STATEMENT_TIMEOUT", c.RequestTimeout)
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
@@ -121,6 +125,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.QueryCacheSize = r.integer("QUERY_CACHE_SIZE", 1000, 1, 1_000_000)
 	c.AccessTokenTTL = r.duration("ACCESS_TOKEN_TTL", 15*time.Minute)
 	c.RefreshTokenTTL = r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour)
+	// Six argon2id hashes of 19 MiB (models.PasswordHashMemory) at once: more
+	// than two cores compute in parallel, and the process stays small. At least one.
+	c.PasswordHashMemoryBudget = int64(r.integer("PASSWORD_HASH_MEMORY_BUDGET", 128<<20, 19<<20, 1<<40))
 	c.WSInitTimeout = r.duration("WS_INIT_TIMEOUT", 10*time.Second)
 	c.WSPingInterval = r.duration("WS_PING_INTERVAL", 15*time.Second)
 	c.WSMaxMessageBytes = r.integer("WS_MAX_MESSAGE_BYTES", 64<<10, 1024, 16<<20)
@@ -168,6 +175,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int64("password_hash_memory_budget", c.PasswordHashMemoryBudget),
 		slog.Int("max_complexity", c.MaxComplexity),
 		slog.Int("max_depth", c.MaxDepth),
 		slog.Int("max_aliases", c.MaxAliases),

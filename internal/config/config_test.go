@@ -61,11 +61,12 @@ func TestEveryBadVariableIsReported(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"APP_ENV": "staging", "PORT": "http", "LOG_LEVEL": "loud", "LOG_FORMAT": "xml",
 		"AUTO_MIGRATE": "maybe", "REQUEST_TIMEOUT": "-1s", "MAX_BODY_BYTES": "12",
+		"DB_MAX_CONNS": "1",
 	}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, name := range []string{"APP_ENV", "PORT", "LOG_LEVEL", "LOG_FORMAT", "AUTO_MIGRATE", "REQUEST_TIMEOUT", "MAX_BODY_BYTES"} {
+	for _, name := range []string{"APP_ENV", "PORT", "LOG_LEVEL", "LOG_FORMAT", "AUTO_MIGRATE", "REQUEST_TIMEOUT", "MAX_BODY_BYTES", "DB_MAX_CONNS"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -41,3 +41,22 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestPasswordHashMemoryBudget(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PasswordHashMemoryBudget != 128<<20 {
+		t.Errorf("default budget %d, want 128 MiB", c.PasswordHashMemoryBudget)
+	}
+	c, err = Load(env(map[string]string{"PASSWORD_HASH_MEMORY_BUDGET": "67108864"}))
+	if err != nil || c.PasswordHashMemoryBudget != 64<<20 {
+		t.Errorf("64 MiB: %v, %v", c, err)
+	}
+	// Less than one hash's memory could never let a login through.
+	if _, err := Load(env(map[string]string{"PASSWORD_HASH_MEMORY_BUDGET": "1048576"})); err == nil || !strings.Contains(err.Error(), "PASSWORD_HASH_MEMORY_BUDGET") {
+		t.Errorf("1 MiB budget: %v", err)
+	}
+}

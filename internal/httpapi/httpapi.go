@@ -24,6 +24,7 @@ import (
 	"github.com/carlot/carlot/internal/ratelimit"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
+	"github.com/carlot/carlot/models"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/uptrace/bun"
@@ -41,6 +42,10 @@ type Deps struct {
 	// Metrics receives the server's metrics and is served on /metrics. Nil:
 	// New makes a registry of its own, watching DB's pool.
 	Metrics *metrics.Registry
+
+	// Passwords checks login passwords. Nil: New makes one with the
+	// configured memory budget.
+	Passwords *models.PasswordHasher
 
 	tokens *auth.Tokens
 }
@@ -80,6 +85,9 @@ func New(d Deps) *API {
 		}
 	}
 	cfg := d.Config
+	if d.Passwords == nil {
+		d.Passwords = models.NewPasswordHasher(cfg.PasswordHashMemoryBudget)
+	}
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders(cfg.Production()),
 		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins),
@@ -133,6 +141,7 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	d.Metrics.WatchSubscriptionExecutions(renderings.Executed)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
+		Passwords:  d.Passwords,
 		Renderings: renderings,
 	}})
 	srv := handler.New(schema)
@@ -148,6 +157,7 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	queryCache := lru.New[*ast.QueryDocument](d.Config.QueryCacheSize)
 	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(d.Config.MaxTokens)
+	srv.SetValidationRulesFn(validationRules(!d.Config.Production()))
 	if !d.Config.Production() {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -156,6 +166,8 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 	}
 	// APQ first: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
+	// Before the complexity check, which reads first/last from the variables.
+	srv.Use(&intVariables{})
 	srv.Use(documentLimits{
 		maxTokens:     d.Config.MaxTokens,
 		maxDepth:      d.Config.MaxDepth,

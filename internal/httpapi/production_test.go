@@ -16,12 +16,29 @@ func TestProductionMode(t *testing.T) {
 	})
 
 	t.Run("introspection is off", func(t *testing.T) {
-		for _, q := range []string{`{ __schema { types { name } } }`, `{ __type(name: "Vehicle") { fields { name } } }`} {
+		for _, q := range []string{
+			`{ __schema { types { name } } }`,
+			`{ __type(name: "Vehicle") { fields { name } } }`,
+			`query { ...F } fragment F on Query { __schema { queryType { name } } }`,
+			`{ vehicles(first: 1) { totalCount } __type(name: "Vehicle") { name } }`,
+		} {
+			// An invalid document, not a failure of the server: 422 (or 400
+			// for application/graphql-response+json), and nothing at ERROR
+			// level in the log, since scanners send these all day.
 			r := a.post(q, nil)
-			if len(r.body.Errors) == 0 || strings.Contains(r.raw, `"Vehicle"`) || strings.Contains(r.raw, "fields\":[") {
-				t.Fatalf("%s: %s", q, r.raw)
+			if r.status != http.StatusUnprocessableEntity || r.code() != "GRAPHQL_VALIDATION_FAILED" || r.hasData ||
+				strings.Contains(r.raw, `"Vehicle"`) || strings.Contains(r.raw, "fields\":[") {
+				t.Fatalf("%s: %d %s", q, r.status, r.raw)
+			}
+			r = a.post(q, nil, "Accept", "application/graphql-response+json")
+			if r.status != http.StatusBadRequest || r.code() != "GRAPHQL_VALIDATION_FAILED" {
+				t.Fatalf("%s as graphql-response+json: %d %s", q, r.status, r.raw)
 			}
 		}
+		if logs := a.logs.String(); strings.Contains(logs, `"level":"ERROR"`) || strings.Contains(logs, `"level":"WARN"`) {
+			t.Errorf("introspection attempts were logged as failures:\n%s", logs)
+		}
+		a.mustQuery(`{ __typename vehicles(first: 1) { nodes { __typename } } }`, nil)
 	})
 	t.Run("no suggestions reveal the schema", func(t *testing.T) {
 		for _, q := range []string{

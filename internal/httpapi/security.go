@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
 )
 
 // Content security policies. The API answers JSON only, so its responses
@@ -104,4 +106,16 @@ func withoutSuggestion(message string) string {
 		return message[:i]
 	}
 	return message
+}
+
+// noIntrospection refuses __schema and __type, with introspection off
+// (production). A document that asks for them is then invalid, answered
+// like any other invalid document (GRAPHQL_VALIDATION_FAILED, 422 or 400)
+// and cached as such, rather than failing in execution as an internal error.
+func noIntrospection(observers *core.Events, addError core.AddErrFunc) {
+	observers.OnField(func(_ *core.Walker, field *ast.Field) {
+		if field.Name == "__schema" || field.Name == "__type" {
+			addError(core.Message(`introspection is disabled: "%s" cannot be queried`, field.Name), core.At(field.Position))
+		}
+	})
 }

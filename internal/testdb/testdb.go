@@ -43,6 +43,8 @@ const (
 	// Seeded holds the demo data: SeedVehicles vehicles, dealers, makes,
 	// models and the demo accounts (password Password).
 	Seeded
+	// Blank is a new database: not even migrated.
+	Blank
 )
 
 // SeedVehicles is how many vehicles the Seeded template holds.
@@ -59,7 +61,7 @@ var (
 	admin     *bun.DB // connection to the maintenance database, for CREATE/DROP DATABASE
 	prefix    string  // unique per test binary, so packages can share one server
 	counter   atomic.Int64
-	templates [2]struct {
+	templates [3]struct {
 		once sync.Once
 		name string
 		err  error
@@ -181,6 +183,9 @@ func template(tpl Template) (string, error) {
 			return
 		}
 		defer db.Close()
+		if tpl == Blank {
+			return
+		}
 		if _, err := migrations.Migrate(ctx, db); err != nil {
 			tp.err = fmt.Errorf("migrate: %w", err)
 			return
