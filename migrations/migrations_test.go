@@ -256,7 +256,9 @@ func TestMigrationWhoseLockSessionDiedIsNotRun(t *testing.T) {
 	// The session holding the lock dies while the first migration runs: the
 	// first finishes (it began under the lock), the second must not start.
 	if _, err := db.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND objid::int8 = ? AND granted`, uint64(migrations.LockKey)&0xffffffff); err != nil {
+		WHERE locktype = 'advisory' AND objid::int8 = ? AND granted
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		uint64(migrations.LockKey)&0xffffffff); err != nil {
 		t.Fatal(err)
 	}
 	release()
