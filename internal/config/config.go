@@ -66,6 +66,10 @@ type Config struct {
 	RateLimitPerIP    int // requests a minute; 0: no limit
 	RateLimitPerUser  int // requests a minute; 0: no limit
 	MaxWSConnsPerIP   int // 0: no cap
+	// WSMaxSubscriptions caps the operations one websocket runs at once:
+	// in graphql-transport-ws terms its active subscribers, queries and
+	// mutations still running included. 0: no cap.
+	WSMaxSubscriptions int
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
@@ -85,7 +89,7 @@ var Vars = []string{
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "PASSWORD_HASH_MEMORY_BUDGET",
 	"WS_INIT_TIMEOUT", "WS_PING_INTERVAL", "WS_MAX_MESSAGE_BYTES", "SUBSCRIPTION_BUFFER", "EVENTS_POLL_INTERVAL",
 	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
-	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "TRUSTED_PROXIES",
+	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET", "TRUSTED_PROXIES",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -144,6 +148,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.RateLimitPerIP = r.integer("RATE_LIMIT_PER_IP", 600, 0, 10_000_000)
 	c.RateLimitPerUser = r.integer("RATE_LIMIT_PER_USER", 1200, 0, 10_000_000)
 	c.MaxWSConnsPerIP = r.integer("MAX_WS_CONNS_PER_IP", 50, 0, 1_000_000)
+	c.WSMaxSubscriptions = r.integer("WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 100, 0, 1_000_000)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
@@ -183,6 +188,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("rate_limit_per_ip", c.RateLimitPerIP),
 		slog.Int("rate_limit_per_user", c.RateLimitPerUser),
 		slog.Int("max_ws_conns_per_ip", c.MaxWSConnsPerIP),
+		slog.Int("ws_max_subscriptions_per_socket", c.WSMaxSubscriptions),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
 }

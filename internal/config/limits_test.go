@@ -16,7 +16,8 @@ func TestLimitDefaults(t *testing.T) {
 	}
 	if c.MaxTokens != 15000 || c.MaxDepth != 12 || c.MaxAliases != 30 || c.MaxDirectives != 10 || c.MaxFields != 500 ||
 		c.MaxComplexity != 1000 || c.MaxHeaderBytes != 64<<10 || c.ReadHeaderTimeout != 5*time.Second ||
-		c.RateLimitPerIP != 600 || c.RateLimitPerUser != 1200 || c.MaxWSConnsPerIP != 50 || len(c.TrustedProxies) != 0 {
+		c.RateLimitPerIP != 600 || c.RateLimitPerUser != 1200 || c.MaxWSConnsPerIP != 50 || c.WSMaxSubscriptions != 100 ||
+		len(c.TrustedProxies) != 0 {
 		t.Fatalf("unexpected limit defaults: %+v", c)
 	}
 }
@@ -58,5 +59,23 @@ func TestPasswordHashMemoryBudget(t *testing.T) {
 	// Less than one hash's memory could never let a login through.
 	if _, err := Load(env(map[string]string{"PASSWORD_HASH_MEMORY_BUDGET": "1048576"})); err == nil || !strings.Contains(err.Error(), "PASSWORD_HASH_MEMORY_BUDGET") {
 		t.Errorf("1 MiB budget: %v", err)
+	}
+}
+
+func TestWSMaxSubscriptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value string
+		want  int
+	}{{"0", 0}, {"1", 1}, {"5000", 5000}} {
+		c, err := Load(env(map[string]string{"WS_MAX_SUBSCRIPTIONS_PER_SOCKET": tc.value}))
+		if err != nil || c.WSMaxSubscriptions != tc.want {
+			t.Errorf("%s: got %v, %v", tc.value, c, err)
+		}
+	}
+	for _, bad := range []string{"-1", "many", "2000000"} {
+		if _, err := Load(env(map[string]string{"WS_MAX_SUBSCRIPTIONS_PER_SOCKET": bad})); err == nil || !strings.Contains(err.Error(), "WS_MAX_SUBSCRIPTIONS_PER_SOCKET") {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }

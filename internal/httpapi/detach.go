@@ -95,15 +95,18 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		r, life := withSocketLife(r)
 		// The request's context ends when this handler returns; the socket's
-		// keeps its values, and the transport ends what it derives from it
-		// when the socket closes.
-		ctx := context.WithoutCancel(r.Context())
+		// keeps its values and ends when the socket's handler returns, which
+		// it does once the socket is closed, however it closed. Everything
+		// the socket started (its operations and their goroutines) derives
+		// from it, and ends with it.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
 		var panicked any // a panic before the upgrade, raised again on the request's goroutine
 		go func() {
 			defer close(done)
 			defer life.end()
+			defer cancel()
 			defer func() {
 				p := recover()
 				if p == nil {

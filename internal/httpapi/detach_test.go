@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,5 +45,21 @@ func TestPanicBeforeUpgradeIsAnsweredByTheRequest(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", w.Code)
+	}
+}
+
+// Everything a socket starts derives from its context, which ends when the
+// socket's handler returns, however the socket closed.
+func TestSocketContextEndsWithItsHandler(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var socket context.Context
+	h := serveDetached(log, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		socket = r.Context()
+	}))
+	r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+	r.Header.Set("Upgrade", "websocket")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if socket.Err() == nil {
+		t.Fatal("the socket's context outlived its handler")
 	}
 }

@@ -102,7 +102,15 @@ func New(d Deps) *API {
 		LoaderWait: d.LoaderWait, Delivered: d.Metrics.EventsDelivered,
 		Buffer: cfg.SubscriptionBuffer, PollInterval: cfg.EventsPollInterval,
 	})
-	api := &API{broker: broker, sockets: &sockets{all: make(map[*socket]struct{})}, stopped: make(chan struct{})}
+	// HTTP requests and websocket operations draw from the same budgets.
+	perIP, perUser := perMinute(cfg.RateLimitPerIP), perMinute(cfg.RateLimitPerUser)
+	api := &API{
+		broker: broker,
+		sockets: newSockets(&socketLimits{
+			perIP: perIP, perUser: perUser, maxActive: cfg.WSMaxSubscriptions, metrics: d.Metrics,
+		}),
+		stopped: make(chan struct{}),
+	}
 	var brokerCtx context.Context
 	brokerCtx, api.stop = context.WithCancel(context.Background())
 	go func() {
@@ -112,12 +120,12 @@ func New(d Deps) *API {
 	gql := graphQLServer(d, broker)
 	websockets := newWebsocketCap(cfg.MaxWSConnsPerIP, d.Metrics)
 	r.Group(func(r chi.Router) {
-		r.Use(observeGraphQL(d.Metrics), limitByIP(perMinute(cfg.RateLimitPerIP), d.Metrics), websockets.Middleware,
+		r.Use(observeGraphQL(d.Metrics), limitByIP(perIP, d.Metrics), websockets.Middleware,
 			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware,
 			api.sockets.track)
 		// The per-user limit wraps the handler itself so that it runs after
 		// every middleware above, authentication included.
-		r.Handle("/graphql", limitByUser(perMinute(cfg.RateLimitPerUser), d.Metrics)(serveDetached(d.Log, gql)))
+		r.Handle("/graphql", limitByUser(perUser, d.Metrics)(serveDetached(d.Log, gql)))
 	})
 	if !cfg.Production() {
 		r.With(withGraphiQLPolicy).Get("/", playground.Handler("Carlot", "/graphql"))

@@ -144,9 +144,11 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	}
 }
 
-// cors answers browsers from the allowed origins ("*" allows any). A
-// request from any other origin gets no CORS headers, so the browser keeps
-// the response from the page, and its preflight is refused with 403.
+// cors answers browsers from the allowed origins ("*" allows any), which
+// match a request's Origin exactly: scheme, host and port. A request from
+// any other origin gets no CORS headers, so the browser keeps the response
+// from the page, and its preflight is refused with 403. So is its websocket
+// upgrade, since browsers apply no CORS to websockets.
 func cors(allowed []string) func(http.Handler) http.Handler {
 	any := len(allowed) == 1 && allowed[0] == "*"
 	set := make(map[string]bool, len(allowed))
@@ -163,6 +165,10 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 			if origin != "" && !any && !set[origin] {
 				if preflight {
 					w.WriteHeader(http.StatusForbidden)
+					return
+				}
+				if isWebsocketUpgrade(r) {
+					writeError(w, r, http.StatusForbidden, models.CodeForbidden, "websockets from this origin are not allowed")
 					return
 				}
 				next.ServeHTTP(w, r)

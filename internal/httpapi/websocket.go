@@ -5,17 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
-	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/metrics"
+	"github.com/carlot/carlot/internal/ratelimit"
 	"github.com/carlot/carlot/models"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Close codes of the graphql-transport-ws protocol that gqlgen's transport
@@ -25,7 +32,9 @@ const (
 	closeUnauthorized  = 4401
 	closeForbidden     = 4403
 	closeInitTimeout   = 4408
+	closeDuplicateID   = 4409
 	closeTooManyInits  = 4429
+	maxCloseReason     = 123 // bytes, the most a close frame holds
 	graphqlTransportWS = "graphql-transport-ws"
 	initTimeoutReason  = "connection initialisation timeout" // gqlgen's wording
 )
@@ -34,19 +43,46 @@ const (
 // and a subscription can close its own with a code that tells the client
 // what to do next.
 type sockets struct {
+	limits *socketLimits
+
 	mu  sync.Mutex
 	all map[*socket]struct{}
+}
+
+func newSockets(limits *socketLimits) *sockets {
+	return &sockets{limits: limits, all: make(map[*socket]struct{})}
+}
+
+// socketLimits is what every operation a socket starts is checked against,
+// before it is parsed: the rate limits of HTTP requests (an operation costs
+// what one request does, from the same per-address and per-user budgets),
+// then the cap on the operations one socket runs at once. An operation
+// refused gets an error message with RATE_LIMITED; the socket stays open.
+//
+// The cap counts every operation that has not ended, queries and mutations
+// too, since each holds a goroutine until it does; an operation ends when
+// the server sends its complete or error message. RATE_LIMITED, not
+// QUERY_TOO_COMPLEX, because nothing is wrong with the document: the same
+// subscribe succeeds once the socket has completed others.
+type socketLimits struct {
+	perIP, perUser *ratelimit.Limiter // nil: no limit
+	maxActive      int                // 0: no cap
+	metrics        *metrics.Registry
 }
 
 // socket is one websocket connection's state.
 type socket struct {
 	protocol string
 	conn     transport.WebsocketConn
+	limits   *socketLimits
+	client   string // the client address's rate-limit key
 
 	mu     sync.Mutex
 	code   int // the close code to use, when set
 	reason string
 	initOK bool
+	user   string // the authenticated user's rate-limit key, if any
+	active map[string]struct{}
 	cancel context.CancelFunc
 	expiry *time.Timer
 }
@@ -60,7 +96,10 @@ func (ss *sockets) track(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s := &socket{}
+		s := &socket{limits: ss.limits, client: "unknown"}
+		if info := infoFrom(r.Context()); info != nil && info.clientIP != "" {
+			s.client = limitKey(info.clientIP)
+		}
 		ss.mu.Lock()
 		ss.all[s] = struct{}{}
 		ss.mu.Unlock()
@@ -110,19 +149,83 @@ func socketFrom(ctx context.Context) *socket {
 	return s
 }
 
+// operationStart is the type of the message that starts an operation in the
+// socket's protocol.
+func (s *socket) operationStart() string {
+	if s.protocol == graphqlTransportWS {
+		return "subscribe"
+	}
+	return "start" // legacy graphql-ws
+}
+
+// running reports whether operation id has started and not ended.
+func (s *socket) running(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.active[id]
+	return ok
+}
+
+// admit counts operation id against the socket's limits and records it as
+// running; if a limit refuses it, admit returns the error to answer it with.
+func (s *socket) admit(id string) *gqlerror.Error {
+	l := s.limits
+	if l == nil {
+		l = &socketLimits{}
+	}
+	s.mu.Lock()
+	user := s.user
+	s.mu.Unlock()
+	if l.perIP != nil {
+		if ok, retry := l.perIP.Allow(s.client); !ok {
+			l.metrics.RateLimited("ip")
+			return rateLimited(retry, fmt.Sprintf("too many requests from this address (limit %d a minute)", l.perIP.Limit()))
+		}
+	}
+	if l.perUser != nil && user != "" {
+		if ok, retry := l.perUser.Allow(user); !ok {
+			l.metrics.RateLimited("user")
+			return rateLimited(retry, fmt.Sprintf("too many requests for this user (limit %d a minute)", l.perUser.Limit()))
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.maxActive > 0 && len(s.active) >= l.maxActive {
+		l.metrics.RateLimited("subscriptions")
+		return rateLimited(0, fmt.Sprintf("too many operations on this socket (limit %d at once): complete one first", l.maxActive))
+	}
+	if s.active == nil {
+		s.active = make(map[string]struct{})
+	}
+	s.active[id] = struct{}{}
+	return nil
+}
+
+// ended records that operation id has ended.
+func (s *socket) ended(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.active, id)
+}
+
+// rateLimited is the error an operation refused by a limit gets;
+// retryAfter, when known, says in how many seconds it may be tried again
+// (what HTTP's Retry-After header says).
+func rateLimited(retry time.Duration, message string) *gqlerror.Error {
+	ext := map[string]any{"code": string(models.CodeRateLimited)}
+	if retry > 0 {
+		ext["retryAfter"] = max(int(math.Ceil(retry.Seconds())), 1)
+	}
+	return &gqlerror.Error{Message: message, Extensions: ext}
+}
+
 // websocketTransport serves graphql-transport-ws (the graphql-ws library's
 // protocol) and the legacy graphql-ws protocol on /graphql.
 func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
-	accept := coderws.AcceptOptions{}
-	if origins := d.Config.CORSAllowedOrigins; len(origins) == 1 && origins[0] == "*" {
-		accept.InsecureSkipVerify = true // any origin, as CORS allows in development
-	} else {
-		for _, o := range origins {
-			if u, err := url.Parse(o); err == nil && u.Host != "" {
-				accept.OriginPatterns = append(accept.OriginPatterns, u.Host)
-			}
-		}
-	}
+	// The cors middleware has refused upgrades from origins it does not
+	// allow, comparing scheme, host and port (the websocket library would
+	// compare hosts only).
+	accept := coderws.AcceptOptions{InsecureSkipVerify: true}
 	limit := int64(d.Config.WSMaxMessageBytes)
 	return transport.Websocket{
 		Implementation:        socketAdapter{inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
@@ -140,6 +243,7 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 			s.mu.Lock()
 			s.initOK, s.cancel = true, cancel
 			if actor != nil {
+				s.user = strconv.FormatInt(actor.UserID, 10) // the key limitByUser uses
 				s.expiry = time.AfterFunc(time.Until(expires), func() {
 					s.closeWith(live.CloseTokenExpired, "access token expired: refresh it and reconnect")
 				})
@@ -196,41 +300,122 @@ type socketConn struct {
 
 var errClosedByServer = errors.New("websocket closed by the server")
 
-// NextReader enforces what gqlgen's transport lets through on
-// graphql-transport-ws: one connection_init, nothing before it, and only
-// well-formed messages of known types.
+// NextReader passes gqlgen the client's next message, once it has checked
+// what gqlgen's transport does not:
+//
+//   - on graphql-transport-ws, one connection_init, nothing before it, and
+//     only well-formed messages of known types;
+//   - on both protocols, that an operation's id is not one already running
+//     (else the socket closes with 4409, as graphql-transport-ws says: gqlgen
+//     would start the operation anyway and lose hold of the first one), and
+//     that the socket's limits admit the operation (else it is answered with
+//     an error message here and gqlgen never sees it).
 func (c *socketConn) NextReader() (int, io.Reader, error) {
-	kind, r, err := c.WebsocketConn.NextReader()
-	if err != nil || c.s.protocol != graphqlTransportWS {
-		return kind, r, err
+	for {
+		kind, r, err := c.WebsocketConn.NextReader()
+		if err != nil {
+			return kind, r, err
+		}
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return kind, nil, err
+		}
+		var msg struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+		}
+		valid := json.Unmarshal(data, &msg) == nil
+		c.s.mu.Lock()
+		initOK := c.s.initOK
+		c.s.mu.Unlock()
+		if c.s.protocol == graphqlTransportWS {
+			if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
+				return c.refuse(code, reason)
+			}
+		}
+		// Before connection_init, gqlgen refuses every other message itself.
+		if !valid || !initOK || msg.Type != c.s.operationStart() {
+			return kind, bytes.NewReader(data), nil
+		}
+		if c.s.running(msg.ID) {
+			return c.refuse(closeDuplicateID, duplicateReason(msg.ID))
+		}
+		refusal := c.s.admit(msg.ID)
+		if refusal == nil {
+			return kind, bytes.NewReader(data), nil
+		}
+		if err := c.WebsocketConn.WriteJSON(operationError{ID: msg.ID, Type: "error", Payload: gqlerror.List{refusal}}); err != nil {
+			return kind, nil, err
+		}
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return kind, nil, err
+}
+
+// duplicateReason is the close reason graphql-transport-ws gives 4409, the
+// id shortened to fit the 123 bytes a close reason may hold.
+func duplicateReason(id string) string {
+	const room = maxCloseReason - len("Subscriber for  already exists")
+	if len(id) > room {
+		id = strings.ToValidUTF8(id[:room-len("…")], "") + "…"
 	}
-	var msg struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(data, &msg) != nil {
-		return c.refuse(closeBadMessage, "invalid message")
-	}
-	c.s.mu.Lock()
-	initOK := c.s.initOK
-	c.s.mu.Unlock()
-	switch msg.Type {
-	case "connection_init":
+	return "Subscriber for " + id + " already exists"
+}
+
+// protocolFault returns the close code and reason for a graphql-transport-ws
+// message the protocol does not allow, or 0.
+func (c *socketConn) protocolFault(valid bool, kind string, initOK bool) (int, string) {
+	switch {
+	case !valid:
+		return closeBadMessage, "invalid message"
+	case kind == "connection_init":
 		if c.inits++; c.inits > 1 {
-			return c.refuse(closeTooManyInits, "too many initialisation requests")
+			return closeTooManyInits, "too many initialisation requests"
 		}
-	case "subscribe":
+	case kind == "subscribe":
 		if !initOK {
-			return c.refuse(closeUnauthorized, "unauthorized")
+			return closeUnauthorized, "unauthorized"
 		}
-	case "complete", "ping", "pong":
+	case kind == "complete", kind == "ping", kind == "pong":
 	default:
-		return c.refuse(closeBadMessage, "invalid message type")
+		return closeBadMessage, "invalid message type"
 	}
-	return kind, bytes.NewReader(data), nil
+	return 0, ""
+}
+
+// operationError is the error message of both protocols, as gqlgen sends
+// it: the payload is a list of GraphQL errors.
+type operationError struct {
+	ID      string        `json:"id"`
+	Type    string        `json:"type"`
+	Payload gqlerror.List `json:"payload"`
+}
+
+// WriteJSON sends a message gqlgen composed, first noting the end of the
+// operation it ends, so the client may reuse the id as soon as it reads it.
+func (c *socketConn) WriteJSON(v any) error {
+	if id, ok := endedOperation(v); ok {
+		c.s.ended(id)
+	}
+	return c.WebsocketConn.WriteJSON(v)
+}
+
+// endedOperation returns the id of the operation a message from gqlgen ends:
+// its complete or error message, in either protocol. gqlgen's messages are
+// structs of its own with string fields ID and Type; reading those by
+// reflection spares encoding every message twice.
+func endedOperation(v any) (string, bool) {
+	m := reflect.Indirect(reflect.ValueOf(v))
+	if m.Kind() != reflect.Struct {
+		return "", false
+	}
+	kind, id := m.FieldByName("Type"), m.FieldByName("ID")
+	if kind.Kind() != reflect.String || id.Kind() != reflect.String {
+		return "", false
+	}
+	switch kind.String() {
+	case "complete", "error":
+		return id.String(), true
+	}
+	return "", false
 }
 
 func (c *socketConn) refuse(code int, reason string) (int, io.Reader, error) {

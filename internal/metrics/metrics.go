@@ -87,7 +87,7 @@ func New() *Registry {
 		}, []string{"route", "code"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carlot_rate_limited_total",
-			Help: "Requests refused by a rate limit, by limit (ip, user, websocket).",
+			Help: "Requests and websocket operations refused by a limit, by limit (ip, user, websocket, subscriptions).",
 		}, []string{"limit"}),
 		websockets: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "carlot_websocket_connections",
