@@ -1455,7 +1455,7 @@ type VinInfo {
   valid: Boolean!
   "Every rule the VIN breaks; empty when valid."
   problems: [VinProblem!]!
-  "World manufacturer identifier, characters 1-3. Null when they are not VIN characters."
+  "World manufacturer identifier, characters 1-3; null when there are fewer or they are not VIN characters."
   wmi: String
   """
   The make behind the WMI, spelled as Carlot's makes are (the company where
