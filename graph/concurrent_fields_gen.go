@@ -11,6 +11,7 @@ var concurrentFields = map[string]bool{
 	"MakeCount.make":               true,
 	"Query.dealer":                 true,
 	"Query.dealers":                true,
+	"Query.decodeVin":              true,
 	"Query.makes":                  true,
 	"Query.me":                     true,
 	"Query.node":                   true,

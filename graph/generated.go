@@ -107,6 +107,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Dealer       func(childComplexity int, id string) int
 		Dealers      func(childComplexity int, first *int, after *string) int
+		DecodeVin    func(childComplexity int, vin string) int
 		Makes        func(childComplexity int) int
 		Me           func(childComplexity int) int
 		Node         func(childComplexity int, id string) int
@@ -192,6 +193,24 @@ type ComplexityRoot struct {
 		MaxPriceCents func(childComplexity int) int
 		MinPriceCents func(childComplexity int) int
 	}
+
+	VinInfo struct {
+		Country      func(childComplexity int) int
+		Faults       func(childComplexity int) int
+		Manufacturer func(childComplexity int) int
+		ModelYear    func(childComplexity int) int
+		PlantCode    func(childComplexity int) int
+		Serial       func(childComplexity int) int
+		VDS          func(childComplexity int) int
+		VIN          func(childComplexity int) int
+		Valid        func(childComplexity int) int
+		WMI          func(childComplexity int) int
+	}
+
+	VinProblem struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -226,6 +245,7 @@ type QueryResolver interface {
 	Dealers(ctx context.Context, first *int, after *string) (*DealerConnection, error)
 	Makes(ctx context.Context) ([]*models.Make, error)
 	Me(ctx context.Context) (*models.User, error)
+	DecodeVin(ctx context.Context, vin string) (*models.VINInfo, error)
 }
 type SubscriptionResolver interface {
 	VehicleEvents(ctx context.Context, filter *VehicleFilter, after *string) (<-chan *models.VehicleEvent, error)
@@ -532,6 +552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dealers(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.decodeVin":
+		if e.ComplexityRoot.Query.DecodeVin == nil {
+			break
+		}
+
+		args, err := ec.field_Query_decodeVin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DecodeVin(childComplexity, args["vin"].(string)), true
 
 	case "Query.makes":
 		if e.ComplexityRoot.Query.Makes == nil {
@@ -907,6 +938,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleStats.MinPriceCents(childComplexity), true
+
+	case "VinInfo.country":
+		if e.ComplexityRoot.VinInfo.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.Country(childComplexity), true
+	case "VinInfo.problems":
+		if e.ComplexityRoot.VinInfo.Faults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.Faults(childComplexity), true
+	case "VinInfo.manufacturer":
+		if e.ComplexityRoot.VinInfo.Manufacturer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.Manufacturer(childComplexity), true
+	case "VinInfo.modelYear":
+		if e.ComplexityRoot.VinInfo.ModelYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.ModelYear(childComplexity), true
+	case "VinInfo.plantCode":
+		if e.ComplexityRoot.VinInfo.PlantCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.PlantCode(childComplexity), true
+	case "VinInfo.serial":
+		if e.ComplexityRoot.VinInfo.Serial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.Serial(childComplexity), true
+	case "VinInfo.vds":
+		if e.ComplexityRoot.VinInfo.VDS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.VDS(childComplexity), true
+	case "VinInfo.vin":
+		if e.ComplexityRoot.VinInfo.VIN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.VIN(childComplexity), true
+	case "VinInfo.valid":
+		if e.ComplexityRoot.VinInfo.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.Valid(childComplexity), true
+	case "VinInfo.wmi":
+		if e.ComplexityRoot.VinInfo.WMI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinInfo.WMI(childComplexity), true
+
+	case "VinProblem.code":
+		if e.ComplexityRoot.VinProblem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinProblem.Code(childComplexity), true
+	case "VinProblem.message":
+		if e.ComplexityRoot.VinProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VinProblem.Message(childComplexity), true
 
 	}
 	return 0, false
@@ -1298,6 +1403,13 @@ type Query {
   makes: [Make!]!
   "The logged-in user; null without a token."
   me: User
+  """
+  Reads what a VIN says about itself, offline: whether Carlot would accept
+  it, the maker and country behind its first three characters, its model
+  year, plant and serial. Never an error: a bad VIN comes back with
+  ` + "`" + `valid: false` + "`" + `, what is wrong in ` + "`" + `problems` + "`" + `, and whatever can still be read.
+  """
+  decodeVin(vin: String!): VinInfo!
 }
 
 type Mutation {
@@ -1330,6 +1442,60 @@ type Subscription {
   vehicleEvents(filter: VehicleFilter, after: String): VehicleEvent!
   "The vehicle each time it changes; completes when it is deleted."
   vehicleUpdated(id: ID!): Vehicle!
+}
+
+"What a VIN says about itself. A part the VIN does not reliably carry is null."
+type VinInfo {
+  "The VIN as decoded: trimmed and upper-cased."
+  vin: String!
+  """
+  True when Carlot accepts the VIN for a vehicle: 17 characters from the VIN
+  alphabet with a correct check digit (9th character, ISO 3779).
+  """
+  valid: Boolean!
+  "Every rule the VIN breaks; empty when valid."
+  problems: [VinProblem!]!
+  "World manufacturer identifier, characters 1-3; null when there are fewer or they are not VIN characters."
+  wmi: String
+  """
+  The make behind the WMI, spelled as Carlot's makes are (the company where
+  several makes share the WMI). Null when the WMI is not in Carlot's table.
+  """
+  manufacturer: String
+  "The country the WMI is assigned to (ISO 3780)."
+  country: String
+  """
+  Vehicle descriptor section, characters 4-8: the maker's code for model,
+  body, engine and restraints. This and the fields below are null unless the
+  VIN has 17 characters, since positions mean nothing otherwise.
+  """
+  vds: String
+  """
+  Model year from the 10th character. It repeats every 30 years; as NHTSA
+  reads it, a digit in position 7 means 1980-2009 and a letter 2010-2039,
+  and a year later than next year falls back to the earlier cycle.
+  """
+  modelYear: Int
+  "The maker's code for the assembly plant, the 11th character."
+  plantCode: String
+  "The production sequence number, characters 12-17."
+  serial: String
+}
+
+"A rule a VIN breaks."
+type VinProblem {
+  code: VinProblemCode!
+  "What is wrong, for people."
+  message: String!
+}
+
+enum VinProblemCode {
+  "Not 17 characters."
+  LENGTH
+  "A character other than a digit or a letter A-Z except I, O and Q."
+  CHARACTERS
+  "The 9th character is not the check digit of the others."
+  CHECK_DIGIT
 }
 `, BuiltIn: false},
 }
@@ -1581,6 +1747,42 @@ func (ec *executionContext) childFields_VehicleStats(ctx context.Context, field 
 		return ec.fieldContext_VehicleStats_byMake(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VehicleStats", field.Name)
+}
+
+func (ec *executionContext) childFields_VinInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vin":
+		return ec.fieldContext_VinInfo_vin(ctx, field)
+	case "valid":
+		return ec.fieldContext_VinInfo_valid(ctx, field)
+	case "problems":
+		return ec.fieldContext_VinInfo_problems(ctx, field)
+	case "wmi":
+		return ec.fieldContext_VinInfo_wmi(ctx, field)
+	case "manufacturer":
+		return ec.fieldContext_VinInfo_manufacturer(ctx, field)
+	case "country":
+		return ec.fieldContext_VinInfo_country(ctx, field)
+	case "vds":
+		return ec.fieldContext_VinInfo_vds(ctx, field)
+	case "modelYear":
+		return ec.fieldContext_VinInfo_modelYear(ctx, field)
+	case "plantCode":
+		return ec.fieldContext_VinInfo_plantCode(ctx, field)
+	case "serial":
+		return ec.fieldContext_VinInfo_serial(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VinInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_VinProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_VinProblem_code(ctx, field)
+	case "message":
+		return ec.fieldContext_VinProblem_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VinProblem", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1914,6 +2116,20 @@ func (ec *executionContext) field_Query_dealers_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_decodeVin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "vin",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vin"] = arg0
 	return args, nil
 }
 
@@ -3530,6 +3746,50 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_decodeVin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_decodeVin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DecodeVin(ctx, fc.Args["vin"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.VINInfo) graphql.Marshaler {
+			return ec.marshalNVinInfo2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_decodeVin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VinInfo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_decodeVin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4901,6 +5161,291 @@ func (ec *executionContext) fieldContext_VehicleStats_byMake(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VinInfo_vin(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_vin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VIN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_vin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_valid(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_valid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Valid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_valid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VinInfo_problems(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Faults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.VINFault) graphql.Marshaler {
+			return ec.marshalNVinProblem2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VinInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VinProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VinInfo_wmi(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_wmi(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WMI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_wmi(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_manufacturer(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_manufacturer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manufacturer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_manufacturer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_country(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_vds(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_vds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VDS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_vds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_modelYear(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_modelYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_modelYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VinInfo_plantCode(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_plantCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlantCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_plantCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinInfo_serial(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinInfo_serial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Serial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VinInfo_serial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VinProblem_code(ctx context.Context, field graphql.CollectedField, obj *models.VINFault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinProblem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.VINFaultCode) graphql.Marshaler {
+			return ec.marshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VinProblem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinProblem", field, false, false, "VinProblemCode")
+}
+
+func (ec *executionContext) _VinProblem_message(ctx context.Context, field graphql.CollectedField, obj *models.VINFault) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VinProblem_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VinProblem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VinProblem", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -6920,6 +7465,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "decodeVin":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_decodeVin(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -7437,6 +7988,122 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 			}
 		case "byMake":
 			out.Values[i] = ec._VehicleStats_byMake(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var vinInfoImplementors = []string{"VinInfo"}
+
+func (ec *executionContext) _VinInfo(ctx context.Context, sel ast.SelectionSet, obj *models.VINInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vinInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VinInfo")
+		case "vin":
+			out.Values[i] = ec._VinInfo_vin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valid":
+			out.Values[i] = ec._VinInfo_valid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problems":
+			out.Values[i] = ec._VinInfo_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wmi":
+			out.Values[i] = ec._VinInfo_wmi(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "manufacturer":
+			out.Values[i] = ec._VinInfo_manufacturer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._VinInfo_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vds":
+			out.Values[i] = ec._VinInfo_vds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "modelYear":
+			out.Values[i] = ec._VinInfo_modelYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "plantCode":
+			out.Values[i] = ec._VinInfo_plantCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "serial":
+			out.Values[i] = ec._VinInfo_serial(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var vinProblemImplementors = []string{"VinProblem"}
+
+func (ec *executionContext) _VinProblem(ctx context.Context, sel ast.SelectionSet, obj *models.VINFault) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vinProblemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VinProblem")
+		case "code":
+			out.Values[i] = ec._VinProblem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._VinProblem_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8357,6 +9024,62 @@ var (
 		models.StatusAvailable: "AVAILABLE",
 		models.StatusReserved:  "RESERVED",
 		models.StatusSold:      "SOLD",
+	}
+)
+
+func (ec *executionContext) marshalNVinInfo2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINInfo(ctx context.Context, sel ast.SelectionSet, v *models.VINInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VinInfo!")
+		return graphql.Null
+	}
+	return ec._VinInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVinProblem2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFault(ctx context.Context, sel ast.SelectionSet, v models.VINFault) graphql.Marshaler {
+	return ec._VinProblem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVinProblem2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultᚄ(ctx context.Context, sel ast.SelectionSet, v []models.VINFault) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVinProblem2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFault(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode(ctx context.Context, v any) (models.VINFaultCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode(ctx context.Context, sel ast.SelectionSet, v models.VINFaultCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "VinProblemCode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode = map[string]models.VINFaultCode{
+		"LENGTH":      models.VINFaultLength,
+		"CHARACTERS":  models.VINFaultCharacters,
+		"CHECK_DIGIT": models.VINFaultCheckDigit,
+	}
+	marshalNVinProblemCode2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVINFaultCode = map[models.VINFaultCode]string{
+		models.VINFaultLength:     "LENGTH",
+		models.VINFaultCharacters: "CHARACTERS",
+		models.VINFaultCheckDigit: "CHECK_DIGIT",
 	}
 )
 

@@ -26,6 +26,7 @@ func TestNULInAnyStringArgumentIsNeverInternal(t *testing.T) {
 		{"refresh token", `mutation($s: String!) { refreshToken(refreshToken: $s) { accessToken } }`, map[string]any{"s": nul}},
 		{"logout", `mutation($s: String!) { logout(refreshToken: $s) }`, map[string]any{"s": nul}},
 		{"vehicleByVin", `query($s: String!) { vehicleByVin(vin: $s) { id } }`, map[string]any{"s": nul}},
+		{"decodeVin", `query($s: String!) { decodeVin(vin: $s) { valid } }`, map[string]any{"s": nul}},
 		{"search", `query($s: String) { vehicles(filter: {search: $s}) { totalCount } }`, map[string]any{"s": nul}},
 		{"node id", `query($s: ID!) { node(id: $s) { id } }`, map[string]any{"s": nul}},
 		{"cursor", `query($s: String) { vehicles(after: $s) { totalCount } }`, map[string]any{"s": nul}},

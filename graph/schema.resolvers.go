@@ -107,6 +107,12 @@ func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return me(ctx)
 }
 
+// DecodeVin is the resolver for the decodeVin field.
+func (r *queryResolver) DecodeVin(ctx context.Context, vin string) (*models.VINInfo, error) {
+	info := models.DecodeVIN(vin)
+	return &info, nil
+}
+
 // VehicleEvents is the resolver for the vehicleEvents field.
 func (r *subscriptionResolver) VehicleEvents(ctx context.Context, filter *VehicleFilter, after *string) (<-chan *models.VehicleEvent, error) {
 	return r.vehicleEvents(ctx, filter, after)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,12 @@ type Config struct {
 	WSMaxSubscriptions int
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+
+	// Media (vehicle photos; see README "Operations").
+	MediaDir       string // where photo files are stored and served from
+	MaxUploadBytes int64  // largest image file accepted
+	MaxImageSide   int    // widest and tallest image accepted, in pixels
+	MaxImagePixels int    // most pixels (width × height) in an image accepted
 }
 
 // Production reports whether Carlot runs with production defaults.
@@ -90,6 +97,7 @@ var Vars = []string{
 	"WS_INIT_TIMEOUT", "WS_PING_INTERVAL", "WS_MAX_MESSAGE_BYTES", "SUBSCRIPTION_BUFFER", "EVENTS_POLL_INTERVAL",
 	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
 	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET", "TRUSTED_PROXIES",
+	"MEDIA_DIR", "MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -151,6 +159,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.WSMaxSubscriptions = r.integer("WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 100, 0, 1_000_000)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 
+	c.MediaDir = r.str("MEDIA_DIR", filepath.Join(c.DataDir, "media"))
+	c.MaxUploadBytes = int64(r.integer("MAX_UPLOAD_BYTES", 10<<20, 1024, 1<<30))
+	// No JPEG is wider than 65,535 px (nor WebP than 16,383).
+	c.MaxImageSide = r.integer("MAX_IMAGE_SIDE", 12_000, 16, 65_535)
+	c.MaxImagePixels = r.integer("MAX_IMAGE_PIXELS", 50_000_000, 256, 1_000_000_000)
+
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
 		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)
 	}
@@ -190,6 +204,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("max_ws_conns_per_ip", c.MaxWSConnsPerIP),
 		slog.Int("ws_max_subscriptions_per_socket", c.WSMaxSubscriptions),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.String("media_dir", c.MediaDir),
+		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
 	)
 }
 

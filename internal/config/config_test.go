@@ -24,6 +24,32 @@ func TestDefaultsNeedNothing(t *testing.T) {
 	}
 }
 
+func TestMediaDefaultsAndBounds(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"CARLOT_DATA_DIR": "/var/lib/carlot"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MediaDir != "/var/lib/carlot/media" || c.MaxUploadBytes != 10<<20 || c.MaxImageSide != 12_000 ||
+		c.MaxImagePixels != 50_000_000 {
+		t.Fatalf("media defaults: %q %d %d %d", c.MediaDir, c.MaxUploadBytes, c.MaxImageSide, c.MaxImagePixels)
+	}
+	c, err = Load(env(map[string]string{"MEDIA_DIR": "/srv/photos", "MAX_UPLOAD_BYTES": "2097152",
+		"MAX_IMAGE_SIDE": "8000", "MAX_IMAGE_PIXELS": "24000000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MediaDir != "/srv/photos" || c.MaxUploadBytes != 2<<20 || c.MaxImageSide != 8000 || c.MaxImagePixels != 24_000_000 {
+		t.Fatalf("media settings: %q %d %d %d", c.MediaDir, c.MaxUploadBytes, c.MaxImageSide, c.MaxImagePixels)
+	}
+	_, err = Load(env(map[string]string{"MAX_UPLOAD_BYTES": "10MiB", "MAX_IMAGE_SIDE": "70000", "MAX_IMAGE_PIXELS": "0"}))
+	for _, name := range []string{"MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
 func TestExternalDatabaseDoesNotMigrateByItself(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://db/carlot"}))

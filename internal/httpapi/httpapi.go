@@ -20,6 +20,7 @@ import (
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
 	"github.com/carlot/carlot/loaders"
@@ -42,6 +43,9 @@ type Deps struct {
 	// Metrics receives the server's metrics and is served on /metrics. Nil:
 	// New makes a registry of its own, watching DB's pool.
 	Metrics *metrics.Registry
+	// Media holds the files served under /media/. Nil: a media.FileStore
+	// in Config.MediaDir.
+	Media media.Store
 
 	// Passwords checks login passwords. Nil: New makes one with the
 	// configured memory budget.
@@ -96,6 +100,12 @@ func New(d Deps) *API {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(d.DB))
 	r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
+
+	// Vehicle photos by content hash: immutable, public, cached for a year.
+	if d.Media == nil {
+		d.Media = media.NewFileStore(cfg.MediaDir)
+	}
+	r.Handle("/media/*", http.StripPrefix("/media/", media.Handler(d.Media, d.Log)))
 
 	d.tokens = tokens(d)
 	broker := live.New(d.DB, d.Log, live.Options{

@@ -19,6 +19,10 @@ func TestCatalogIsWellFormed(t *testing.T) {
 		if len(mk.wmi) != 3 || !models.VINShaped(mk.wmi+"00000000000000") {
 			t.Errorf("%s: bad WMI %q", mk.name, mk.wmi)
 		}
+		// decodeVin names the same make, so a create form can match it.
+		if m := models.DecodeVIN(mk.wmi + "00000000000000").Manufacturer; m == nil || *m != mk.name {
+			t.Errorf("%s: decodeVin does not read WMI %q as %s", mk.name, mk.wmi, mk.name)
+		}
 		if n := len(mk.models); n < 4 || n > 8 {
 			t.Errorf("%s has %d models, want 4-8", mk.name, n)
 		}
