@@ -40,9 +40,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if _, coded := presented.Extensions["code"]; coded && errors.Unwrap(presented) == nil {
 			return presented // gqlgen's own parse and validation errors
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			log.WarnContext(ctx, "request timed out", "path", presented.Path.String())
-		} else {
+		case errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled:
+			// The client went away: whatever its cancellation broke (a
+			// statement, a commit) is no fault of the server's.
+			log.InfoContext(ctx, "client went away", "err", err, "path", presented.Path.String())
+		default:
 			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
 		}
 		return &gqlerror.Error{
