@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/uptrace/bun"
@@ -17,7 +18,9 @@ import (
 // Resolver is the root of the resolvers' dependencies. It is built once in
 // cmd/server and shared by every request.
 type Resolver struct {
-	DB     *bun.DB
+	DB *bun.DB
+	// Plan reads every field that returns vehicles (see NewPlanner).
+	Plan   *plan.Planner
 	Log    *slog.Logger
 	Tokens *auth.Tokens
 	// RefreshTTL is how long a refresh token stays valid.

@@ -3,9 +3,8 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
+	"cmp"
 
-	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
 
@@ -43,10 +42,9 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 		return nil, err
 	}
 	// Subscribed first, then checked: a vehicle deleted in between is reported, not waited on forever.
-	if _, err := loaders.For(ctx).Vehicle.Load(ctx, vehicleID); err != nil {
-		return nil, err
+	if exists, err := r.Plan.Exists(ctx, vehicleID); err != nil || !exists {
+		return nil, cmp.Or(err, error(models.Errorf(models.CodeNotFound, "vehicle not found")))
 	}
-	rel := vehicleRelations(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	out := make(chan *models.Vehicle)
 	go func() {
 		defer close(out)
@@ -54,12 +52,13 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 			if e.Kind == models.EventDeleted {
 				return
 			}
-			related, err := loaders.For(ctx).Relate(ctx, []*models.Vehicle{e.Snapshot}, rel)
+			// Prepared with the event: the planner reads nothing here.
+			v, err := r.Plan.Related(ctx, e.Snapshot)
 			if err != nil {
 				return // the database is gone; ending the stream tells the client to resubscribe
 			}
 			select {
-			case out <- related[0]:
+			case out <- v:
 			case <-ctx.Done():
 				return
 			}

@@ -232,7 +232,6 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 
 // replay sends the matching events in (after, seam] from the table.
 func (b *Broker) replay(ctx context.Context, after, seam int64, s *subscriber, send func(*models.VehicleEvent) bool) bool {
-	names := b.names(ctx)
 	for after < seam {
 		events, err := models.EventsAfter(ctx, b.db, after, b.opts.BatchSize)
 		if err != nil {
@@ -242,7 +241,8 @@ func (b *Broker) replay(ctx context.Context, after, seam int64, s *subscriber, s
 		if len(events) == 0 {
 			return true
 		}
-		if err := b.prepare(ctx, events); err != nil {
+		names, err := b.prepare(ctx, events)
+		if err != nil {
 			b.log.WarnContext(ctx, "live events: replay failed", "err", err)
 			return false
 		}
