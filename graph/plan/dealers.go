@@ -194,12 +194,12 @@ func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.V
 	key := statementKey{kind: kindDealerPages, columns: s.columns, rel: s.rel, filter: fk, words: words,
 		order: q.Order, fromEnd: q.FromEnd, after: q.After != nil, before: q.Before != nil}
 	sql, args := p.statement(key, func(b *builder) {
-		b.write("SELECT ", selectList(s), " FROM unnest(", b.arg(dealerIDs), "::bigint[]) WITH ORDINALITY AS want(id, ord)",
-			" CROSS JOIN LATERAL (SELECT ", vehicleColumnList(s), " FROM vehicles v")
+		b.write("SELECT ", b.selectList(s), " FROM unnest(", b.arg(dealerIDs), "::bigint[]) WITH ORDINALITY AS want(id, ord)",
+			" CROSS JOIN LATERAL (SELECT ", b.columnList(s), " FROM vehicles v")
 		b.cond("v.dealer_id = want.id")
 		b.filter(q.Filter)
 		b.bounds(&q)
-		b.write(" ORDER BY ", orderBy(&q), " LIMIT ", b.arg(q.Limit), ") v", joins(s), " ORDER BY want.ord, ", orderBy(&q))
+		b.write(" ORDER BY ", b.orderBy(&q), " LIMIT ", b.arg(q.Limit), ") v", b.joins(s), " ORDER BY want.ord, ", b.orderBy(&q))
 	})
 	rows, err := p.query(ctx, sql, args)
 	if err != nil {

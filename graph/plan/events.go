@@ -31,7 +31,7 @@ func (p *Planner) prepareEvents(ctx context.Context, events []*models.VehicleEve
 		}
 		s := vehicleShape{columns: allColumns, rel: need.rel}
 		sql, args := p.statement(statementKey{kind: kindByIDs, columns: s.columns, rel: s.rel}, func(b *builder) {
-			b.write("SELECT ", selectList(s), " FROM vehicles v", joins(s))
+			b.write("SELECT ", b.selectList(s), " FROM vehicles v", b.joins(s))
 			b.cond("v.id = ANY(", b.arg(ids), "::bigint[])")
 		})
 		rows, err := p.query(ctx, sql, args)

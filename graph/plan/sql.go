@@ -181,8 +181,10 @@ func asStrings[S ~string](values []S) []string {
 // bounds writes the keyset bounds of q and its order; orderBy returns the
 // ORDER BY list (the rows come in reverse when q.FromEnd).
 func (b *builder) bounds(q *models.VehicleQuery) {
-	col := "v." + q.Order.Field.Column()
-	cast := keyCast(q.Order.Field)
+	var col, cast string
+	if b.build {
+		col, cast = "v."+q.Order.Field.Column(), keyCast(q.Order.Field)
+	}
 	desc := q.Order.Direction == models.Descending
 	if q.After != nil {
 		b.cond("(", col, ", v.id) ", compareOp(!desc), " (", b.arg(q.After.Key), cast, ", ", b.arg(q.After.ID), ")")
@@ -192,7 +194,10 @@ func (b *builder) bounds(q *models.VehicleQuery) {
 	}
 }
 
-func orderBy(q *models.VehicleQuery) string {
+func (b *builder) orderBy(q *models.VehicleQuery) string {
+	if !b.build {
+		return ""
+	}
 	dir := "ASC"
 	if (q.Order.Direction == models.Descending) != q.FromEnd {
 		dir = "DESC"
@@ -232,9 +237,20 @@ func vehicleColumnList(s vehicleShape) string {
 	return sb.String()
 }
 
+// columnList is vehicleColumnList, when the text is being built.
+func (b *builder) columnList(s vehicleShape) string {
+	if !b.build {
+		return ""
+	}
+	return vehicleColumnList(s)
+}
+
 // selectList is the whole select list of a vehicle read: the vehicle's
 // columns, then its relations' (see scanner).
-func selectList(s vehicleShape) string {
+func (b *builder) selectList(s vehicleShape) string {
+	if !b.build {
+		return ""
+	}
 	list := vehicleColumnList(s)
 	if s.rel&(relMake|relModel) != 0 {
 		list += ", mk.name"
@@ -250,7 +266,10 @@ func selectList(s vehicleShape) string {
 
 // joins joins a shape's relations to vehicles aliased v. A vehicle's make
 // is its model's make (a foreign key says so), so one join serves both.
-func joins(s vehicleShape) string {
+func (b *builder) joins(s vehicleShape) string {
+	if !b.build {
+		return ""
+	}
 	out := ""
 	if s.rel&(relMake|relModel) != 0 {
 		out += " JOIN makes mk ON mk.id = v.make_id"

@@ -29,7 +29,7 @@ func (p *Planner) Vehicle(ctx context.Context, id int64) (*models.Vehicle, error
 	record(ctx)
 	oc, s := selectedShape(ctx)
 	sql, args := p.statement(statementKey{kind: kindByID, columns: s.columns, rel: s.rel}, func(b *builder) {
-		b.write("SELECT ", selectList(s), " FROM vehicles v", joins(s))
+		b.write("SELECT ", b.selectList(s), " FROM vehicles v", b.joins(s))
 		b.cond("v.id = ", b.arg(id))
 	})
 	return p.one(ctx, oc, s, sql, args)
@@ -40,7 +40,7 @@ func (p *Planner) VehicleByVIN(ctx context.Context, vin string) (*models.Vehicle
 	record(ctx)
 	oc, s := selectedShape(ctx)
 	sql, args := p.statement(statementKey{kind: kindByVIN, columns: s.columns, rel: s.rel}, func(b *builder) {
-		b.write("SELECT ", selectList(s), " FROM vehicles v", joins(s))
+		b.write("SELECT ", b.selectList(s), " FROM vehicles v", b.joins(s))
 		b.cond("v.vin = ", b.arg(vin))
 	})
 	return p.one(ctx, oc, s, sql, args)
@@ -75,15 +75,15 @@ func (p *Planner) Vehicles(ctx context.Context, q models.VehicleQuery) ([]*model
 		// The page is cut first and joined after, so the joins touch only
 		// its rows.
 		if s.rel != 0 {
-			b.write("SELECT ", selectList(s), " FROM (SELECT ", vehicleColumnList(s), " FROM vehicles v")
+			b.write("SELECT ", b.selectList(s), " FROM (SELECT ", b.columnList(s), " FROM vehicles v")
 		} else {
-			b.write("SELECT ", selectList(s), " FROM vehicles v")
+			b.write("SELECT ", b.selectList(s), " FROM vehicles v")
 		}
 		b.filter(q.Filter)
 		b.bounds(&q)
-		b.write(" ORDER BY ", orderBy(&q), " LIMIT ", b.arg(q.Limit))
+		b.write(" ORDER BY ", b.orderBy(&q), " LIMIT ", b.arg(q.Limit))
 		if s.rel != 0 {
-			b.write(") v", joins(s), " ORDER BY ", orderBy(&q))
+			b.write(") v", b.joins(s), " ORDER BY ", b.orderBy(&q))
 		}
 	})
 	rows, err := p.query(ctx, sql, args)
@@ -242,7 +242,7 @@ func (p *Planner) Related(ctx context.Context, v *models.Vehicle) (*models.Vehic
 func (p *Planner) Exists(ctx context.Context, id int64) (bool, error) {
 	record(ctx)
 	sql, args := p.statement(statementKey{kind: kindByID}, func(b *builder) {
-		b.write("SELECT ", selectList(vehicleShape{}), " FROM vehicles v")
+		b.write("SELECT ", b.selectList(vehicleShape{}), " FROM vehicles v")
 		b.cond("v.id = ", b.arg(id))
 	})
 	rows, err := p.query(ctx, sql, args)
