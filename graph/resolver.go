@@ -1,6 +1,7 @@
 // Package graph is Carlot's GraphQL layer: the gqlgen executor generated from
-// schema.graphqls, and the resolvers that check access and call into models
-// through per-request loaders.
+// schema.graphqls, and the resolvers that check access and call into models,
+// reading vehicles through the planner (graph/plan) and the catalog through
+// per-request loaders.
 package graph
 
 //go:generate go run ./internal/gqlgen
