@@ -126,7 +126,7 @@ func (p *Planner) CountVehicles(ctx context.Context, f *models.VehicleFilter) (i
 }
 
 // relate returns vehicles (read elsewhere: by a write, or from an event)
-// with the relations s selects, reading those they lack in one statement.
+// with the relations rel names, reading those they lack in one statement.
 // Vehicles that lack some are copied, never changed: they may be shared.
 func (p *Planner) relate(ctx context.Context, vs []*models.Vehicle, rel uint8) ([]*models.Vehicle, error) {
 	missing := func(v *models.Vehicle) bool {
