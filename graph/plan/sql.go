@@ -205,15 +205,14 @@ func (b *builder) orderBy(q *models.VehicleQuery) string {
 	return "v." + q.Order.Field.Column() + " " + dir + ", v.id " + dir
 }
 
+// keyCast types a cursor's key. Integer keys are bigint whatever the
+// column, so a cursor naming a year beyond the column's range compares (and
+// finds nothing past it) instead of failing to encode.
 func keyCast(f models.VehicleOrderField) string {
-	switch f {
-	case models.OrderByCreatedAt:
+	if f == models.OrderByCreatedAt {
 		return "::timestamptz"
-	case models.OrderByPrice:
-		return "::bigint"
-	default:
-		return "::integer"
 	}
+	return "::bigint"
 }
 
 func compareOp(greater bool) string {
