@@ -32,34 +32,10 @@ type scanner struct {
 func newScanner(s vehicleShape) *scanner {
 	sc := &scanner{shape: s}
 	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+5), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
-	for i := range vehicleColumns {
-		if s.columns&(1<<i) == 0 {
-			continue
+	for i, c := range vehicleColumns {
+		if s.columns&(1<<i) != 0 {
+			sc.dest = append(sc.dest, sc.columnDest(c.column))
 		}
-		var d any
-		switch i {
-		case 0:
-			d = &sc.v.VIN
-		case 1:
-			d = &sc.v.Year
-		case 2:
-			d = &sc.color
-		case 3:
-			d = &sc.v.MileageKm
-		case 4:
-			d = &sc.v.PriceCents
-		case 5:
-			d = &sc.fuel
-		case 6:
-			d = &sc.status
-		case 7:
-			d = &sc.v.Version
-		case 8:
-			d = &sc.v.CreatedAt
-		case 9:
-			d = &sc.v.UpdatedAt
-		}
-		sc.dest = append(sc.dest, d)
 	}
 	if s.rel&(relMake|relModel) != 0 {
 		sc.dest = append(sc.dest, &sc.makeName)
@@ -74,6 +50,33 @@ func newScanner(s vehicleShape) *scanner {
 		sc.dealers = make(map[int64]*models.Dealer)
 	}
 	return sc
+}
+
+// columnDest is where a vehicle column is scanned to.
+func (sc *scanner) columnDest(column string) any {
+	switch column {
+	case "vin":
+		return &sc.v.VIN
+	case "year":
+		return &sc.v.Year
+	case "color":
+		return &sc.color
+	case "mileage_km":
+		return &sc.v.MileageKm
+	case "price_cents":
+		return &sc.v.PriceCents
+	case "fuel":
+		return &sc.fuel
+	case "status":
+		return &sc.status
+	case "version":
+		return &sc.v.Version
+	case "created_at":
+		return &sc.v.CreatedAt
+	case "updated_at":
+		return &sc.v.UpdatedAt
+	}
+	panic("plan: no destination for vehicle column " + column)
 }
 
 // scan reads the current row into a new vehicle.

@@ -26,3 +26,11 @@ func TestEveryVehicleFieldHasItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// Every column a shape may select has somewhere to be scanned to.
+func TestEveryVehicleColumnHasADestination(t *testing.T) {
+	sc := newScanner(fullShape)
+	if want := 4 + len(vehicleColumns) + 5; len(sc.dest) != want {
+		t.Fatalf("%d destinations for the full shape, want %d", len(sc.dest), want)
+	}
+}
