@@ -61,32 +61,24 @@ func newAPIWith(t *testing.T, url string, env map[string]string) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(url, database.Options{MaxOpenConns: 10})
+	a := &api{t: t, url: url, logs: new(logBuffer), metrics: metrics.New()}
+	db, err := database.Open(url, database.Options{MaxOpenConns: 10, OnStatement: func(ctx context.Context) {
+		// Statements run for requests carry a request id; the live event
+		// broker's background reads do not.
+		if logging.RequestID(ctx) != "" {
+			a.statements.Add(1)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	a := &api{t: t, db: db, url: url, logs: new(logBuffer), metrics: metrics.New()}
-	a.db.AddQueryHook(statementHook{&a.statements})
+	a.db = db
 	log := logging.New(a.logs, slog.LevelInfo, "text")
 	a.api = httpapi.New(httpapi.Deps{Config: cfg, DB: a.db, Log: log, Metrics: a.metrics})
 	t.Cleanup(a.api.Close) // registered after the database's cleanups, so it runs before them
 	a.h = a.api
 	return a
-}
-
-// statementHook counts the statements run for requests (they carry a request
-// id; the live event broker's background reads do not).
-type statementHook struct{ n *atomic.Int64 }
-
-func (h statementHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (h statementHook) AfterQuery(ctx context.Context, _ *bun.QueryEvent) {
-	if logging.RequestID(ctx) != "" {
-		h.n.Add(1)
-	}
 }
 
 type gqlError struct {

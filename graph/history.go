@@ -12,7 +12,7 @@ const historyOrderName = "history"
 
 // history resolves Vehicle.history: a page of the vehicle's events, oldest
 // first, for staff of its dealer and admins.
-func history(ctx context.Context, v *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
+func (r *Resolver) history(ctx context.Context, v *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
 	if err := models.CanManageDealerVehicles(models.ActorFrom(ctx), v.DealerID); err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func history(ctx context.Context, v *models.Vehicle, first *int, after *string) 
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	events, err := loaders.For(ctx).History(ctx, v.ID, from, n+1)
+	events, err := r.Plan.History(ctx, v.ID, from, n+1)
 	if err != nil {
 		return nil, err
 	}
@@ -49,31 +49,6 @@ func history(ctx context.Context, v *models.Vehicle, first *int, after *string) 
 		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[len(events)-1].Cursor
 	}
 	return conn, nil
-}
-
-// eventVehicle resolves VehicleEvent.vehicle: the vehicle as it is now, or nil once deleted.
-func eventVehicle(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
-	if e.CurrentKnown {
-		return relateNested(ctx, e.Current) // read once for every subscriber
-	}
-	v, err := loaders.For(ctx).Vehicle.Load(ctx, e.VehicleID)
-	if errNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return relateNested(ctx, v)
-}
-
-// eventSnapshot resolves VehicleEvent.snapshot.
-func eventSnapshot(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
-	return relateNested(ctx, e.Snapshot)
-}
-
-// eventPrevious resolves VehicleEvent.previous.
-func eventPrevious(ctx context.Context, e *models.VehicleEvent) (*models.Vehicle, error) {
-	return relateNested(ctx, e.Previous)
 }
 
 // eventActor resolves VehicleEvent.actor, which only those who may see the

@@ -11,7 +11,7 @@ import (
 
 // node resolves Query.node: any global ID to its object, or nil when it
 // names nothing.
-func node(ctx context.Context, id string) (Node, error) {
+func (r *Resolver) node(ctx context.Context, id string) (Node, error) {
 	typ, n, err := relay.ParseNodeID(id)
 	if err != nil {
 		return nil, badID("id")
@@ -19,11 +19,11 @@ func node(ctx context.Context, id string) (Node, error) {
 	l := loaders.For(ctx)
 	switch typ {
 	case models.TypeVehicle:
-		v, err := l.Vehicle.Load(ctx, n)
-		if err == nil {
-			v, err = relateNested(ctx, v)
+		v, err := r.Plan.Vehicle(ctx, n)
+		if v == nil || err != nil {
+			return nil, err
 		}
-		return optional(v, err)
+		return v, nil
 	case models.TypeDealer:
 		return optional(l.Dealer.Load(ctx, n))
 	case models.TypeMake:

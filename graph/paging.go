@@ -3,10 +3,8 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/carlot/carlot/internal/relay"
-	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
 
@@ -113,40 +111,27 @@ func (r *Resolver) vehicles(ctx context.Context, a pageArgs, filter *VehicleFilt
 	if err != nil {
 		return nil, err
 	}
-	// Only the columns the client selected. (Not for a dealer's vehicles:
-	// those rows are shared through a loader by every field that asks for
-	// the same page, whatever it selects.)
-	q.Columns = connectionColumns(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
-	rows, err := models.ListVehicles(ctx, r.DB, q)
+	rows, err := r.Plan.Vehicles(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = relatePage(ctx, rows); err != nil {
-		return nil, err
-	}
 	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {
-		return models.CountVehicles(ctx, r.DB, q.Filter)
+		return r.Plan.CountVehicles(ctx, q.Filter)
 	}), nil
 }
 
-// dealerVehicles resolves Dealer.vehicles through a loader, so a page of
-// dealers gets every dealer's vehicles in one statement.
-func dealerVehicles(ctx context.Context, d *models.Dealer, a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrder) (*VehicleConnection, error) {
+// dealerVehicles resolves Dealer.vehicles: under a page of dealers, the
+// planner has read every dealer's page in one statement already.
+func (r *Resolver) dealerVehicles(ctx context.Context, d *models.Dealer, a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrder) (*VehicleConnection, error) {
 	q, n, err := vehicleQuery(a, filter, orderBy)
 	if err != nil {
 		return nil, err
 	}
-	l := loaders.For(ctx)
-	rows, err := l.DealerVehicles(ctx, d.ID, q)
+	rows, count, err := r.Plan.DealerVehicles(ctx, d.ID, q)
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = relatePage(ctx, rows); err != nil {
-		return nil, err
-	}
-	return vehicleConnection(rows, n, q, func(ctx context.Context) (int, error) {
-		return l.DealerVehicleCount(ctx, d.ID, q.Filter)
-	}), nil
+	return vehicleConnection(rows, n, q, count), nil
 }
 
 // dealers resolves Query.dealers: by name, then id.
@@ -165,15 +150,8 @@ func (r *Resolver) dealers(ctx context.Context, a pageArgs) (*DealerConnection, 
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := models.ListDealers(ctx, r.DB, after, n+1)
+	rows, more, err := r.Plan.Dealers(ctx, after, n)
 	if err != nil {
-		return nil, err
-	}
-	more := len(rows) > n
-	if more {
-		rows = rows[:n]
-	}
-	if err := prefetchDealerVehicles(ctx, rows); err != nil {
 		return nil, err
 	}
 	info := &PageInfo{HasNextPage: more, HasPreviousPage: after != nil}
@@ -182,7 +160,7 @@ func (r *Resolver) dealers(ctx context.Context, a pageArgs) (*DealerConnection, 
 		info.StartCursor, info.EndCursor = &start, &end
 	}
 	return &DealerConnection{Nodes: rows, PageInfo: info, count: func(ctx context.Context) (int, error) {
-		return models.CountDealers(ctx, r.DB)
+		return r.Plan.CountDealers(ctx)
 	}}, nil
 }
 

@@ -1,6 +1,7 @@
 // Package graph is Carlot's GraphQL layer: the gqlgen executor generated from
-// schema.graphqls, and the resolvers that check access and call into models
-// through per-request loaders.
+// schema.graphqls, and the resolvers that check access and call into models,
+// reading vehicles through the planner (graph/plan) and the catalog through
+// per-request loaders.
 package graph
 
 //go:generate go run ./internal/gqlgen
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/models"
@@ -18,7 +20,9 @@ import (
 // Resolver is the root of the resolvers' dependencies. It is built once in
 // cmd/server and shared by every request.
 type Resolver struct {
-	DB     *bun.DB
+	DB *bun.DB
+	// Plan reads every field that returns vehicles (see NewPlanner).
+	Plan   *plan.Planner
 	Log    *slog.Logger
 	Tokens *auth.Tokens
 	// Passwords checks login passwords within a memory budget.

@@ -14,7 +14,7 @@ import (
 
 // Vehicles is the resolver for the vehicles field.
 func (r *dealerResolver) Vehicles(ctx context.Context, obj *models.Dealer, first *int, after *string, filter *VehicleFilter, orderBy *models.VehicleOrder) (*VehicleConnection, error) {
-	return dealerVehicles(ctx, obj, pageArgs{first: first, after: after}, filter, orderBy)
+	return r.dealerVehicles(ctx, obj, pageArgs{first: first, after: after}, filter, orderBy)
 }
 
 // Models is the resolver for the models field.
@@ -64,17 +64,17 @@ func (r *mutationResolver) CreateDealer(ctx context.Context, input CreateDealerI
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (Node, error) {
-	return node(ctx, id)
+	return r.node(ctx, id)
 }
 
 // Vehicle is the resolver for the vehicle field.
 func (r *queryResolver) Vehicle(ctx context.Context, id string) (*models.Vehicle, error) {
-	return vehicle(ctx, r.DB, id)
+	return r.vehicle(ctx, id)
 }
 
 // VehicleByVin is the resolver for the vehicleByVin field.
 func (r *queryResolver) VehicleByVin(ctx context.Context, vin string) (*models.Vehicle, error) {
-	return vehicleByVIN(ctx, r.DB, vin)
+	return r.vehicleByVIN(ctx, vin)
 }
 
 // Vehicles is the resolver for the vehicles field.
@@ -130,22 +130,22 @@ func (r *userResolver) Dealer(ctx context.Context, obj *models.User) (*models.De
 
 // History is the resolver for the history field.
 func (r *vehicleResolver) History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
-	return history(ctx, obj, first, after)
+	return r.history(ctx, obj, first, after)
 }
 
 // Vehicle is the resolver for the vehicle field.
 func (r *vehicleEventResolver) Vehicle(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
-	return eventVehicle(ctx, obj)
+	return r.Plan.EventVehicle(ctx, obj)
 }
 
 // Snapshot is the resolver for the snapshot field.
 func (r *vehicleEventResolver) Snapshot(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
-	return eventSnapshot(ctx, obj)
+	return r.Plan.EventSnapshot(ctx, obj)
 }
 
 // Previous is the resolver for the previous field.
 func (r *vehicleEventResolver) Previous(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error) {
-	return eventPrevious(ctx, obj)
+	return r.Plan.EventPrevious(ctx, obj)
 }
 
 // Actor is the resolver for the actor field.

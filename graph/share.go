@@ -24,7 +24,8 @@ import (
 // Two subscriptions render an event identically when they run the same
 // document with the same variables for the same actor: those are all a
 // rendering depends on (what an actor may see is decided from the actor,
-// and everything else comes from the event and the shared catalog). So that
+// and everything else comes from the event, prepared by the planner once
+// for every subscriber, and the database). So that
 // is the key, with the event. A rendering that raised an error is not
 // shared; each subscription then executes the event itself.
 

@@ -2,12 +2,8 @@ package graph
 
 import (
 	"context"
-	"errors"
-
-	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/carlot/carlot/internal/live"
-	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
 
@@ -45,9 +41,9 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 		return nil, err
 	}
 	// Subscribed first, then checked: a vehicle deleted in between is reported, not waited on forever.
-	if _, err := loaders.For(ctx).Vehicle.Load(ctx, vehicleID); err != nil {
-		var known *models.Error
-		if errors.As(err, &known) || !live.CloseSocket(ctx, live.ErrUnavailable) {
+	exists, err := r.Plan.Exists(ctx, vehicleID)
+	if err != nil {
+		if !live.CloseSocket(ctx, live.ErrUnavailable) {
 			return nil, err
 		}
 		// The database failed, which says nothing of the vehicle: the socket
@@ -56,7 +52,9 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 		close(out)
 		return out, nil
 	}
-	rel := vehicleRelations(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
+	if !exists {
+		return nil, models.Errorf(models.CodeNotFound, "vehicle not found")
+	}
 	out := make(chan *models.Vehicle)
 	go func() {
 		defer close(out)
@@ -64,7 +62,8 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 			if e.Kind == models.EventDeleted {
 				return
 			}
-			related, err := loaders.For(ctx).Relate(ctx, []*models.Vehicle{e.Snapshot}, rel)
+			// Prepared with the event: the planner reads nothing here.
+			v, err := r.Plan.Related(ctx, e.Snapshot)
 			if err != nil {
 				// The database is gone. "complete" would say the vehicle was
 				// deleted: the socket closes with a code the client retries on.
@@ -72,7 +71,7 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 				return
 			}
 			select {
-			case out <- related[0]:
+			case out <- v:
 			case <-ctx.Done():
 				return
 			}

@@ -13,16 +13,12 @@ import (
 // case; something that cannot be a VIN matches nothing and costs no query.
 // (The check digit is not required here: imported VINs from outside North
 // America need not carry one.)
-func vehicleByVIN(ctx context.Context, db bun.IDB, vin string) (*models.Vehicle, error) {
+func (r *Resolver) vehicleByVIN(ctx context.Context, vin string) (*models.Vehicle, error) {
 	vin = models.NormalizeVIN(vin)
 	if !models.VINShaped(vin) {
 		return nil, nil
 	}
-	v, err := models.VehicleByVIN(ctx, db, vin)
-	if err != nil {
-		return nil, err
-	}
-	return relateRoot(ctx, v)
+	return r.Plan.VehicleByVIN(ctx, vin)
 }
 
 // vehicleStats resolves Query.vehicleStats.
@@ -43,10 +39,9 @@ func vehicleStats(ctx context.Context, db bun.IDB, filter *VehicleFilter) (*mode
 	return stats, loaders.For(ctx).PrefetchMakes(ctx, ids)
 }
 
-// vehicle resolves Query.vehicle. It reads the row directly instead of
-// through the loader, whose batching window would only delay a lookup that
-// has nothing to batch with, and primes the loader for the rest of the query.
-func vehicle(ctx context.Context, db bun.IDB, id string) (*models.Vehicle, error) {
+// vehicle resolves Query.vehicle: one statement, the relations selected
+// joined in.
+func (r *Resolver) vehicle(ctx context.Context, id string) (*models.Vehicle, error) {
 	typ, n, err := relay.ParseNodeID(id)
 	if err != nil {
 		return nil, badID("id")
@@ -54,10 +49,5 @@ func vehicle(ctx context.Context, db bun.IDB, id string) (*models.Vehicle, error
 	if typ != models.TypeVehicle {
 		return nil, nil
 	}
-	rows, err := models.VehiclesByID(ctx, db, []int64{n})
-	if err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	loaders.For(ctx).Vehicle.Prime(n, rows[0])
-	return relateRoot(ctx, rows[0])
+	return r.Plan.Vehicle(ctx, n)
 }

@@ -31,7 +31,7 @@ func (r *Resolver) createVehicle(ctx context.Context, in CreateVehicleInput) (*m
 	if err != nil {
 		return nil, err
 	}
-	return relateRoot(ctx, v)
+	return r.Plan.Related(ctx, v)
 }
 
 // updateVehicle resolves Mutation.updateVehicle.
@@ -58,7 +58,7 @@ func (r *Resolver) updateVehicle(ctx context.Context, id string, in UpdateVehicl
 	if err != nil {
 		return nil, err
 	}
-	return relateRoot(ctx, v)
+	return r.Plan.Related(ctx, v)
 }
 
 // deleteVehicle resolves Mutation.deleteVehicle and returns the deleted vehicle's ID.

@@ -1,19 +1,13 @@
 // Package loaders batches the reads that GraphQL fields make one object at a
-// time. A fresh set of loaders is made for every HTTP request (so nothing is
-// cached across requests), and the models (read with their makes) and
-// dealers of a page of vehicles cost one statement each, whatever the page
-// size.
-//
-// The catalog part (makes, models, dealers, users: rows the API creates but
-// never changes) can be shared: every subscription on a replica shares one
-// for a short while, so an event fanned out to thousands of subscribers
-// costs its catalog lookups once.
+// time, where sibling fields must share a batch: the makes, models, dealers
+// and users that nodes, stats and accounts point to. (Vehicles, and what
+// they point to, are read by the planner, graph/plan.) A fresh set of
+// loaders is made for every HTTP request and every websocket operation, so
+// nothing is cached across them.
 package loaders
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,40 +29,13 @@ type Catalog struct {
 	User         *dataloadgen.Loader[int64, *models.User]
 	ModelsOfMake *dataloadgen.Loader[int64, []*models.Model]
 
-	db                                       bun.IDB
-	primedMakes, primedModels, primedDealers primed
+	db          bun.IDB
+	primedMakes primed
 }
 
 // Loaders are one operation's batch loaders.
 type Loaders struct {
 	*Catalog
-	Vehicle *dataloadgen.Loader[int64, *models.Vehicle]
-
-	dealerVehicles *dataloadgen.Loader[dealerPageKey, []*models.Vehicle]
-	dealerCounts   *dataloadgen.Loader[dealerCountKey, int]
-	history        *dataloadgen.Loader[historyKey, []*models.VehicleEvent]
-	// pages and filters map the canonical keys above back to the queries
-	// they stand for, so one batch can serve several distinct queries.
-	pages   sync.Map // string → models.VehicleQuery
-	filters sync.Map // string → *models.VehicleFilter
-
-	db bun.IDB
-}
-
-type dealerPageKey struct {
-	dealerID int64
-	page     string
-}
-
-type historyKey struct {
-	vehicleID int64
-	after     int64
-	limit     int
-}
-
-type dealerCountKey struct {
-	dealerID int64
-	filter   string
 }
 
 // NewCatalog returns catalog loaders reading from db.
@@ -120,131 +87,12 @@ func NewCatalog(db bun.IDB, wait time.Duration) *Catalog {
 }
 
 // New returns fresh loaders reading from db. A nil catalog gets a fresh one
-// too; pass a shared one to share its cache.
+// too; pass one to share its cache.
 func New(db bun.IDB, wait time.Duration, catalog *Catalog) *Loaders {
 	if catalog == nil {
 		catalog = NewCatalog(db, wait)
 	}
-	opt := dataloadgen.WithWait(wait)
-	l := &Loaders{
-		Catalog: catalog,
-		db:      db,
-		Vehicle: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*models.Vehicle, []error) {
-			rows, err := models.VehiclesByID(ctx, db, ids)
-			return inKeyOrder(ids, rows, err, func(v *models.Vehicle) int64 { return v.ID }, "vehicle")
-		}, opt),
-		history: dataloadgen.NewLoader(fetchHistory(db), opt),
-	}
-	l.dealerVehicles = dataloadgen.NewLoader(func(ctx context.Context, keys []dealerPageKey) ([][]*models.Vehicle, []error) {
-		return l.fetchDealerVehicles(ctx, db, keys)
-	}, opt)
-	l.dealerCounts = dataloadgen.NewLoader(func(ctx context.Context, keys []dealerCountKey) ([]int, []error) {
-		return l.fetchDealerCounts(ctx, db, keys)
-	}, opt)
-	return l
-}
-
-// DealerVehicles loads one page of a dealer's vehicles. Pages of many dealers
-// requested together with the same query are fetched in one statement.
-func (l *Loaders) DealerVehicles(ctx context.Context, dealerID int64, q models.VehicleQuery) ([]*models.Vehicle, error) {
-	key, err := canonical(q)
-	if err != nil {
-		return nil, err
-	}
-	l.pages.LoadOrStore(key, q)
-	return l.dealerVehicles.Load(ctx, dealerPageKey{dealerID: dealerID, page: key})
-}
-
-// History loads up to limit events of a vehicle after a sequence, oldest
-// first; histories of many vehicles asked for together cost one statement.
-func (l *Loaders) History(ctx context.Context, vehicleID, after int64, limit int) ([]*models.VehicleEvent, error) {
-	return l.history.Load(ctx, historyKey{vehicleID: vehicleID, after: after, limit: limit})
-}
-
-func fetchHistory(db bun.IDB) func(context.Context, []historyKey) ([][]*models.VehicleEvent, []error) {
-	return func(ctx context.Context, keys []historyKey) ([][]*models.VehicleEvent, []error) {
-		out := make([][]*models.VehicleEvent, len(keys))
-		errs := make([]error, len(keys))
-		for _, idx := range groupBy(keys, func(k historyKey) string { return strconv.FormatInt(k.after, 10) + "/" + strconv.Itoa(k.limit) }) {
-			first := keys[idx[0]]
-			ids := make([]int64, len(idx))
-			for i, at := range idx {
-				ids[i] = keys[at].vehicleID
-			}
-			events, err := models.EventsOfVehicles(ctx, db, ids, first.after, first.limit)
-			for _, at := range idx {
-				out[at], errs[at] = events[keys[at].vehicleID], err
-				if out[at] == nil {
-					out[at] = []*models.VehicleEvent{}
-				}
-			}
-		}
-		return out, errs
-	}
-}
-
-// DealerVehicleCount loads how many of a dealer's vehicles match f, batched
-// across dealers like DealerVehicles.
-func (l *Loaders) DealerVehicleCount(ctx context.Context, dealerID int64, f *models.VehicleFilter) (int, error) {
-	key, err := canonical(f)
-	if err != nil {
-		return 0, err
-	}
-	l.filters.LoadOrStore(key, f)
-	return l.dealerCounts.Load(ctx, dealerCountKey{dealerID: dealerID, filter: key})
-}
-
-func (l *Loaders) fetchDealerVehicles(ctx context.Context, db bun.IDB, keys []dealerPageKey) ([][]*models.Vehicle, []error) {
-	out := make([][]*models.Vehicle, len(keys))
-	errs := make([]error, len(keys))
-	for page, idx := range groupBy(keys, func(k dealerPageKey) string { return k.page }) {
-		q, _ := l.pages.Load(page)
-		ids := make([]int64, len(idx))
-		for i, at := range idx {
-			ids[i] = keys[at].dealerID
-		}
-		byDealer, err := models.ListVehiclesOfDealers(ctx, db, ids, q.(models.VehicleQuery))
-		for _, at := range idx {
-			out[at], errs[at] = byDealer[keys[at].dealerID], err
-			if out[at] == nil {
-				out[at] = []*models.Vehicle{}
-			}
-		}
-	}
-	return out, errs
-}
-
-func (l *Loaders) fetchDealerCounts(ctx context.Context, db bun.IDB, keys []dealerCountKey) ([]int, []error) {
-	out := make([]int, len(keys))
-	errs := make([]error, len(keys))
-	for filter, idx := range groupBy(keys, func(k dealerCountKey) string { return k.filter }) {
-		f, _ := l.filters.Load(filter)
-		ids := make([]int64, len(idx))
-		for i, at := range idx {
-			ids[i] = keys[at].dealerID
-		}
-		counts, err := models.CountVehiclesOfDealers(ctx, db, ids, f.(*models.VehicleFilter))
-		for _, at := range idx {
-			out[at], errs[at] = counts[keys[at].dealerID], err
-		}
-	}
-	return out, errs
-}
-
-// canonical is a stable text form of a query, equal for equal queries.
-func canonical(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
-// groupBy returns, for each distinct group of keys, the positions of its keys.
-func groupBy[K any](keys []K, group func(K) string) map[string][]int {
-	groups := make(map[string][]int)
-	for i, k := range keys {
-		g := group(k)
-		groups[g] = append(groups[g], i)
-	}
-	return groups
+	return &Loaders{Catalog: catalog}
 }
 
 // inKeyOrder lines rows up with the keys that asked for them, with a

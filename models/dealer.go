@@ -34,20 +34,3 @@ func DealersByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Dealer, error
 	err := db.NewSelect().Model(&dealers).Where("d.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
 	return dealers, err
 }
-
-// ListDealers returns up to limit dealers ordered by name then id, starting
-// after the given position when it is not nil.
-func ListDealers(ctx context.Context, db bun.IDB, after *DealerPosition, limit int) ([]*Dealer, error) {
-	dealers := make([]*Dealer, 0, limit)
-	q := db.NewSelect().Model(&dealers).OrderExpr("d.name, d.id").Limit(limit)
-	if after != nil {
-		q = q.Where("(d.name, d.id) > (?, ?)", after.Name, after.ID)
-	}
-	err := q.Scan(ctx)
-	return dealers, err
-}
-
-// CountDealers returns the number of dealers.
-func CountDealers(ctx context.Context, db bun.IDB) (int, error) {
-	return db.NewSelect().Model((*Dealer)(nil)).Count(ctx)
-}

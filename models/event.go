@@ -8,7 +8,6 @@ import (
 
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // EventKind is what happened to a vehicle.
@@ -94,28 +93,6 @@ func appendEvent(ctx context.Context, tx bun.Tx, kind EventKind, v, previous *Ve
 		SELECT last, ?, ?, ?, ?, ? FROM next
 		RETURNING sequence, at`, kind, v.ID, string(snapshot), prev, actorID).Scan(ctx, &ev.Sequence, &ev.At)
 	return ev, err
-}
-
-// EventsOfVehicles returns each vehicle's events after the given sequence
-// (0 for all), oldest first, at most limit per vehicle, in one statement.
-func EventsOfVehicles(ctx context.Context, db bun.IDB, vehicleIDs []int64, after int64, limit int) (map[int64][]*VehicleEvent, error) {
-	var events []*VehicleEvent
-	err := db.NewSelect().
-		TableExpr("unnest(?::bigint[]) AS want(id)", pgdialect.Array(vehicleIDs)).
-		Join(`CROSS JOIN LATERAL (
-			SELECT * FROM vehicle_events ev WHERE ev.vehicle_id = want.id AND ev.sequence > ?
-			ORDER BY ev.sequence LIMIT ?) AS ev`, after, limit).
-		ColumnExpr("ev.*").
-		OrderExpr("ev.vehicle_id, ev.sequence").
-		Scan(ctx, &events)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64][]*VehicleEvent, len(vehicleIDs))
-	for _, e := range events {
-		out[e.VehicleID] = append(out[e.VehicleID], e)
-	}
-	return out, nil
 }
 
 // EventsAfter returns up to limit events after sequence, oldest first.

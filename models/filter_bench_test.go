@@ -1,22 +1,9 @@
 package models
 
 import (
-	"database/sql"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
-
-// offlineDB formats queries without ever connecting (sql.OpenDB connects
-// lazily and nothing here runs a query).
-func offlineDB(b *testing.B) *bun.DB {
-	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN("postgres://bench@127.0.0.1:1/none?sslmode=disable"))), pgdialect.New())
-	b.Cleanup(func() { _ = db.Close() })
-	return db
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -38,26 +25,6 @@ var benchFilters = map[string]VehicleQuery{
 		Order: DefaultVehicleOrder, Limit: 101,
 		After: &VehiclePosition{Key: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ID: 99},
 	},
-}
-
-// BenchmarkVehicleQuerySQL measures turning a page request into SQL text:
-// the filter's conditions, the keyset bound, order and limit.
-func BenchmarkVehicleQuerySQL(b *testing.B) {
-	db := offlineDB(b)
-	for name, q := range benchFilters {
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			var buf []byte
-			for b.Loop() {
-				var vehicles []*Vehicle
-				sel := q.build(db.NewSelect().Model(&vehicles))
-				var err error
-				if buf, err = sel.AppendQuery(db.QueryGen(), buf[:0]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
 }
 
 // BenchmarkVehicleFilterMatches measures the in-memory form of the same

@@ -12,9 +12,9 @@ import (
 
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // User is an account that can log in.
@@ -260,6 +260,6 @@ func hashToken(token string) []byte {
 
 // isUniqueViolation reports a PostgreSQL unique_violation (23505).
 func isUniqueViolation(err error) bool {
-	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }

@@ -60,8 +60,8 @@ type Vehicle struct {
 	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
 
 	// Make, Model and Dealer are the related rows a client asked for, filled
-	// in by loaders.Catalog.Relate before the vehicle is handed to GraphQL;
-	// nil when not asked for. They are never stored or put in events.
+	// in by the read planner (graph/plan) before the vehicle is handed to
+	// GraphQL; nil when not asked for. They are never stored or put in events.
 	Make   *Make   `bun:"-" json:"-"`
 	Model  *Model  `bun:"-" json:"-"`
 	Dealer *Dealer `bun:"-" json:"-"`
@@ -118,7 +118,7 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
 	}
 	for _, word := range f.SearchWords {
-		pattern := "%" + escapeLike(word) + "%"
+		pattern := ContainsPattern(word)
 		// Make and model names live in small tables: match them there and
 		// filter vehicles by the matching model ids (an index lookup).
 		q = q.Where(`(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id IN (
@@ -181,6 +181,10 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // escapeLike makes s match literally inside a LIKE pattern.
 func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
+// ContainsPattern is the ILIKE pattern that matches text containing word,
+// % and _ included literally: what a search word matches.
+func ContainsPattern(word string) string { return "%" + escapeLike(word) + "%" }
+
 // VehicleOrderField is a field vehicles can be ordered by.
 type VehicleOrderField string
 
@@ -222,6 +226,9 @@ func (f VehicleOrderField) column() string {
 		return "created_at"
 	}
 }
+
+// Column is the vehicles column the field orders by.
+func (f VehicleOrderField) Column() string { return f.column() }
 
 // CursorName is the short name of the ordering that cursors carry, so that a
 // cursor from one ordering is refused by another.
@@ -292,139 +299,6 @@ type VehicleQuery struct {
 	// FromEnd takes the last Limit rows of the bounded range instead of the
 	// first; the rows still come back in Order.
 	FromEnd bool
-	// Columns, when not nil, are the only columns ListVehicles reads besides
-	// the keys (id and the make, model and dealer ids) and Order's column;
-	// the rows' other fields are left zero.
-	Columns []string
-}
-
-// columns returns the columns to read when q.Columns limits them.
-func (vq *VehicleQuery) columns() []string {
-	cols := []string{"id", "make_id", "model_id", "dealer_id", vq.Order.Field.column()}
-	for _, c := range vq.Columns {
-		if !slices.Contains(cols, c) {
-			cols = append(cols, c)
-		}
-	}
-	return cols
-}
-
-// build adds the filter, bounds, order and limit of q to sel, a query over vehicles aliased v.
-func (vq *VehicleQuery) build(sel *bun.SelectQuery) *bun.SelectQuery {
-	sel = vq.Filter.apply(sel)
-	col := "v." + vq.Order.Field.column()
-	desc := vq.Order.Direction == Descending
-	if vq.After != nil {
-		sel = sel.Where("(?, v.id) "+compareOp(!desc)+" (?, ?)", bun.Safe(col), vq.After.Key, vq.After.ID)
-	}
-	if vq.Before != nil {
-		sel = sel.Where("(?, v.id) "+compareOp(desc)+" (?, ?)", bun.Safe(col), vq.Before.Key, vq.Before.ID)
-	}
-	dir := direction(desc != vq.FromEnd)
-	return sel.OrderExpr("? "+dir+", v.id "+dir, bun.Safe(col)).Limit(vq.Limit)
-}
-
-func compareOp(greater bool) string {
-	if greater {
-		return ">"
-	}
-	return "<"
-}
-
-func direction(desc bool) string {
-	if desc {
-		return "DESC"
-	}
-	return "ASC"
-}
-
-// ListVehicles returns one page of vehicles in q.Order.
-func ListVehicles(ctx context.Context, db bun.IDB, q VehicleQuery) ([]*Vehicle, error) {
-	vehicles := make([]*Vehicle, 0, q.Limit)
-	sel := db.NewSelect().Model(&vehicles)
-	if q.Columns != nil {
-		sel = sel.Column(q.columns()...)
-	}
-	if err := q.build(sel).Scan(ctx); err != nil {
-		return nil, err
-	}
-	if q.FromEnd {
-		slices.Reverse(vehicles)
-	}
-	return vehicles, nil
-}
-
-// ListVehiclesOfDealers returns the page q of each dealer's vehicles in one
-// statement, grouped by dealer in the order of dealerIDs and in q.Order within
-// each dealer.
-func ListVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, q VehicleQuery) (map[int64][]*Vehicle, error) {
-	inner := q.build(db.NewSelect().Model((*Vehicle)(nil)).Where("v.dealer_id = d.id"))
-	col := "v." + q.Order.Field.column()
-	dir := direction((q.Order.Direction == Descending) != q.FromEnd)
-	var vehicles []*Vehicle
-	err := db.NewSelect().
-		TableExpr("unnest(?::bigint[]) WITH ORDINALITY AS d(id, ord)", pgdialect.Array(dealerIDs)).
-		Join("CROSS JOIN LATERAL (?) AS v", inner).
-		ColumnExpr("v.*").
-		OrderExpr("d.ord, ? "+dir+", v.id "+dir, bun.Safe(col)).
-		Scan(ctx, &vehicles)
-	if err != nil {
-		return nil, err
-	}
-	byDealer := make(map[int64][]*Vehicle, len(dealerIDs))
-	for _, v := range vehicles {
-		byDealer[v.DealerID] = append(byDealer[v.DealerID], v)
-	}
-	if q.FromEnd {
-		for _, vs := range byDealer {
-			slices.Reverse(vs)
-		}
-	}
-	return byDealer, nil
-}
-
-// CountVehicles returns how many vehicles match f.
-func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
-	return f.apply(db.NewSelect().Model((*Vehicle)(nil))).Count(ctx)
-}
-
-// CountVehiclesOfDealers returns how many of each dealer's vehicles match f,
-// in one statement. Dealers with none are absent from the map.
-func CountVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, f *VehicleFilter) (map[int64]int, error) {
-	var rows []struct {
-		DealerID int64 `bun:"dealer_id"`
-		Count    int   `bun:"count"`
-	}
-	err := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
-		ColumnExpr("v.dealer_id, count(*) AS count").
-		Where("v.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
-		GroupExpr("v.dealer_id").
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, err
-	}
-	counts := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		counts[r.DealerID] = r.Count
-	}
-	return counts, nil
-}
-
-// VehiclesByID returns the vehicles with the given ids, in no particular order.
-func VehiclesByID(ctx context.Context, db bun.IDB, ids []int64) ([]*Vehicle, error) {
-	var vehicles []*Vehicle
-	err := db.NewSelect().Model(&vehicles).Where("v.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
-	return vehicles, err
-}
-
-// VehicleByVIN returns the vehicle with the given VIN, or nil when there is none.
-func VehicleByVIN(ctx context.Context, db bun.IDB, vin string) (*Vehicle, error) {
-	v := new(Vehicle)
-	err := db.NewSelect().Model(v).Where("v.vin = ?", vin).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return v, err
 }
 
 // VehicleStats aggregates the vehicles matching a filter.

@@ -1,18 +1,27 @@
 // Package database opens Carlot's connection pool to PostgreSQL.
+//
+// There is one pool, pgx's (pgxpool). The read planner (graph/plan) and the
+// live event listener use it directly, with statements PostgreSQL prepares
+// once per connection; bun (models, writes, migrations) runs on the same
+// pool through pgx's database/sql adapter.
 package database
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/carlot/carlot/models"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // Options tunes the pool.
@@ -23,51 +32,116 @@ type Options struct {
 	StatementTimeout time.Duration
 	// ApplicationName shows in pg_stat_activity.
 	ApplicationName string
+	// OnStatement, when set, is called with the context of every statement
+	// sent to PostgreSQL, bun's and the planner's alike.
+	OnStatement func(context.Context)
 }
 
-// Open returns a bun.DB for the PostgreSQL URL dsn. It does not connect yet;
-// call Ping to find out whether the database is reachable.
-func Open(dsn string, opts Options) (db *bun.DB, err error) {
+// Open returns a bun.DB for the PostgreSQL URL dsn, running on a pgx pool
+// that Pool returns. It does not connect yet; call Ping to find out whether
+// the database is reachable. Closing the bun.DB closes the pool.
+func Open(dsn string, opts Options) (*bun.DB, error) {
 	if err := checkURL(dsn); err != nil {
 		return nil, err
 	}
-	// pgdriver panics on a DSN it cannot parse; turn that into an error
-	// without repeating the DSN, which may hold a password.
-	defer func() {
-		if recover() != nil {
-			db, err = nil, errors.New("DATABASE_URL could not be parsed")
-		}
-	}()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("DATABASE_URL could not be parsed")
+	}
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = 20
 	}
 	if opts.ApplicationName == "" {
 		opts.ApplicationName = "carlot"
 	}
-	connOpts := []pgdriver.Option{
-		pgdriver.WithDSN(dsn),
-		pgdriver.WithApplicationName(opts.ApplicationName),
-		pgdriver.WithDialTimeout(5 * time.Second),
-	}
-	if opts.StatementTimeout > 0 {
-		connOpts = append(connOpts, pgdriver.WithConnParams(map[string]any{
-			"statement_timeout": opts.StatementTimeout.Milliseconds(),
-		}))
-	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(connOpts...))
-	sqldb.SetMaxOpenConns(opts.MaxOpenConns)
-	sqldb.SetMaxIdleConns(opts.MaxOpenConns)
+	cfg.MaxConns = int32(min(opts.MaxOpenConns, 1<<30))
 	// Recycle connections now and then so a failover or restarted server is picked up.
-	sqldb.SetConnMaxLifetime(30 * time.Minute)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-
-	db = bun.NewDB(sqldb, pgdialect.New())
-	db.AddQueryHook(models.StatementCounter{})
-	return db, nil
+	cfg.MaxConnLifetime = 30 * time.Minute
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cc := cfg.ConnConfig
+	cc.ConnectTimeout = 5 * time.Second
+	cc.RuntimeParams["application_name"] = opts.ApplicationName
+	if opts.StatementTimeout > 0 {
+		cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	// bun writes its arguments into the SQL text, so each of its statements
+	// is new to PostgreSQL: send them as they are (one round trip, nothing
+	// kept on the server). The planner's statements carry placeholders and
+	// ask for pgx's per-connection statement cache themselves (see
+	// Prepared).
+	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	cc.Tracer = statementTracer{onStatement: opts.OnStatement}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, errors.New("DATABASE_URL could not be used")
+	}
+	sqldb := sql.OpenDB(poolConnector{Connector: stdlib.GetPoolConnector(pool), pool: pool})
+	// The pgx pool keeps the idle connections; database/sql hands each back
+	// to it after use instead of holding some of its own.
+	sqldb.SetMaxIdleConns(0)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 
-// checkURL rejects what pgdriver cannot use, with a message that never
-// repeats the URL.
+// Prepared is the query execution mode for statements with placeholders
+// that run again and again: pgx prepares each statement text once per
+// connection and reuses it (and its plan) afterwards. Pass it as the first
+// argument after the SQL.
+const Prepared = pgx.QueryExecModeCacheStatement
+
+// Pool returns the pgx pool under a bun.DB made by Open, or nil for
+// another bun.DB.
+func Pool(db *bun.DB) *pgxpool.Pool {
+	if db == nil {
+		return nil
+	}
+	if d, ok := db.DB.Driver().(poolDriver); ok {
+		return d.pool
+	}
+	return nil
+}
+
+// poolConnector is pgx's database/sql connector on a pool, which also
+// closes the pool when the sql.DB is closed and lets Pool find it.
+type poolConnector struct {
+	driver.Connector
+	pool *pgxpool.Pool
+}
+
+func (c poolConnector) Driver() driver.Driver {
+	return poolDriver{Driver: c.Connector.Driver(), pool: c.pool}
+}
+
+// Close implements io.Closer, which sql.DB.Close calls.
+func (c poolConnector) Close() error {
+	c.pool.Close()
+	return nil
+}
+
+type poolDriver struct {
+	driver.Driver
+	pool *pgxpool.Pool
+}
+
+// statementTracer counts every statement sent (see models.WithStatementCount).
+type statementTracer struct {
+	onStatement func(context.Context)
+}
+
+var _ pgx.QueryTracer = statementTracer{}
+
+func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	models.CountStatement(ctx)
+	if t.onStatement != nil {
+		t.onStatement(ctx)
+	}
+	return ctx
+}
+
+func (statementTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// checkURL rejects what cannot be a PostgreSQL URL, with a message that
+// never repeats the URL.
 func checkURL(dsn string) error {
 	u, err := url.Parse(dsn)
 	if err != nil {

@@ -17,8 +17,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/carlot/carlot/graph"
+	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/metrics"
@@ -85,7 +87,7 @@ func New(d Deps) *API {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 		if d.DB != nil {
-			d.Metrics.WatchDB("carlot", d.DB.DB)
+			d.Metrics.WatchDB("carlot", database.Pool(d.DB))
 		}
 	}
 	cfg := d.Config
@@ -108,8 +110,9 @@ func New(d Deps) *API {
 	r.Handle("/media/*", http.StripPrefix("/media/", media.Handler(d.Media, d.Log)))
 
 	d.tokens = tokens(d)
+	planner := graph.NewPlanner(database.Pool(d.DB), d.LoaderWait)
 	broker := live.New(d.DB, d.Log, live.Options{
-		LoaderWait: d.LoaderWait, Delivered: d.Metrics.EventsDelivered,
+		Prepare: planner.PrepareEvents, Delivered: d.Metrics.EventsDelivered,
 		Buffer: cfg.SubscriptionBuffer, PollInterval: cfg.EventsPollInterval,
 	})
 	// HTTP requests and websocket operations draw from the same budgets.
@@ -127,7 +130,7 @@ func New(d Deps) *API {
 		defer close(api.stopped)
 		broker.Run(brokerCtx)
 	}()
-	gql := graphQLServer(d, broker)
+	gql := graphQLServer(d, broker, planner)
 	websockets := newWebsocketCap(cfg.MaxWSConnsPerIP, d.Metrics)
 	r.Group(func(r chi.Router) {
 		r.Use(observeGraphQL(d.Metrics), limitByIP(perIP, d.Metrics), websockets.Middleware,
@@ -154,11 +157,11 @@ const (
 
 // graphQLServer builds the gqlgen server with explicit transports, a bounded
 // parsed-query cache and persisted queries.
-func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
+func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.Server {
 	renderings := graph.NewRenderings(sharedRenderings, sharedRenderingAge)
 	d.Metrics.WatchSubscriptionExecutions(renderings.Executed)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		DB: d.DB, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
+		DB: d.DB, Plan: planner, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 		Passwords:  d.Passwords,
 		Renderings: renderings,
 	}})
@@ -215,11 +218,17 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 		if err := auth.ErrorFrom(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 		}
-		// Operations on a websocket get fresh loaders per operation, sharing
-		// the broker's catalog: an event sent to every subscriber costs its
-		// catalog lookups once, not once per subscriber.
+		// Operations on a websocket get fresh loaders per operation, made
+		// only if asked for: the events a subscription renders come with
+		// what they show, read once for every subscriber by the planner.
 		if onSocket {
-			ctx = loaders.WithLazy(ctx, func() *loaders.Loaders { return loaders.New(d.DB, d.LoaderWait, broker.Catalog()) })
+			ctx = loaders.WithLazy(ctx, func() *loaders.Loaders { return loaders.New(d.DB, d.LoaderWait, nil) })
+		}
+		// Queries and mutations get the planner's state for their nested
+		// levels; a subscription's events are rendered one by one, long
+		// after it started, and each reads what it needs.
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation != ast.Subscription {
+			ctx = plan.WithOperation(ctx)
 		}
 		return next(ctx)
 	})

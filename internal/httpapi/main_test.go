@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/testdb"
@@ -47,7 +48,7 @@ func newTestAPI(t testing.TB, tpl testdb.Template, env map[string]string) *testA
 func newTestAPIOn(t testing.TB, db *bun.DB, cfg *config.Config) *testAPI {
 	t.Helper()
 	a := &testAPI{t: t, db: db, cfg: cfg, metrics: metrics.New(), logs: &lockedBuffer{}}
-	a.metrics.WatchDB("carlot", a.db.DB)
+	a.metrics.WatchDB("carlot", database.Pool(a.db))
 	log := logging.New(a.logs, slog.LevelInfo, "json")
 	api := New(Deps{Config: cfg, DB: a.db, Log: log, Metrics: a.metrics})
 	t.Cleanup(api.Close) // registered after the database's cleanups, so it runs before them

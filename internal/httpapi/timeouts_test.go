@@ -156,3 +156,41 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 		t.Fatalf("%d stalled connections still open after 20s (first: %d)", len(open), open[0])
 	}
 }
+
+// A request that runs out of time has PostgreSQL cancel its statement
+// rather than leave it waiting behind the lock until DB_STATEMENT_TIMEOUT.
+func TestTimedOutRequestCancelsItsStatement(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, map[string]string{"REQUEST_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "10m"})
+	url := testdb.URL(t, testdb.Seeded)
+	db, err := database.Open(url, database.Options{StatementTimeout: cfg.StatementTimeout, ApplicationName: "carlot-timeout-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	a := newTestAPIOn(t, db, cfg)
+	locker, err := database.Open(url, database.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = locker.Close() })
+	lockVehicles(t, locker)
+
+	if r := a.post(`{ vehicles(first: 1) { nodes { vin } } }`, nil); r.code() != "INTERNAL_SERVER_ERROR" {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	waiting := func() int {
+		var n int
+		err := locker.NewRaw(`SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'carlot-timeout-test' AND wait_event_type = 'Lock'`).Scan(t.Context(), &n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(20 * time.Second); waiting() > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the timed-out statement still waits in PostgreSQL 20s later")
+		}
+	}
+}

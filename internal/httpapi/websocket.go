@@ -262,7 +262,7 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 }
 
 // socketOperationsKey marks operations that run on a websocket; its value is
-// the broker whose shared catalog they use.
+// the broker their subscriptions run on.
 type socketOperationsKey struct{}
 
 // socketAdapter wraps gqlgen's coder/websocket adapter to close with the

@@ -15,13 +15,12 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/carlot/carlot/loaders"
+	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/models"
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // Channel is the PostgreSQL notification channel the event trigger uses.
@@ -36,10 +35,11 @@ type Options struct {
 	Buffer int
 	// BatchSize is how many events one read fetches (500, at most Buffer/2).
 	BatchSize int
-	// CatalogTTL is how long subscribers share one set of catalog loaders (30s).
-	CatalogTTL time.Duration
-	// LoaderWait is the loaders' batching window.
-	LoaderWait time.Duration
+	// Prepare, when set, is given each batch of events read, once for every
+	// subscriber, before they are offered: the read planner fills in there
+	// what rendering them needs (each vehicle's current state, the make,
+	// model and dealer of every vehicle in them).
+	Prepare func(ctx context.Context, events []*models.VehicleEvent) error
 	// Delivered, when set, is told how many events were handed to subscribers.
 	Delivered func(n int)
 }
@@ -54,9 +54,6 @@ type Broker struct {
 	mu    sync.Mutex
 	last  int64 // every event up to last has been offered to every subscriber
 	subs  map[*subscriber]struct{}
-
-	catalog     atomic.Pointer[loaders.Catalog]
-	catalogMade atomic.Int64 // unix nanoseconds
 }
 
 // New returns a broker; call Run to start it.
@@ -73,26 +70,7 @@ func New(db *bun.DB, log *slog.Logger, opts Options) *Broker {
 	// One batch must never overflow a subscriber that keeps up: it drains
 	// between batches, each of which costs a database round trip.
 	opts.BatchSize = max(1, min(opts.BatchSize, opts.Buffer/2))
-	if opts.CatalogTTL <= 0 {
-		opts.CatalogTTL = 30 * time.Second
-	}
-	if opts.LoaderWait <= 0 {
-		opts.LoaderWait = loaders.DefaultWait
-	}
 	return &Broker{db: db, log: log, opts: opts, ready: make(chan struct{}), subs: make(map[*subscriber]struct{})}
-}
-
-// Catalog returns the catalog loaders subscribers share, renewed every
-// CatalogTTL so that nothing stays cached for long.
-func (b *Broker) Catalog() *loaders.Catalog {
-	now := time.Now().UnixNano()
-	if c := b.catalog.Load(); c != nil && now-b.catalogMade.Load() < int64(b.opts.CatalogTTL) {
-		return c
-	}
-	c := loaders.NewCatalog(b.db, b.opts.LoaderWait)
-	b.catalog.Store(c)
-	b.catalogMade.Store(now)
-	return c
 }
 
 // Run listens and fans out until ctx ends. It keeps going through database
@@ -113,47 +91,75 @@ func (b *Broker) Run(ctx context.Context) {
 	}
 	close(b.ready)
 
-	if _, ok := b.db.Driver().(pgdriver.Driver); !ok {
-		// LISTEN needs bun's own driver; on another one, the poll alone
-		// still delivers everything, only later.
-		b.log.WarnContext(ctx, "live events: the pool's driver cannot LISTEN; polling only", "interval", b.opts.PollInterval)
+	pool := database.Pool(b.db)
+	if pool == nil {
+		// LISTEN needs the pgx pool that database.Open makes; on another
+		// one, the poll alone still delivers everything, only later.
+		b.log.WarnContext(ctx, "live events: the pool cannot LISTEN; polling only", "interval", b.opts.PollInterval)
 		for sleep(ctx, b.opts.PollInterval) {
-			if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
-				b.log.WarnContext(ctx, "live events: reading events failed; will retry", "err", err)
-			}
+			b.read(ctx)
 		}
 		b.stopAll()
 		return
 	}
-	ln := pgdriver.NewListener(b.db)
-	// ReceiveTimeout does not watch ctx; closing the listener wakes it.
-	stopListening := context.AfterFunc(ctx, func() { _ = ln.Close() })
-	defer stopListening()
-	defer ln.Close()
-	listening := false
 	for ctx.Err() == nil {
-		if !listening {
-			if err := ln.Listen(ctx, Channel); err != nil {
+		// A connection of its own, outside the pool: it is held for as
+		// long as the replica runs and would otherwise take a request's place.
+		conn, err := listen(ctx, pool.Config().ConnConfig)
+		if err != nil {
+			if ctx.Err() == nil {
 				b.log.WarnContext(ctx, "live events: LISTEN failed; polling until it works", "err", err)
-			} else {
-				listening = true
 			}
-		}
-		if listening {
-			_, _, err := ln.ReceiveTimeout(ctx, b.opts.PollInterval)
-			if err != nil && ctx.Err() == nil && !isTimeout(err) {
-				// The listener reconnects on its own; read what the outage hid.
-				b.log.DebugContext(ctx, "live events: listener interrupted", "err", err)
-				sleep(ctx, b.opts.PollInterval/4)
-			}
-		} else {
 			sleep(ctx, b.opts.PollInterval)
+			b.read(ctx) // what the outage hid
+			continue
 		}
-		if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
-			b.log.WarnContext(ctx, "live events: reading events failed; will retry", "err", err)
-		}
+		b.read(ctx) // what came before LISTEN took effect
+		b.receive(ctx, conn)
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		_ = conn.Close(closeCtx)
+		cancel()
 	}
 	b.stopAll()
+}
+
+// listen opens a connection and listens on Channel.
+func listen(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return conn, nil
+}
+
+// receive reads after every notification, and every PollInterval without
+// one, until ctx ends or the connection breaks.
+func (b *Broker) receive(ctx context.Context, conn *pgx.Conn) {
+	for ctx.Err() == nil {
+		wait, cancel := context.WithTimeout(ctx, b.opts.PollInterval)
+		_, err := conn.WaitForNotification(wait)
+		cancel()
+		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+			// Listen again on a new connection; read what the outage hid.
+			b.log.DebugContext(ctx, "live events: listener interrupted", "err", err)
+			sleep(ctx, b.opts.PollInterval/4)
+			b.read(ctx)
+			return
+		}
+		b.read(ctx)
+	}
+}
+
+// read fans out every event not yet offered, logging a failure (the next
+// read retries).
+func (b *Broker) read(ctx context.Context) {
+	if err := b.catchUp(ctx); err != nil && ctx.Err() == nil {
+		b.log.WarnContext(ctx, "live events: reading events failed; will retry", "err", err)
+	}
 }
 
 // stopAll ends every subscription because the server is stopping.
@@ -177,10 +183,10 @@ func (b *Broker) catchUp(ctx context.Context) error {
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		if err := b.prepare(ctx, events); err != nil {
+		names, err := b.prepare(ctx, events)
+		if err != nil {
 			return err
 		}
-		names := b.names(ctx)
 		delivered := 0
 		b.mu.Lock()
 		for s := range b.subs {
@@ -200,47 +206,58 @@ func (b *Broker) catchUp(ctx context.Context) error {
 	}
 }
 
-// prepare reads, once for every subscriber, what delivering events will
-// need: each vehicle's current state and the catalog rows of the snapshots.
-func (b *Broker) prepare(ctx context.Context, events []*models.VehicleEvent) error {
-	return prepareEvents(ctx, b.db, b.Catalog(), events)
-}
-
-func prepareEvents(ctx context.Context, db bun.IDB, catalog *loaders.Catalog, events []*models.VehicleEvent) error {
-	ids := make([]int64, 0, len(events))
-	vehicles := make([]*models.Vehicle, 0, 2*len(events))
-	for _, e := range events {
-		ids = append(ids, e.VehicleID)
-		vehicles = append(vehicles, e.Snapshot)
-		if e.Previous != nil {
-			vehicles = append(vehicles, e.Previous)
+// prepare has what delivering events will need read once for every
+// subscriber (see Options.Prepare), and returns the make and model names
+// that filters with search words match against.
+func (b *Broker) prepare(ctx context.Context, events []*models.VehicleEvent) (models.CatalogNames, error) {
+	if b.opts.Prepare != nil {
+		if err := b.opts.Prepare(ctx, events); err != nil {
+			return nil, err
 		}
 	}
-	current, err := models.VehiclesByID(ctx, db, ids)
-	if err != nil {
-		return err
-	}
-	byID := make(map[int64]*models.Vehicle, len(current))
-	for _, v := range current {
-		byID[v.ID] = v
-	}
-	for _, e := range events {
-		e.Current, e.CurrentKnown = byID[e.VehicleID], true
-	}
-	return catalog.Prefetch(ctx, append(vehicles, current...), loaders.Relations{Make: true, Model: true, Dealer: true})
+	return eventNames(ctx, b.db, events)
 }
 
-// names looks make and model names up in the shared catalog (prefetched by
-// prepare, so this waits for nothing).
-func (b *Broker) names(ctx context.Context) models.CatalogNames {
-	c := b.Catalog()
+// eventNames returns the make and model names of the events' vehicles: from
+// their models when prepared, else read in one statement.
+func eventNames(ctx context.Context, db bun.IDB, events []*models.VehicleEvent) (models.CatalogNames, error) {
+	type names struct{ make, model string }
+	byModel := make(map[int64]names)
+	var missing []int64
+	note := func(v *models.Vehicle) {
+		if v == nil {
+			return
+		}
+		if _, ok := byModel[v.ModelID]; ok {
+			return
+		}
+		if v.Model != nil && v.Model.Make != nil {
+			byModel[v.ModelID] = names{v.Model.Make.Name, v.Model.Name}
+			return
+		}
+		byModel[v.ModelID] = names{}
+		missing = append(missing, v.ModelID)
+	}
+	for _, e := range events {
+		note(e.Snapshot)
+		note(e.Previous)
+	}
+	if len(missing) > 0 {
+		rows, err := models.ModelsByID(ctx, db, missing)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range rows {
+			if m.Make != nil {
+				byModel[m.ID] = names{m.Make.Name, m.Name}
+			}
+		}
+	}
 	return func(_, modelID int64) (string, string) {
-		// The model is read with its make, which is also the vehicle's make.
-		if m, err := c.Model.Load(ctx, modelID); err == nil {
-			return m.Make.Name, m.Name
-		}
-		return "", ""
-	}
+		// A vehicle's make is its model's make.
+		n := byModel[modelID]
+		return n.make, n.model
+	}, nil
 }
 
 func isTimeout(err error) bool {

@@ -125,3 +125,24 @@ func TestReplayThenLiveWithoutDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// A notification wakes the broker: with a poll interval longer than the
+// test, an event still arrives.
+func TestNotificationWakesTheBroker(t *testing.T) {
+	t.Parallel()
+	b, change := startBroker(t, live.Options{PollInterval: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	events, err := b.Subscribe(ctx, nil, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the first may be read right after LISTEN, the second only on a notification
+		change(1)
+		select {
+		case <-events:
+		case <-ctx.Done():
+			t.Fatalf("event %d never arrived", i+1)
+		}
+	}
+}

@@ -280,7 +280,6 @@ func unavailable(ctx context.Context, err error) (<-chan *models.VehicleEvent, e
 
 // replay sends the matching events in (after, seam] from the table.
 func (b *Broker) replay(ctx context.Context, after, seam int64, s *subscriber, send func(*models.VehicleEvent) bool) bool {
-	names := b.names(ctx)
 	for after < seam {
 		events, err := models.EventsAfter(ctx, b.db, after, b.opts.BatchSize)
 		if err != nil {
@@ -290,7 +289,8 @@ func (b *Broker) replay(ctx context.Context, after, seam int64, s *subscriber, s
 		if len(events) == 0 {
 			return true
 		}
-		if err := b.prepare(ctx, events); err != nil {
+		names, err := b.prepare(ctx, events)
+		if err != nil {
 			b.log.WarnContext(ctx, "live events: replay failed", "err", err)
 			return false
 		}

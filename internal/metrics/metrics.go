@@ -10,12 +10,12 @@
 package metrics
 
 import (
-	"database/sql"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -111,15 +111,16 @@ func New() *Registry {
 	return r
 }
 
-// WatchDB exports db's connection pool statistics (sql.DB.Stats) as the
-// go_sql_* metrics labelled db_name=name: open, in use and idle connections,
-// the pool size, and how often and how long requests waited for a
-// connection.
-func (r *Registry) WatchDB(name string, db *sql.DB) {
-	if r == nil || db == nil {
+// WatchDB exports the statistics of pool, Carlot's connection pool, as the
+// go_sql_* metrics labelled db_name=name (the names of Prometheus'
+// database/sql collector): open, in use and idle connections, the pool
+// size, how often and how long requests waited for a connection, and the
+// connections closed for age or idleness.
+func (r *Registry) WatchDB(name string, pool *pgxpool.Pool) {
+	if r == nil || pool == nil {
 		return
 	}
-	r.reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+	r.reg.MustRegister(newPoolCollector(pool, name))
 }
 
 // WatchSubscriptionExecutions exports executed, the count of subscription

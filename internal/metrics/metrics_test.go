@@ -1,11 +1,12 @@
 package metrics
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Operation names are chosen by clients, so the label takes at most
@@ -59,7 +60,7 @@ func TestNilRegistryRecordsNothing(t *testing.T) {
 	r.SubscriptionStarted()
 	r.SubscriptionEnded()
 	r.EventsDelivered(3)
-	r.WatchDB("carlot", (*sql.DB)(nil))
+	r.WatchDB("carlot", (*pgxpool.Pool)(nil))
 	if r.Handler() == nil {
 		t.Fatal("no handler")
 	}

@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/models"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // Options says what Run loads.
@@ -313,12 +313,21 @@ func insertVehicles(ctx context.Context, conn bun.Conn, tx bun.Tx, ids *catalogI
 		return 0, fmt.Errorf("create staging table: %w", err)
 	}
 	// conn is the connection tx runs on, so the COPY is part of tx.
-	res, err := pgdriver.CopyFrom(ctx, conn, newRowReader(ids, n), "COPY seed_vehicles ("+vehicleColumns+") FROM STDIN")
+	var copied int64
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("COPY needs a pgx connection, not %T", dc)
+		}
+		tag, err := c.Conn().PgConn().CopyFrom(ctx, newRowReader(ids, n), "COPY seed_vehicles ("+vehicleColumns+") FROM STDIN")
+		copied = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("copy into staging table: %w", err)
 	}
-	if copied, err := res.RowsAffected(); err != nil || copied != int64(n) {
-		return 0, fmt.Errorf("copy into staging table: copied %d of %d rows (%v)", copied, n, err)
+	if copied != int64(n) {
+		return 0, fmt.Errorf("copy into staging table: copied %d of %d rows", copied, n)
 	}
 	rebuild, err := shouldRebuildIndexes(ctx, tx)
 	if err != nil {
@@ -454,7 +463,7 @@ func newRowReader(ids *catalogIDs, n int) *rowReader {
 }
 
 // Read implements io.Reader. It returns io.EOF only with no data, as
-// pgdriver.CopyFrom requires (it drops data returned together with io.EOF).
+// some COPY writers require (they drop data returned together with io.EOF).
 func (r *rowReader) Read(p []byte) (int, error) {
 	if r.off == len(r.buf) {
 		if r.next == r.end {

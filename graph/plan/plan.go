@@ -1,0 +1,164 @@
+// Package plan is Carlot's read planner: every GraphQL field that returns
+// vehicles reads them here, and nowhere else.
+//
+// The field's selection decides, in one place, what a read fetches: the
+// vehicle columns selected, the make, model (with its make) and dealer
+// joined into the same statement, each nested connection (a dealer's
+// vehicles under a page of dealers) as one statement per level for all its
+// parents, and a count only when totalCount is selected. Statements carry
+// their arguments as placeholders and are sent in pgx's statement-cache
+// mode, so PostgreSQL parses and plans each shape once per connection; the
+// SQL text of each shape is built once and kept.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/models"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+)
+
+// statementTexts is how many statement shapes keep their SQL text.
+const statementTexts = 2048
+
+// Planner reads vehicles (and dealers with their vehicles) for GraphQL
+// fields. One is shared by every request.
+type Planner struct {
+	pool  *pgxpool.Pool
+	texts *lru.Cache[statementKey, string]
+	opts  Options
+}
+
+// Options configure a Planner.
+type Options struct {
+	// NestedQuery turns the arguments of a dealer's vehicles connection
+	// (Dealer.vehicles), as the document gives them, into the page to read;
+	// false when they are invalid (the field's resolver then reports why).
+	NestedQuery func(args map[string]any) (models.VehicleQuery, bool)
+	// BatchWait is how long the history loader collects sibling fields.
+	BatchWait time.Duration
+}
+
+// New returns a planner running its statements on pool.
+func New(pool *pgxpool.Pool, opts Options) *Planner {
+	texts, _ := lru.New[statementKey, string](statementTexts)
+	if opts.BatchWait <= 0 {
+		opts.BatchWait = 2 * time.Millisecond
+	}
+	return &Planner{pool: pool, texts: texts, opts: opts}
+}
+
+var (
+	// errNoPool is what a planner without a database answers.
+	errNoPool = errors.New("plan: no database pool")
+	// errClosed is what a planner whose pool was closed answers, in the
+	// words database/sql uses for bun's statements.
+	errClosed = errors.New("database is closed")
+)
+
+// query runs a planned statement in statement-cache mode: prepared once per
+// connection, then only bound and executed.
+func (p *Planner) query(ctx context.Context, sql string, args []any) (pgx.Rows, error) {
+	if p.pool == nil {
+		return nil, errNoPool
+	}
+	rows, err := p.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+	if errors.Is(err, puddle.ErrClosedPool) {
+		err = fmt.Errorf("%w (%w)", errClosed, err)
+	}
+	return rows, err
+}
+
+// text returns the SQL text of a statement shape, building it on first use.
+func (p *Planner) text(key statementKey, build func() string) string {
+	if s, ok := p.texts.Get(key); ok {
+		return s
+	}
+	s := build()
+	p.texts.Add(key, s)
+	return s
+}
+
+// An operation holds what a planned field leaves for the fields under it:
+// the nested levels read for a page of parents, and the history batches.
+type operation struct {
+	mu      sync.Mutex
+	nested  map[nestedKey]*nestedPage
+	history *historyLoader
+}
+
+type operationKey struct{}
+
+// WithOperation returns ctx carrying fresh planner state for one GraphQL
+// operation (query or mutation). Nested levels planned under a root field
+// are found by the fields below it only through this state; without it
+// they read on their own.
+func WithOperation(ctx context.Context) context.Context {
+	return context.WithValue(ctx, operationKey{}, &operation{})
+}
+
+func operationFrom(ctx context.Context) *operation {
+	op, _ := ctx.Value(operationKey{}).(*operation)
+	return op
+}
+
+// Recorder collects the fields the planner resolved, as "Type.field"
+// coordinates, so tests can check that every field returning vehicles goes
+// through the planner.
+type Recorder struct {
+	mu     sync.Mutex
+	fields map[string]bool
+}
+
+type recorderKey struct{}
+
+// WithRecorder returns ctx under which planned fields are recorded in r.
+func WithRecorder(ctx context.Context, r *Recorder) context.Context {
+	return context.WithValue(ctx, recorderKey{}, r)
+}
+
+// Planned returns the coordinates recorded so far, sorted.
+func (r *Recorder) Planned() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.fields))
+	for f := range r.fields {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Reset forgets what was recorded.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fields = nil
+}
+
+// record notes that the field being resolved went through the planner.
+func record(ctx context.Context) {
+	r, ok := ctx.Value(recorderKey{}).(*Recorder)
+	if !ok {
+		return
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fields == nil {
+		r.fields = make(map[string]bool)
+	}
+	r.fields[fc.Object+"."+fc.Field.Name] = true
+}

@@ -1,0 +1,153 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/carlot/carlot/models"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// scanner reads the rows of a vehicle statement into models.Vehicle values:
+// its destinations are fixed fields, typed as pgx decodes them directly, so
+// a row costs no reflection. The makes, models and dealers of one
+// statement's rows are shared between them (they are only read).
+type scanner struct {
+	shape vehicleShape
+	dest  []any
+
+	v             models.Vehicle
+	fuel, status  string
+	color         pgtype.Text
+	makeName      string
+	modelName     string
+	dealerName    string
+	dealerCity    string
+	dealerCreated time.Time
+	makes         map[int64]*models.Make
+	models        map[int64]*models.Model
+	dealers       map[int64]*models.Dealer
+}
+
+func newScanner(s vehicleShape) *scanner {
+	sc := &scanner{shape: s}
+	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+5), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
+	for i, c := range vehicleColumns {
+		if s.columns&(1<<i) != 0 {
+			sc.dest = append(sc.dest, sc.columnDest(c.column))
+		}
+	}
+	if s.rel&(relMake|relModel) != 0 {
+		sc.dest = append(sc.dest, &sc.makeName)
+		sc.makes = make(map[int64]*models.Make)
+	}
+	if s.rel&relModel != 0 {
+		sc.dest = append(sc.dest, &sc.modelName)
+		sc.models = make(map[int64]*models.Model)
+	}
+	if s.rel&relDealer != 0 {
+		sc.dest = append(sc.dest, &sc.dealerName, &sc.dealerCity, &sc.dealerCreated)
+		sc.dealers = make(map[int64]*models.Dealer)
+	}
+	return sc
+}
+
+// columnDest is where a vehicle column is scanned to.
+func (sc *scanner) columnDest(column string) any {
+	switch column {
+	case "vin":
+		return &sc.v.VIN
+	case "year":
+		return &sc.v.Year
+	case "color":
+		return &sc.color
+	case "mileage_km":
+		return &sc.v.MileageKm
+	case "price_cents":
+		return &sc.v.PriceCents
+	case "fuel":
+		return &sc.fuel
+	case "status":
+		return &sc.status
+	case "version":
+		return &sc.v.Version
+	case "created_at":
+		return &sc.v.CreatedAt
+	case "updated_at":
+		return &sc.v.UpdatedAt
+	}
+	panic("plan: no destination for vehicle column " + column)
+}
+
+// scan reads the current row into a new vehicle.
+func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
+	if err := rows.Scan(sc.dest...); err != nil {
+		return nil, err
+	}
+	v := new(models.Vehicle)
+	*v = sc.v
+	v.Fuel, v.Status = models.FuelType(sc.fuel), models.VehicleStatus(sc.status)
+	if sc.color.Valid {
+		c := sc.color.String
+		v.Color = &c
+	}
+	v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+	rel := sc.shape.rel
+	if rel&(relMake|relModel) != 0 {
+		mk := sc.makes[v.MakeID]
+		if mk == nil {
+			mk = &models.Make{ID: v.MakeID, Name: sc.makeName}
+			sc.makes[v.MakeID] = mk
+		}
+		if rel&relMake != 0 {
+			v.Make = mk
+		}
+		if rel&relModel != 0 {
+			md := sc.models[v.ModelID]
+			if md == nil {
+				md = &models.Model{ID: v.ModelID, MakeID: v.MakeID, Name: sc.modelName, Make: mk}
+				sc.models[v.ModelID] = md
+			}
+			v.Model = md
+		}
+	}
+	if rel&relDealer != 0 {
+		d := sc.dealers[v.DealerID]
+		if d == nil {
+			d = &models.Dealer{ID: v.DealerID, Name: sc.dealerName, City: sc.dealerCity, CreatedAt: sc.dealerCreated.UTC()}
+			sc.dealers[v.DealerID] = d
+		}
+		v.Dealer = d
+	}
+	return v, nil
+}
+
+// scanVehicles reads every row of a vehicle statement.
+func scanVehicles(rows pgx.Rows, s vehicleShape, capacity int) ([]*models.Vehicle, error) {
+	defer rows.Close()
+	sc := newScanner(s)
+	out := make([]*models.Vehicle, 0, capacity)
+	for rows.Next() {
+		v, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanDealers reads id, name, city, created_at rows.
+func scanDealers(rows pgx.Rows, capacity int) ([]*models.Dealer, error) {
+	defer rows.Close()
+	out := make([]*models.Dealer, 0, capacity)
+	for rows.Next() {
+		d := new(models.Dealer)
+		if err := rows.Scan(&d.ID, &d.Name, &d.City, &d.CreatedAt); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = d.CreatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
