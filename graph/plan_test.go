@@ -304,18 +304,3 @@ func fieldsCarryingVehicles(schema *ast.Schema) []string {
 	slices.Sort(out)
 	return out
 }
-
-// A cursor whose key is beyond its column's range is a place past every
-// vehicle, not an error.
-func TestCursorKeysBeyondTheColumnsRange(t *testing.T) {
-	t.Parallel()
-	a := newAPI(t, testdb.Seeded)
-	cursor := relay.Cursor{Order: "year", Key: "99999999999", ID: 1}.String()
-	var out struct {
-		Vehicles struct{ Nodes []struct{ Vin string } }
-	}
-	a.query(&out, `query($c: String) { vehicles(first: 3, after: $c, orderBy: {field: YEAR, direction: ASC}) { nodes { vin } } }`, map[string]any{"c": cursor})
-	if len(out.Vehicles.Nodes) != 0 {
-		t.Fatalf("got %v after the largest year, want nothing", out.Vehicles.Nodes)
-	}
-}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
@@ -196,8 +197,17 @@ func withLock(ctx context.Context, db *bun.DB, fn func(*migrate.Migrator) error)
 		return err
 	}
 	defer func() {
-		// Ending the session releases its advisory lock; a pooled connection would keep it.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		// Ending the session releases its advisory lock; a pooled connection
+		// would keep it. pgx's database/sql adapter over a pool hands a
+		// discarded connection back to the pool, so close the session itself.
+		_ = conn.Raw(func(dc any) error {
+			if c, ok := dc.(interface{ Conn() *pgx.Conn }); ok {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				_ = c.Conn().Close(ctx)
+			}
+			return driver.ErrBadConn
+		})
 		_ = conn.Close()
 	}()
 	var pid int
