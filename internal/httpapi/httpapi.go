@@ -15,10 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/graphiql"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
@@ -83,7 +83,7 @@ func New(d Deps) *API {
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders(cfg.Production()),
 		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins),
-		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html"))
+		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html", "text/javascript", "text/css"))
 
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(d.DB))
@@ -112,7 +112,10 @@ func New(d Deps) *API {
 		r.Handle("/graphql", limitByUser(perMinute(cfg.RateLimitPerUser), d.Metrics)(serveDetached(d.Log, gql)))
 	})
 	if !cfg.Production() {
-		r.With(withGraphiQLPolicy).Get("/", playground.Handler("Carlot", "/graphql"))
+		// GraphiQL from files embedded in the binary (no CDN), with a CSP of its own.
+		playground := graphiql.New()
+		r.Get("/", playground.ServeHTTP)
+		r.Get(graphiql.Prefix+"*", playground.ServeHTTP)
 	}
 	api.Handler = r
 	return api
