@@ -22,6 +22,14 @@ const (
 // MinJWTSecretBytes is the shortest HS256 key accepted in production.
 const MinJWTSecretBytes = 32
 
+// DefaultCORSAllowedHeaders are the request headers of the clients Carlot
+// expects in browsers: authentication and JSON, request ids, Apollo
+// Client's client awareness, W3C trace context and baggage (OpenTelemetry),
+// and Sentry's tracing.
+const DefaultCORSAllowedHeaders = "Authorization, Content-Type, X-Request-ID, " +
+	"apollographql-client-name, apollographql-client-version, " +
+	"traceparent, tracestate, baggage, sentry-trace"
+
 // Config is everything Carlot reads from the environment.
 type Config struct {
 	Env                string
@@ -29,6 +37,9 @@ type Config struct {
 	DatabaseURL        string // empty: run the embedded PostgreSQL
 	JWTSecret          string
 	CORSAllowedOrigins []string
+	// CORSAllowedHeaders are the request headers browsers may send from
+	// the allowed origins (Access-Control-Allow-Headers).
+	CORSAllowedHeaders []string
 	LogLevel           slog.Level
 	LogFormat          string // "text" or "json"
 	AutoMigrate        bool
@@ -76,7 +87,7 @@ func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
 // Vars lists every environment variable Carlot reads, with its default, for
 // .env.example and the README.
 var Vars = []string{
-	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "LOG_FORMAT",
+	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "CORS_ALLOWED_HEADERS", "LOG_LEVEL", "LOG_FORMAT",
 	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
 	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
@@ -111,6 +122,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.AutoMigrate = r.boolean("AUTO_MIGRATE", c.Embedded())
 	c.CORSAllowedOrigins = splitList(r.str("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")))
+	c.CORSAllowedHeaders = r.headerNames("CORS_ALLOWED_HEADERS", DefaultCORSAllowedHeaders)
 
 	c.DBMaxConns = r.integer("DB_MAX_CONNS", 20, 1, 1000)
 	c.RequestTimeout = r.duration("REQUEST_TIMEOUT", 10*time.Second)
@@ -163,6 +175,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("database", db),
 		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
 		slog.String("cors_allowed_origins", strings.Join(c.CORSAllowedOrigins, ",")),
+		slog.String("cors_allowed_headers", strings.Join(c.CORSAllowedHeaders, ", ")),
 		slog.Bool("auto_migrate", c.AutoMigrate),
 		slog.String("data_dir", c.DataDir),
 		slog.Int("db_max_conns", c.DBMaxConns),
@@ -250,6 +263,35 @@ func (r *reader) prefixes(name string) []netip.Prefix {
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+// headerNames reads a comma list of HTTP header names. "*" is refused: it
+// would never cover Authorization, the header Carlot's clients need most.
+func (r *reader) headerNames(name, def string) []string {
+	var out []string
+	for _, h := range splitList(r.str(name, def)) {
+		if !validHeaderName(h) {
+			r.fail(name, "must be a comma list of header names (bad: %q)", h)
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// validHeaderName reports whether h is an HTTP token (RFC 9110 section 5.6.2).
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for _, c := range h {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.ContainsRune("!#$%&'+-.^_`|~", c)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func splitList(s string) []string {

@@ -24,6 +24,28 @@ func TestDefaultsNeedNothing(t *testing.T) {
 	}
 }
 
+func TestCORSAllowedHeaders(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Authorization", "Content-Type", "X-Request-ID", "apollographql-client-name", "apollographql-client-version",
+		"traceparent", "tracestate", "baggage", "sentry-trace"}
+	if strings.Join(c.CORSAllowedHeaders, ",") != strings.Join(want, ",") {
+		t.Fatalf("default headers %q", c.CORSAllowedHeaders)
+	}
+	c, err = Load(env(map[string]string{"CORS_ALLOWED_HEADERS": " Authorization ,X-Custom-Header"}))
+	if err != nil || strings.Join(c.CORSAllowedHeaders, ",") != "Authorization,X-Custom-Header" {
+		t.Fatalf("%q %v", c.CORSAllowedHeaders, err)
+	}
+	for _, bad := range []string{"*", "Authorization, X Bad", "Content-Type;"} {
+		if _, err := Load(env(map[string]string{"CORS_ALLOWED_HEADERS": bad})); err == nil || !strings.Contains(err.Error(), "CORS_ALLOWED_HEADERS") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
 func TestExternalDatabaseDoesNotMigrateByItself(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://db/carlot"}))

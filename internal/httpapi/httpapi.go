@@ -82,7 +82,7 @@ func New(d Deps) *API {
 	cfg := d.Config
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders(cfg.Production()),
-		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins),
+		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins, cfg.CORSAllowedHeaders),
 		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html", "text/javascript", "text/css"))
 
 	r.Get("/healthz", healthz)

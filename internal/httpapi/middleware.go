@@ -144,10 +144,12 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	}
 }
 
-// cors answers browsers from the allowed origins ("*" allows any). A
-// request from any other origin gets no CORS headers, so the browser keeps
-// the response from the page, and its preflight is refused with 403.
-func cors(allowed []string) func(http.Handler) http.Handler {
+// cors answers browsers from the allowed origins ("*" allows any), letting
+// them send the headers named in headers. A request from any other origin
+// gets no CORS headers, so the browser keeps the response from the page,
+// and its preflight is refused with 403.
+func cors(allowed, headers []string) func(http.Handler) http.Handler {
+	allowHeaders := strings.Join(headers, ", ")
 	any := len(allowed) == 1 && allowed[0] == "*"
 	set := make(map[string]bool, len(allowed))
 	for _, o := range allowed {
@@ -171,7 +173,7 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 			if origin != "" {
 				h := w.Header()
 				h.Set("Access-Control-Allow-Origin", origin)
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
+				h.Set("Access-Control-Allow-Headers", allowHeaders)
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 				h.Set("Access-Control-Expose-Headers", RequestIDHeader+", Retry-After")
 				h.Set("Access-Control-Max-Age", "600")
