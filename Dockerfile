@@ -17,7 +17,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/server ./cmd/serve
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/server /server
 USER nonroot:nonroot
-ENV APP_ENV=production PORT=8080
+# HOST=0.0.0.0: a container is reached through its network interface.
+ENV APP_ENV=production HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["/server", "healthcheck"]
 ENTRYPOINT ["/server"]

@@ -84,6 +84,9 @@ func TestDockerfileNamesImagesInFull(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^HEALTHCHECK .*"/server", "healthcheck"`).Match(b) {
 		t.Error("the image has no HEALTHCHECK running server healthcheck")
 	}
+	if !regexp.MustCompile(`(?m)^ENV .*\bHOST=0\.0\.0\.0\b`).Match(b) {
+		t.Error("the image does not set HOST=0.0.0.0")
+	}
 	if regexp.MustCompile(`(?m)^#\s*syntax=`).Match(b) {
 		t.Error("a syntax directive makes every build fetch a frontend image")
 	}
@@ -140,6 +143,9 @@ func TestComposeFile(t *testing.T) {
 		if r := compose.Services[name].Restart; r != "unless-stopped" && r != "always" {
 			t.Errorf("%s: restart %q", name, r)
 		}
+	}
+	if host := compose.Services["server"].Environment["HOST"]; host != "0.0.0.0" {
+		t.Errorf("the server listens on HOST %q: a development server's default, 127.0.0.1, is unreachable from outside its container", host)
 	}
 	if test := strings.Join(compose.Services["server"].Healthcheck.Test, " "); test != "CMD /server healthcheck" {
 		t.Errorf("server healthcheck %q", test)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -47,8 +48,18 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	return err
 }
 
-// probeHost is the address the server listens on, as seen from inside its
-// container or host.
+// probeHost is where a client on the same machine reaches the server: the
+// address it listens on, or the loopback address when it listens on every
+// interface.
 func probeHost(cfg *config.Config) string {
-	return "127.0.0.1"
+	if cfg.Host == "" {
+		return "127.0.0.1"
+	}
+	if a, err := netip.ParseAddr(cfg.Host); err == nil && a.IsUnspecified() {
+		if a.Is6() {
+			return "::1"
+		}
+		return "127.0.0.1"
+	}
+	return cfg.Host
 }

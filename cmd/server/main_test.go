@@ -172,7 +172,7 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"server"}, envOf(env), strings.NewReader(""), &out, &out) }()
-	addr := regexp.MustCompile(`msg=listening addr=\S*:(\d+)`)
+	addr := regexp.MustCompile(`msg=listening addr=(\S*):(\d+)`)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if m := addr.FindStringSubmatch(out.String()); m != nil {
@@ -186,7 +186,12 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 					return nil
 				}
 			}
-			return "http://127.0.0.1:" + m[1], stop
+			// Development binds to the loopback address unless HOST says otherwise.
+			if env["HOST"] == "" && env["APP_ENV"] != "production" && m[1] != "127.0.0.1" {
+				_ = stop()
+				t.Fatalf("a development server listens on %s, not 127.0.0.1", m[1])
+			}
+			return "http://127.0.0.1:" + m[2], stop
 		}
 		select {
 		case err := <-done:

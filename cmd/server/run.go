@@ -24,7 +24,7 @@ Usage:
                                          create a user (ROLE: VIEWER, STAFF or ADMIN; STAFF
                                          need the dealer's ID); prompts for the password
                                          unless --password-stdin
-  server healthcheck                     exit 0 if the server on PORT answers /readyz with 200
+  server healthcheck                     exit 0 if the server on HOST:PORT answers /readyz with 200
                                          (for container health checks; no curl needed)
   server schema print                    write the served GraphQL schema as SDL to stdout
   server help                            show this text

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,9 +60,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+		return fmt.Errorf("listen on %s port %d: %w", cmp.Or(cfg.Host, "every interface,"), cfg.Port, err)
 	}
 	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log})
 	defer api.Close()
@@ -70,7 +71,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	port := ln.Addr().(*net.TCPAddr).Port
 	attrs := []any{"addr", ln.Addr().String()}
 	if !cfg.Production() {
-		attrs = append(attrs, "graphiql", fmt.Sprintf("http://localhost:%d/", port))
+		attrs = append(attrs, "graphiql", "http://"+net.JoinHostPort(probeHost(cfg), strconv.Itoa(port))+"/")
 	}
 	log.Info("listening", attrs...)
 

@@ -32,8 +32,12 @@ const DefaultCORSAllowedHeaders = "Authorization, Content-Type, X-Request-ID, " 
 
 // Config is everything Carlot reads from the environment.
 type Config struct {
-	Env                string
-	Port               int
+	Env  string
+	Port int
+	// Host is the address the server listens on: 127.0.0.1 in development
+	// (nothing else on the network reaches a development server), every
+	// interface ("") in production.
+	Host               string
 	DatabaseURL        string // empty: run the embedded PostgreSQL
 	JWTSecret          string
 	CORSAllowedOrigins []string
@@ -87,7 +91,7 @@ func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
 // Vars lists every environment variable Carlot reads, with its default, for
 // .env.example and the README.
 var Vars = []string{
-	"APP_ENV", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "CORS_ALLOWED_HEADERS", "LOG_LEVEL", "LOG_FORMAT",
+	"APP_ENV", "HOST", "PORT", "DATABASE_URL", "JWT_SECRET", "CORS_ALLOWED_ORIGINS", "CORS_ALLOWED_HEADERS", "LOG_LEVEL", "LOG_FORMAT",
 	"AUTO_MIGRATE", "CARLOT_DATA_DIR", "CARLOT_PG_BIN_DIR", "DB_MAX_CONNS", "DB_STATEMENT_TIMEOUT",
 	"REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "MAX_BODY_BYTES", "MAX_COMPLEXITY", "QUERY_CACHE_SIZE",
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
@@ -113,6 +117,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	prod := c.Production()
 
 	c.Port = r.integer("PORT", 8080, 0, 65535)
+	c.Host = r.str("HOST", pick(prod, "", "127.0.0.1"))
+	if !validHost(c.Host) {
+		r.fail("HOST", "must be an IP address or a host name, such as 127.0.0.1 or 0.0.0.0")
+	}
 	c.LogFormat = r.str("LOG_FORMAT", pick(prod, "json", "text"))
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		r.fail("LOG_FORMAT", "must be text or json")
@@ -171,6 +179,7 @@ func (c *Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("env", c.Env),
+		slog.String("host", c.Host),
 		slog.Int("port", c.Port),
 		slog.String("database", db),
 		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
@@ -277,6 +286,28 @@ func (r *reader) headerNames(name, def string) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// validHost reports whether h is empty (every interface), an IP address or
+// a host name.
+func validHost(h string) bool {
+	if h == "" {
+		return true
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validHeaderName reports whether h is an HTTP token (RFC 9110 section 5.6.2).

@@ -24,6 +24,30 @@ func TestDefaultsNeedNothing(t *testing.T) {
 	}
 }
 
+func TestHost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.1"},
+		{map[string]string{"HOST": "0.0.0.0"}, "0.0.0.0"},
+		{map[string]string{"HOST": "::"}, "::"},
+		{map[string]string{"HOST": "carlot.internal"}, "carlot.internal"},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot"}, ""},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.Host != tc.want {
+			t.Errorf("%v: host %q, err %v; want %q", tc.env, c.Host, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:8080", "http://x", "a..b", "-x"} {
+		if _, err := Load(env(map[string]string{"HOST": bad})); err == nil || !strings.Contains(err.Error(), "HOST") {
+			t.Errorf("HOST=%q: err = %v", bad, err)
+		}
+	}
+}
+
 func TestCORSAllowedHeaders(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(nil))
