@@ -71,6 +71,14 @@ func TestCommandLineErrorsAreOneLine(t *testing.T) {
 	if _, err := runCmd(t, map[string]string{"PORT": "eighty"}, "serve"); err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Errorf("bad PORT: %v", err)
 	}
+	manifest := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(manifest, []byte(`{"0123":"{ makes { name } }"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, map[string]string{"TRUSTED_DOCUMENTS": manifest, "CARLOT_DATA_DIR": t.TempDir()}, "serve"); err == nil ||
+		!strings.Contains(err.Error(), "trusted documents") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a manifest with a wrong id: %v", err)
+	}
 }
 
 func TestHelp(t *testing.T) {

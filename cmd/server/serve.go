@@ -17,6 +17,7 @@ import (
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
@@ -38,6 +39,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
 	log.Info("starting Carlot", "config", cfg)
+
+	// The manifest is read before anything starts: a bad one stops the server.
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments, cfg.TrustedDocumentsOnly); err != nil {
+			return err
+		}
+		log.Info("trusted documents loaded", "documents", docs.Len(), "only", cfg.TrustedDocumentsOnly)
+	}
 
 	// The handler signs and checks tokens with cfg.JWTSecret, so it must be
 	// set before the handler is built. Production requires JWT_SECRET.
@@ -64,7 +74,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s port %d: %w", cmp.Or(cfg.Host, "every interface,"), cfg.Port, err)
 	}
-	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log})
+	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs})
 	defer api.Close()
 	// Header, body and idle timeouts and the header size limit: see httpapi.NewServer.
 	srv := httpapi.NewServer(cfg, api, log)

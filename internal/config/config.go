@@ -80,6 +80,13 @@ type Config struct {
 	MaxWSConnsPerIP   int // 0: no cap
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+
+	// TrustedDocuments is the path of a persisted-query manifest (Apollo's
+	// or Relay's); empty: none.
+	TrustedDocuments string
+	// TrustedDocumentsOnly refuses every document the manifest does not
+	// hold (production's default when a manifest is given).
+	TrustedDocumentsOnly bool
 }
 
 // Production reports whether Carlot runs with production defaults.
@@ -98,6 +105,7 @@ var Vars = []string{
 	"WS_INIT_TIMEOUT", "WS_PING_INTERVAL", "WS_MAX_MESSAGE_BYTES", "SUBSCRIPTION_BUFFER", "EVENTS_POLL_INTERVAL",
 	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
 	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "TRUSTED_PROXIES",
+	"TRUSTED_DOCUMENTS", "TRUSTED_DOCUMENTS_ONLY",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -158,6 +166,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.RateLimitPerUser = r.integer("RATE_LIMIT_PER_USER", 1200, 0, 10_000_000)
 	c.MaxWSConnsPerIP = r.integer("MAX_WS_CONNS_PER_IP", 50, 0, 1_000_000)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	c.TrustedDocuments = strings.TrimSpace(getenv("TRUSTED_DOCUMENTS"))
+	c.TrustedDocumentsOnly = r.boolean("TRUSTED_DOCUMENTS_ONLY", prod && c.TrustedDocuments != "")
+	if c.TrustedDocumentsOnly && c.TrustedDocuments == "" {
+		r.fail("TRUSTED_DOCUMENTS_ONLY", "needs TRUSTED_DOCUMENTS, the manifest of the documents to allow")
+	}
 
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
 		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)
@@ -198,6 +211,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("rate_limit_per_user", c.RateLimitPerUser),
 		slog.Int("max_ws_conns_per_ip", c.MaxWSConnsPerIP),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.String("trusted_documents", c.TrustedDocuments),
+		slog.Bool("trusted_documents_only", c.TrustedDocumentsOnly),
 	)
 }
 

@@ -24,6 +24,40 @@ func TestDefaultsNeedNothing(t *testing.T) {
 	}
 }
 
+func TestTrustedDocuments(t *testing.T) {
+	t.Parallel()
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		only bool
+	}{
+		{"production with a manifest refuses the rest", with(prod, "TRUSTED_DOCUMENTS", "ops.json"), true},
+		{"production may turn refusal off", with(prod, "TRUSTED_DOCUMENTS", "ops.json", "TRUSTED_DOCUMENTS_ONLY", "false"), false},
+		{"production without a manifest", prod, false},
+		{"development pre-registers only", with(nil, "TRUSTED_DOCUMENTS", "ops.json"), false},
+		{"development may refuse too", with(nil, "TRUSTED_DOCUMENTS", "ops.json", "TRUSTED_DOCUMENTS_ONLY", "true"), true},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.TrustedDocumentsOnly != tc.only {
+			t.Errorf("%s: only %v, err %v", tc.name, c != nil && c.TrustedDocumentsOnly, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"TRUSTED_DOCUMENTS_ONLY": "true"})); err == nil || !strings.Contains(err.Error(), "TRUSTED_DOCUMENTS") {
+		t.Errorf("only without a manifest: %v", err)
+	}
+}
+
 func TestHost(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

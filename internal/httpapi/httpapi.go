@@ -22,6 +22,7 @@ import (
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
 	"github.com/go-chi/chi/v5"
@@ -41,6 +42,8 @@ type Deps struct {
 	// Metrics receives the server's metrics and is served on /metrics. Nil:
 	// New makes a registry of its own, watching DB's pool.
 	Metrics *metrics.Registry
+	// Trusted is the trusted-documents manifest (TRUSTED_DOCUMENTS); nil: none.
+	Trusted *trusted.Documents
 
 	tokens *auth.Tokens
 }
@@ -157,7 +160,10 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 		srv.SetDisableSuggestion(true)
 		srv.Use(hideSuggestions{})
 	}
-	// APQ first: it turns a hash into the query the limits then measure.
+	// Trusted documents first: a document id becomes its text, and with
+	// TRUSTED_DOCUMENTS_ONLY any other text is refused before it is parsed.
+	srv.Use(trusted.Extension{Documents: d.Trusted})
+	// Then APQ: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
 	srv.Use(documentLimits{
 		maxTokens:     d.Config.MaxTokens,

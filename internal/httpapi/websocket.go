@@ -226,6 +226,7 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 		if !initOK {
 			return c.refuse(closeUnauthorized, "unauthorized")
 		}
+		data = liftDocumentID(data)
 	case "complete", "ping", "pong":
 	default:
 		return c.refuse(closeBadMessage, "invalid message type")
