@@ -17,10 +17,12 @@ import (
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/internal/tracing"
 	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultSeedVehicles is how many demo vehicles a fresh embedded database gets.
@@ -66,6 +68,26 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer st.Close()
 
+	// Tracing is set up only with an OTLP endpoint; otherwise nothing on the
+	// request path knows about it.
+	tp, err := tracing.New(ctx, cfg.Tracing)
+	if err != nil {
+		return err
+	}
+	var tracer trace.TracerProvider
+	if tp != nil {
+		tracer = tp
+		tracing.InstrumentDB(st.DB, tp)
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(flushCtx); err != nil {
+				log.Warn("tracing: spans left unexported at exit", "err", err)
+			}
+		}()
+		log.Info("tracing", "endpoint", cfg.Tracing.Endpoint, "service", cfg.Tracing.ServiceName, "sampler", cfg.Tracing.Sampler)
+	}
+
 	if err := prepareDatabase(ctx, cfg, st, log, seedPassword); err != nil {
 		return err
 	}
@@ -74,7 +96,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s port %d: %w", cmp.Or(cfg.Host, "every interface,"), cfg.Port, err)
 	}
-	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs})
+	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs, Tracer: tracer})
 	defer api.Close()
 	// Header, body and idle timeouts and the header size limit: see httpapi.NewServer.
 	srv := httpapi.NewServer(cfg, api, log)

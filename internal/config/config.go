@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +89,24 @@ type Config struct {
 	// TrustedDocumentsOnly refuses every document the manifest does not
 	// hold (production's default when a manifest is given).
 	TrustedDocumentsOnly bool
+
+	// Tracing is OpenTelemetry's configuration, from the standard OTEL_*
+	// variables; tracing is off when Tracing.Endpoint is empty.
+	Tracing Tracing
 }
+
+// Tracing is where and how spans are exported (OTLP over HTTP).
+type Tracing struct {
+	// Endpoint is the full OTLP/HTTP traces URL (…/v1/traces); empty: off.
+	Endpoint    string
+	ServiceName string
+	// Sampler is an OTEL_TRACES_SAMPLER value; SamplerArg its ratio.
+	Sampler    string
+	SamplerArg float64
+}
+
+// Samplers are the OTEL_TRACES_SAMPLER values Carlot understands.
+var Samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"}
 
 // Production reports whether Carlot runs with production defaults.
 func (c *Config) Production() bool { return c.Env == Production }
@@ -106,6 +125,9 @@ var Vars = []string{
 	"MAX_TOKENS", "MAX_DEPTH", "MAX_ALIASES", "MAX_DIRECTIVES", "MAX_FIELDS", "MAX_HEADER_BYTES", "READ_HEADER_TIMEOUT",
 	"RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_USER", "MAX_WS_CONNS_PER_IP", "TRUSTED_PROXIES",
 	"TRUSTED_DOCUMENTS", "TRUSTED_DOCUMENTS_ONLY",
+	"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+	"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME",
+	"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -172,6 +194,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("TRUSTED_DOCUMENTS_ONLY", "needs TRUSTED_DOCUMENTS, the manifest of the documents to allow")
 	}
 
+	c.Tracing = r.tracing()
+
 	if prod && len(c.JWTSecret) < MinJWTSecretBytes {
 		r.fail("JWT_SECRET", "is required in production and must be at least %d bytes", MinJWTSecretBytes)
 	}
@@ -213,6 +237,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.String("trusted_documents", c.TrustedDocuments),
 		slog.Bool("trusted_documents_only", c.TrustedDocumentsOnly),
+		slog.Bool("tracing", c.Tracing.Endpoint != ""),
 	)
 }
 
@@ -301,6 +326,50 @@ func (r *reader) headerNames(name, def string) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// tracing reads OpenTelemetry's standard variables. Spans go over OTLP/HTTP
+// (protobuf) to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or to
+// OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces"; with neither, or with
+// OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none, tracing is off.
+func (r *reader) tracing() Tracing {
+	t := Tracing{ServiceName: r.str("OTEL_SERVICE_NAME", "carlot")}
+	if generic := r.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""); generic != "" {
+		t.Endpoint = strings.TrimRight(generic, "/") + "/v1/traces"
+	}
+	t.Endpoint = r.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", t.Endpoint)
+	if t.Endpoint != "" {
+		if u, err := url.Parse(t.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http:// or https:// URL (traces endpoint %q)", t.Endpoint)
+		}
+	}
+	protocol := r.str("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", r.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
+	if protocol != "http/protobuf" {
+		r.fail("OTEL_EXPORTER_OTLP_PROTOCOL", "must be http/protobuf (OTLP over HTTP is the protocol Carlot exports)")
+	}
+	switch exporter := r.str("OTEL_TRACES_EXPORTER", "otlp"); exporter {
+	case "otlp":
+	case "none":
+		t.Endpoint = ""
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", "must be otlp or none")
+	}
+	if r.boolean("OTEL_SDK_DISABLED", false) {
+		t.Endpoint = ""
+	}
+	t.Sampler = r.str("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+	if !slices.Contains(Samplers, t.Sampler) {
+		r.fail("OTEL_TRACES_SAMPLER", "must be one of %s", strings.Join(Samplers, ", "))
+	}
+	t.SamplerArg = 1
+	if v := r.str("OTEL_TRACES_SAMPLER_ARG", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			r.fail("OTEL_TRACES_SAMPLER_ARG", "must be a ratio from 0 to 1")
+		}
+		t.SamplerArg = f
+	}
+	return t
 }
 
 // validHost reports whether h is empty (every interface), an IP address or

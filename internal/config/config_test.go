@@ -58,6 +58,41 @@ func TestTrustedDocuments(t *testing.T) {
 	}
 }
 
+func TestTracing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		endpoint string
+	}{
+		{"off without an endpoint", nil, ""},
+		{"the generic endpoint gets the traces path", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}, "http://collector:4318/v1/traces"},
+		{"the traces endpoint is used as it is", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/otlp/traces"}, "https://b/otlp/traces"},
+		{"the SDK disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "true"}, ""},
+		{"no exporter", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "none"}, ""},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.Tracing.Endpoint != tc.endpoint || c.Tracing.ServiceName != "carlot" || c.Tracing.Sampler != "parentbased_always_on" {
+			t.Errorf("%s: %+v %v", tc.name, c, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"OTEL_SERVICE_NAME": "carlot-eu", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"}))
+	if err != nil || c.Tracing.ServiceName != "carlot-eu" || c.Tracing.SamplerArg != 0.25 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for name, bad := range map[string]map[string]string{
+		"OTEL_EXPORTER_OTLP_PROTOCOL": {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+		"OTEL_TRACES_SAMPLER":         {"OTEL_TRACES_SAMPLER": "sometimes"},
+		"OTEL_TRACES_SAMPLER_ARG":     {"OTEL_TRACES_SAMPLER_ARG": "2"},
+		"OTEL_TRACES_EXPORTER":        {"OTEL_TRACES_EXPORTER": "zipkin"},
+		"OTEL_EXPORTER_OTLP_ENDPOINT": {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+	} {
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
+
 func TestHost(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
+	"github.com/carlot/carlot/internal/tracing"
 	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
@@ -30,6 +31,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deps is what the HTTP surface needs from the process.
@@ -44,6 +46,9 @@ type Deps struct {
 	Metrics *metrics.Registry
 	// Trusted is the trusted-documents manifest (TRUSTED_DOCUMENTS); nil: none.
 	Trusted *trusted.Documents
+	// Tracer exports spans of requests and operations; nil: tracing is off
+	// and costs nothing.
+	Tracer trace.TracerProvider
 
 	tokens *auth.Tokens
 }
@@ -121,6 +126,9 @@ func New(d Deps) *API {
 		r.Get(graphiql.Prefix+"*", playground.ServeHTTP)
 	}
 	api.Handler = r
+	if d.Tracer != nil {
+		api.Handler = traceRequests(r, d.Tracer)
+	}
 	return api
 }
 
@@ -176,6 +184,9 @@ func graphQLServer(d Deps, broker *live.Broker) *handler.Server {
 		cache:         queryCache,
 	})
 	srv.Use(subscriptionMetrics{metrics: d.Metrics})
+	if d.Tracer != nil {
+		srv.Use(tracing.Operations{Tracer: tracing.Tracer(d.Tracer)})
+	}
 	present := graph.ErrorPresenter(d.Log)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(graph.Recover(d.Log))
