@@ -24,7 +24,7 @@ if [ -z "$base" ]; then
   if [ "$(git rev-parse HEAD)" = "$(git rev-parse "$main")" ]; then
     base=$(git rev-parse -q --verify HEAD~1 || true)
   else
-    base=$(git merge-base HEAD "$main")
+    base=$(git merge-base HEAD "$main" || true)
   fi
 fi
 if [ -z "$base" ] || ! git cat-file -e "$base:schema.graphqls" 2>/dev/null; then
