@@ -102,6 +102,13 @@ func TestLogin(t *testing.T) {
 		if c["dealer"] != relay.NodeID("Dealer", p.dealerA) || c["role"] != "STAFF" {
 			t.Errorf("claims: %v", c)
 		}
+		// sub is the user's global ID, the id every client sees as me.id.
+		r := a.postAs("Bearer "+l.AccessToken, `{ me { id } }`, nil)
+		var me struct{ Me struct{ ID string } }
+		_ = json.Unmarshal(r.Data, &me)
+		if me.Me.ID == "" || c["sub"] != me.Me.ID || c["sub"] != l.User.ID {
+			t.Errorf("sub %v, me.id %q, login's user.id %q", c["sub"], me.Me.ID, l.User.ID)
+		}
 	})
 
 	t.Run("me", func(t *testing.T) {
@@ -145,7 +152,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	valid := func() map[string]any {
-		return map[string]any{"sub": fmt.Sprint(p.admin.ID), "role": "ADMIN", "iss": "carlot",
+		return map[string]any{"sub": relay.NodeID("User", p.admin.ID), "role": "ADMIN", "iss": "carlot",
 			"iat": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()}
 	}
 	expired := valid()
@@ -166,9 +173,20 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	if r := a.postAs("Bearer "+good, `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.raw, "ADMIN") {
 		t.Fatalf("a correctly signed token was refused, so the cases below prove nothing: %s", r.raw)
 	}
+	// Tokens issued before sub became the global ID (the raw id) still
+	// verify until they expire.
+	legacy := valid()
+	legacy["sub"] = fmt.Sprint(p.admin.ID)
+	if r := a.postAs("Bearer "+forge(t, jwa.HS256, []byte(testSecret), legacy), `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.raw, "ADMIN") {
+		t.Fatalf("a token with a numeric sub was refused: %s", r.raw)
+	}
+	dealerSub := valid()
+	dealerSub["sub"] = relay.NodeID("Dealer", p.admin.ID)
+	otherType := "Bearer " + forge(t, jwa.HS256, []byte(testSecret), dealerSub)
 
 	for name, header := range map[string]string{
 		"alg none":                 "Bearer " + unsigned,
+		"sub of another type":      otherType,
 		"wrong key":                "Bearer " + forge(t, jwa.HS256, []byte("another-secret-0123456789abcdef0123456789"), valid()),
 		"expired":                  "Bearer " + forge(t, jwa.HS256, []byte(testSecret), expired),
 		"no exp":                   "Bearer " + forge(t, jwa.HS256, []byte(testSecret), noExp),

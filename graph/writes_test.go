@@ -218,9 +218,17 @@ func TestUpdateAndDelete(t *testing.T) {
 
 	t.Run("stale expectedVersion is CONFLICT and changes nothing", func(t *testing.T) {
 		before := a.state()
-		r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5}, "v": version + 7})
-		if code := r.errorCode(t); code != "CONFLICT" {
-			t.Fatalf("%s", r.raw)
+		for _, expected := range []int{version + 7, version - 1} { // ahead of the vehicle, and behind it
+			r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5}, "v": expected})
+			if code := r.errorCode(t); code != "CONFLICT" {
+				t.Fatalf("%s", r.raw)
+			}
+			// The message states both versions and guesses at no cause: a
+			// version ahead of the vehicle's was not "changed by someone else".
+			want := fmt.Sprintf("expectedVersion is %d but the vehicle is at version %d", expected, version)
+			if msg := r.Errors[0].Message; !strings.Contains(msg, want) || strings.Contains(msg, "someone") {
+				t.Fatalf("CONFLICT message %q, want it to say %q", msg, want)
+			}
 		}
 		if a.state() != before {
 			t.Fatal("a stale write changed data")

@@ -256,7 +256,7 @@ func lockVehicle(ctx context.Context, tx bun.Tx, actor *Actor, id int64, expecte
 		return nil, err
 	}
 	if expectedVersion != nil && *expectedVersion != v.Version {
-		return nil, Errorf(CodeConflict, "the vehicle was changed by someone else: it is at version %d, not %d; reload it and try again", v.Version, *expectedVersion)
+		return nil, Errorf(CodeConflict, "version mismatch: expectedVersion is %d but the vehicle is at version %d; read the vehicle again and retry", *expectedVersion, v.Version)
 	}
 	return v, nil
 }

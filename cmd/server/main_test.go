@@ -77,6 +77,14 @@ func TestCommandLineErrorsAreOneLine(t *testing.T) {
 	if _, err := runCmd(t, map[string]string{"PORT": "eighty"}, "serve"); err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Errorf("bad PORT: %v", err)
 	}
+	manifest := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(manifest, []byte(`{"0123":"{ makes { name } }"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, map[string]string{"TRUSTED_DOCUMENTS": manifest, "CARLOT_DATA_DIR": t.TempDir()}, "serve"); err == nil ||
+		!strings.Contains(err.Error(), "trusted documents") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a manifest with a wrong id: %v", err)
+	}
 }
 
 func TestHelp(t *testing.T) {
@@ -178,7 +186,7 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"server"}, envOf(env), strings.NewReader(""), &out, &out) }()
-	addr := regexp.MustCompile(`msg=listening addr=\S*:(\d+)`)
+	addr := regexp.MustCompile(`msg=listening addr=(\S*):(\d+)`)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if m := addr.FindStringSubmatch(out.String()); m != nil {
@@ -192,7 +200,12 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 					return nil
 				}
 			}
-			return "http://127.0.0.1:" + m[1], stop
+			// Development binds to the loopback address unless HOST says otherwise.
+			if env["HOST"] == "" && env["APP_ENV"] != "production" && m[1] != "127.0.0.1" {
+				_ = stop()
+				t.Fatalf("a development server listens on %s, not 127.0.0.1", m[1])
+			}
+			return "http://127.0.0.1:" + m[2], stop
 		}
 		select {
 		case err := <-done:

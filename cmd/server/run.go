@@ -24,6 +24,9 @@ Usage:
                                          create a user (ROLE: VIEWER, STAFF or ADMIN; STAFF
                                          need the dealer's ID); prompts for the password
                                          unless --password-stdin
+  server healthcheck                     exit 0 if the server on HOST:PORT answers /readyz with 200
+                                         (for container health checks; no curl needed)
+  server schema print                    write the served GraphQL schema as SDL to stdout
   server help                            show this text
 
 Configuration comes from the environment; see README.md and .env.example.
@@ -46,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return dbCommand(ctx, rest, getenv, stdout)
 	case "user":
 		return userCommand(ctx, rest, getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
+	case "schema":
+		return schemaCommand(rest, stdout)
 	case "help", "-h", "-help", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,9 +17,12 @@ import (
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/internal/tracing"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultSeedVehicles is how many demo vehicles a fresh embedded database gets.
@@ -38,6 +42,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
 	log.Info("starting Carlot", "config", cfg)
 
+	// The manifest is read before anything starts: a bad one stops the server.
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments, cfg.TrustedDocumentsOnly); err != nil {
+			return err
+		}
+		log.Info("trusted documents loaded", "documents", docs.Len(), "only", cfg.TrustedDocumentsOnly)
+	}
+
 	// The handler signs and checks tokens with cfg.JWTSecret, so it must be
 	// set before the handler is built. Production requires JWT_SECRET.
 	if cfg.JWTSecret == "" && !cfg.Production() {
@@ -55,22 +68,42 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer st.Close()
 
+	// Tracing is set up only with an OTLP endpoint; otherwise nothing on the
+	// request path knows about it.
+	tp, err := tracing.New(ctx, cfg.Tracing)
+	if err != nil {
+		return err
+	}
+	var tracer trace.TracerProvider
+	if tp != nil {
+		tracer = tp
+		tracing.InstrumentDB(st.DB, tp)
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(flushCtx); err != nil {
+				log.Warn("tracing: spans left unexported at exit", "err", err)
+			}
+		}()
+		log.Info("tracing", "endpoint", cfg.Tracing.Endpoint, "service", cfg.Tracing.ServiceName, "sampler", cfg.Tracing.Sampler)
+	}
+
 	if err := prepareDatabase(ctx, cfg, st, log, seedPassword); err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+		return fmt.Errorf("listen on %s port %d: %w", cmp.Or(cfg.Host, "every interface,"), cfg.Port, err)
 	}
-	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log})
+	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs, Tracer: tracer})
 	defer api.Close()
 	// Header, body and idle timeouts and the header size limit: see httpapi.NewServer.
 	srv := httpapi.NewServer(cfg, api, log)
 	port := ln.Addr().(*net.TCPAddr).Port
 	attrs := []any{"addr", ln.Addr().String()}
 	if !cfg.Production() {
-		attrs = append(attrs, "graphiql", fmt.Sprintf("http://localhost:%d/", port))
+		attrs = append(attrs, "graphiql", "http://"+net.JoinHostPort(probeHost(cfg), strconv.Itoa(port))+"/")
 	}
 	log.Info("listening", attrs...)
 

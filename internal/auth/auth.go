@@ -45,7 +45,7 @@ func New(secret []byte, ttl time.Duration) *Tokens {
 func (t *Tokens) Issue(u *models.User, now time.Time) (string, time.Time, error) {
 	exp := now.Add(t.ttl).Truncate(time.Second)
 	claims := map[string]any{
-		"sub":  strconv.FormatInt(u.ID, 10),
+		"sub":  u.NodeID(), // the user's global ID, as me.id shows it
 		"role": string(u.Role),
 		"iss":  Issuer,
 		"iat":  now.Unix(),
@@ -83,8 +83,8 @@ func (t *Tokens) verify(token string) (*models.Actor, time.Time, error) {
 
 // actorOf reads the actor from a verified token's claims.
 func actorOf(tok jwt.Token) (*models.Actor, error) {
-	id, err := strconv.ParseInt(tok.Subject(), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := subjectUserID(tok.Subject())
+	if !ok {
 		return nil, ErrInvalidToken
 	}
 	a := &models.Actor{UserID: id}
@@ -103,6 +103,17 @@ func actorOf(tok jwt.Token) (*models.Actor, error) {
 		return nil, ErrInvalidToken
 	}
 	return a, nil
+}
+
+// subjectUserID reads the user id from a token's sub: the user's global ID,
+// or the raw database id that tokens issued by earlier versions carry (they
+// verify until they expire, so an upgrade logs no one out).
+func subjectUserID(sub string) (int64, bool) {
+	if typ, id, err := relay.ParseNodeID(sub); err == nil {
+		return id, typ == models.TypeUser && id > 0
+	}
+	id, err := strconv.ParseInt(sub, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // FromHeader verifies an Authorization header value ("Bearer <token>").

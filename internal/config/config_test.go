@@ -50,6 +50,121 @@ func TestMediaDefaultsAndBounds(t *testing.T) {
 	}
 }
 
+func TestTrustedDocuments(t *testing.T) {
+	t.Parallel()
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		only bool
+	}{
+		{"production with a manifest refuses the rest", with(prod, "TRUSTED_DOCUMENTS", "ops.json"), true},
+		{"production may turn refusal off", with(prod, "TRUSTED_DOCUMENTS", "ops.json", "TRUSTED_DOCUMENTS_ONLY", "false"), false},
+		{"production without a manifest", prod, false},
+		{"development pre-registers only", with(nil, "TRUSTED_DOCUMENTS", "ops.json"), false},
+		{"development may refuse too", with(nil, "TRUSTED_DOCUMENTS", "ops.json", "TRUSTED_DOCUMENTS_ONLY", "true"), true},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.TrustedDocumentsOnly != tc.only {
+			t.Errorf("%s: only %v, err %v", tc.name, c != nil && c.TrustedDocumentsOnly, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"TRUSTED_DOCUMENTS_ONLY": "true"})); err == nil || !strings.Contains(err.Error(), "TRUSTED_DOCUMENTS") {
+		t.Errorf("only without a manifest: %v", err)
+	}
+}
+
+func TestTracing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		endpoint string
+	}{
+		{"off without an endpoint", nil, ""},
+		{"the generic endpoint gets the traces path", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}, "http://collector:4318/v1/traces"},
+		{"the traces endpoint is used as it is", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/otlp/traces"}, "https://b/otlp/traces"},
+		{"the SDK disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "true"}, ""},
+		{"no exporter", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "none"}, ""},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.Tracing.Endpoint != tc.endpoint || c.Tracing.ServiceName != "carlot" || c.Tracing.Sampler != "parentbased_always_on" {
+			t.Errorf("%s: %+v %v", tc.name, c, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"OTEL_SERVICE_NAME": "carlot-eu", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"}))
+	if err != nil || c.Tracing.ServiceName != "carlot-eu" || c.Tracing.SamplerArg != 0.25 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for name, bad := range map[string]map[string]string{
+		"OTEL_EXPORTER_OTLP_PROTOCOL": {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+		"OTEL_TRACES_SAMPLER":         {"OTEL_TRACES_SAMPLER": "sometimes"},
+		"OTEL_TRACES_SAMPLER_ARG":     {"OTEL_TRACES_SAMPLER_ARG": "2"},
+		"OTEL_TRACES_EXPORTER":        {"OTEL_TRACES_EXPORTER": "zipkin"},
+		"OTEL_EXPORTER_OTLP_ENDPOINT": {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+	} {
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
+
+func TestHost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.1"},
+		{map[string]string{"HOST": "0.0.0.0"}, "0.0.0.0"},
+		{map[string]string{"HOST": "::"}, "::"},
+		{map[string]string{"HOST": "carlot.internal"}, "carlot.internal"},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot"}, ""},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil || c.Host != tc.want {
+			t.Errorf("%v: host %q, err %v; want %q", tc.env, c.Host, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:8080", "http://x", "a..b", "-x"} {
+		if _, err := Load(env(map[string]string{"HOST": bad})); err == nil || !strings.Contains(err.Error(), "HOST") {
+			t.Errorf("HOST=%q: err = %v", bad, err)
+		}
+	}
+}
+
+func TestCORSAllowedHeaders(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Authorization", "Content-Type", "X-Request-ID", "apollographql-client-name", "apollographql-client-version",
+		"traceparent", "tracestate", "baggage", "sentry-trace"}
+	if strings.Join(c.CORSAllowedHeaders, ",") != strings.Join(want, ",") {
+		t.Fatalf("default headers %q", c.CORSAllowedHeaders)
+	}
+	c, err = Load(env(map[string]string{"CORS_ALLOWED_HEADERS": " Authorization ,X-Custom-Header"}))
+	if err != nil || strings.Join(c.CORSAllowedHeaders, ",") != "Authorization,X-Custom-Header" {
+		t.Fatalf("%q %v", c.CORSAllowedHeaders, err)
+	}
+	for _, bad := range []string{"*", "Authorization, X Bad", "Content-Type;"} {
+		if _, err := Load(env(map[string]string{"CORS_ALLOWED_HEADERS": bad})); err == nil || !strings.Contains(err.Error(), "CORS_ALLOWED_HEADERS") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
 func TestExternalDatabaseDoesNotMigrateByItself(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://db/carlot"}))

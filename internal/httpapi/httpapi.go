@@ -15,16 +15,18 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/database"
+	"github.com/carlot/carlot/internal/graphiql"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
+	"github.com/carlot/carlot/internal/tracing"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
@@ -33,6 +35,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deps is what the HTTP surface needs from the process.
@@ -52,6 +55,11 @@ type Deps struct {
 	// Passwords checks login passwords. Nil: New makes one with the
 	// configured memory budget.
 	Passwords *models.PasswordHasher
+	// Trusted is the trusted-documents manifest (TRUSTED_DOCUMENTS); nil: none.
+	Trusted *trusted.Documents
+	// Tracer exports spans of requests and operations; nil: tracing is off
+	// and costs nothing.
+	Tracer trace.TracerProvider
 
 	tokens *auth.Tokens
 }
@@ -96,8 +104,8 @@ func New(d Deps) *API {
 	}
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders(cfg.Production()),
-		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins),
-		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html"))
+		clientAddress(cfg.TrustedProxies), countResponses(d.Metrics), cors(cfg.CORSAllowedOrigins, cfg.CORSAllowedHeaders),
+		middleware.Compress(5, mediaJSON, mediaGraphQLResponse, "text/html", "text/javascript", "text/css"))
 
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(d.DB))
@@ -141,9 +149,15 @@ func New(d Deps) *API {
 		r.Handle("/graphql", limitByUser(perUser, d.Metrics)(serveDetached(d.Log, gql)))
 	})
 	if !cfg.Production() {
-		r.With(withGraphiQLPolicy).Get("/", playground.Handler("Carlot", "/graphql"))
+		// GraphiQL from files embedded in the binary (no CDN), with a CSP of its own.
+		playground := graphiql.New()
+		r.Get("/", playground.ServeHTTP)
+		r.Get(graphiql.Prefix+"*", playground.ServeHTTP)
 	}
 	api.Handler = r
+	if d.Tracer != nil {
+		api.Handler = traceRequests(r, d.Tracer)
+	}
 	return api
 }
 
@@ -185,7 +199,10 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		srv.SetDisableSuggestion(true)
 		srv.Use(hideSuggestions{})
 	}
-	// APQ first: it turns a hash into the query the limits then measure.
+	// Trusted documents first: a document id becomes its text, and with
+	// TRUSTED_DOCUMENTS_ONLY any other text is refused before it is parsed.
+	srv.Use(trusted.Extension{Documents: d.Trusted})
+	// Then APQ: it turns a hash into the query the limits then measure.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](d.Config.QueryCacheSize)})
 	// Before the complexity check, which reads first/last from the variables.
 	srv.Use(&intVariables{})
@@ -200,6 +217,9 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		cache:         queryCache,
 	})
 	srv.Use(subscriptionMetrics{metrics: d.Metrics})
+	if d.Tracer != nil {
+		srv.Use(tracing.Operations{Tracer: tracing.Tracer(d.Tracer)})
+	}
 	present := graph.ErrorPresenter(d.Log)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(graph.Recover(d.Log))

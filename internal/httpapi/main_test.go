@@ -18,6 +18,7 @@ import (
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/uptrace/bun"
 )
 
@@ -50,7 +51,14 @@ func newTestAPIOn(t testing.TB, db *bun.DB, cfg *config.Config) *testAPI {
 	a := &testAPI{t: t, db: db, cfg: cfg, metrics: metrics.New(), logs: &lockedBuffer{}}
 	a.metrics.WatchDB("carlot", database.Pool(a.db))
 	log := logging.New(a.logs, slog.LevelInfo, "json")
-	api := New(Deps{Config: cfg, DB: a.db, Log: log, Metrics: a.metrics})
+	deps := Deps{Config: cfg, DB: a.db, Log: log, Metrics: a.metrics}
+	if cfg.TrustedDocuments != "" {
+		var err error
+		if deps.Trusted, err = trusted.Load(cfg.TrustedDocuments, cfg.TrustedDocumentsOnly); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := New(deps)
 	t.Cleanup(api.Close) // registered after the database's cleanups, so it runs before them
 	a.h = api
 	return a

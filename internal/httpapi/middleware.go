@@ -145,11 +145,13 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 }
 
 // cors answers browsers from the allowed origins ("*" allows any), which
-// match a request's Origin exactly: scheme, host and port. A request from
-// any other origin gets no CORS headers, so the browser keeps the response
-// from the page, and its preflight is refused with 403. So is its websocket
-// upgrade, since browsers apply no CORS to websockets.
-func cors(allowed []string) func(http.Handler) http.Handler {
+// match a request's Origin exactly: scheme, host and port, letting them send
+// the headers named in headers. A request from any other origin gets no CORS
+// headers, so the browser keeps the response from the page, and its
+// preflight is refused with 403. So is its websocket upgrade, since browsers
+// apply no CORS to websockets.
+func cors(allowed, headers []string) func(http.Handler) http.Handler {
+	allowHeaders := strings.Join(headers, ", ")
 	any := len(allowed) == 1 && allowed[0] == "*"
 	set := make(map[string]bool, len(allowed))
 	for _, o := range allowed {
@@ -167,7 +169,7 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 					w.WriteHeader(http.StatusForbidden)
 					return
 				}
-				if isWebsocketUpgrade(r) {
+				if isWebsocketUpgrade(r) && !sameOrigin(r, origin) {
 					writeError(w, r, http.StatusForbidden, models.CodeForbidden, "websockets from this origin are not allowed")
 					return
 				}
@@ -177,7 +179,7 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 			if origin != "" {
 				h := w.Header()
 				h.Set("Access-Control-Allow-Origin", origin)
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
+				h.Set("Access-Control-Allow-Headers", allowHeaders)
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 				h.Set("Access-Control-Expose-Headers", RequestIDHeader+", Retry-After")
 				h.Set("Access-Control-Max-Age", "600")
@@ -189,4 +191,15 @@ func cors(allowed []string) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// sameOrigin reports whether origin is the server's own, as the request
+// reached it (a page Carlot served, such as GraphiQL, opening a websocket
+// back to it): browsers send Origin on every websocket, same-origin or not.
+func sameOrigin(r *http.Request, origin string) bool {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return origin == scheme+"://"+r.Host
 }

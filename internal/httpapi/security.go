@@ -12,18 +12,10 @@ import (
 )
 
 // Content security policies. The API answers JSON only, so its responses
-// may load and embed nothing; GraphiQL (development only) needs its inline
-// bootstrap script and styles, its files from jsDelivr, and to talk to
-// /graphql over HTTP and websockets.
+// may load and embed nothing. (GraphiQL's page, development only, sets its
+// own: see graphiql.Policy.)
 const (
-	apiCSP      = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	graphiqlCSP = "default-src 'self'; " +
-		"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
-		"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
-		"img-src 'self' data: https://cdn.jsdelivr.net; " +
-		"font-src 'self' data: https://cdn.jsdelivr.net; " +
-		"connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
-		"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+	apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 	// hsts tells browsers to use HTTPS only for two years (production only:
 	// on http://localhost it would be in the way).
 	hsts = "max-age=63072000; includeSubDomains"
@@ -46,14 +38,6 @@ func securityHeaders(production bool) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// withGraphiQLPolicy relaxes the CSP just enough for GraphiQL's page.
-func withGraphiQLPolicy(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", graphiqlCSP)
-		next.ServeHTTP(w, r)
-	})
 }
 
 // deadline gives each request REQUEST_TIMEOUT to finish: resolvers and SQL

@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/carlot/carlot/internal/metrics"
+	"github.com/carlot/carlot/internal/trusted"
 	"github.com/carlot/carlot/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -222,17 +223,22 @@ func rawParams(get func(string) (json.RawMessage, bool), fromURL bool) (*graphql
 		}
 		return nil
 	}
+	var documentID string
 	for _, err := range []*requestError{
 		str("query", &p.Query),
 		str("operationName", &p.OperationName),
 		obj("variables", &p.Variables),
 		obj("extensions", &p.Extensions),
+		str("documentId", &documentID),
 	} {
 		if err != nil {
 			return nil, err
 		}
 	}
-	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+	if documentID != "" {
+		p.Extensions = withDocumentID(p.Extensions, documentID)
+	}
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil && p.Extensions[trusted.DocumentIDKey] == nil {
 		return nil, &requestError{http.StatusBadRequest, models.CodeBadUserInput, "the request has no query"}
 	}
 	return p, nil

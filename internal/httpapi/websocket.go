@@ -332,6 +332,9 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 			if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
 				return c.refuse(code, reason)
 			}
+			if msg.Type == "subscribe" {
+				data = liftDocumentID(data)
+			}
 		}
 		// Before connection_init, gqlgen refuses every other message itself.
 		if !valid || !initOK || msg.Type != c.s.operationStart() {
