@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"net"
@@ -62,18 +63,22 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		log.Info("JWT_SECRET is unset: using the development key", "file", filepath.Join(cfg.DataDir, devSecretFile), "created", created)
 	}
 
-	st, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
 	// Tracing is set up only with an OTLP endpoint; otherwise nothing on the
 	// request path knows about it.
 	tp, err := tracing.New(ctx, cfg.Tracing)
 	if err != nil {
 		return err
 	}
+	var statements pgx.QueryTracer
+	if tp != nil {
+		statements = tracing.StatementTracer(tp)
+	}
+	st, err := openStore(ctx, cfg, log, statements)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
 	var tracer trace.TracerProvider
 	if tp != nil {
 		tracer = tp

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -29,8 +30,9 @@ type store struct {
 
 // openStore connects to DATABASE_URL, or starts the embedded cluster under
 // the data directory and connects to its carlot database.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store, error) {
-	opts := database.Options{MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout}
+// statements, when not nil, traces the statements the planner sends.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, statements pgx.QueryTracer) (*store, error) {
+	opts := database.Options{MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: statements}
 	if !cfg.Embedded() {
 		db, err := database.Open(cfg.DatabaseURL, opts)
 		if err != nil {
@@ -122,7 +124,7 @@ func openForCommand(ctx context.Context, getenv func(string) string) (*store, er
 		return nil, err
 	}
 	// Commands print results on stdout; the log only says what went wrong.
-	st, err := openStore(ctx, cfg, logging.New(io.Discard, slog.LevelError, cfg.LogFormat))
+	st, err := openStore(ctx, cfg, logging.New(io.Discard, slog.LevelError, cfg.LogFormat), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,11 @@ type Options struct {
 	// OnStatement, when set, is called with the context of every statement
 	// sent to PostgreSQL, bun's and the planner's alike.
 	OnStatement func(context.Context)
+	// Tracer, when set, traces the statements sent with arguments: the
+	// planner's, whose text holds placeholders. bun's statements carry their
+	// arguments in their text, so they are traced by bun's own hook, which
+	// sees them before the values are written in.
+	Tracer pgx.QueryTracer
 }
 
 // Open returns a bun.DB for the PostgreSQL URL dsn, running on a pgx pool
@@ -71,7 +76,7 @@ func Open(dsn string, opts Options) (*bun.DB, error) {
 	// ask for pgx's per-connection statement cache themselves (see
 	// Prepared).
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	cc.Tracer = statementTracer{onStatement: opts.OnStatement}
+	cc.Tracer = statementTracer{onStatement: opts.OnStatement, traced: opts.Tracer}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, errors.New("DATABASE_URL could not be used")
@@ -123,22 +128,34 @@ type poolDriver struct {
 	pool *pgxpool.Pool
 }
 
-// statementTracer counts every statement sent (see models.WithStatementCount).
+// statementTracer counts every statement sent (see models.WithStatementCount)
+// and hands those sent with arguments to traced.
 type statementTracer struct {
 	onStatement func(context.Context)
+	traced      pgx.QueryTracer
 }
 
 var _ pgx.QueryTracer = statementTracer{}
 
-func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+// tracedKey marks a statement's context when traced started a span for it.
+type tracedKey struct{}
+
+func (t statementTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	models.CountStatement(ctx)
 	if t.onStatement != nil {
 		t.onStatement(ctx)
 	}
+	if t.traced != nil && len(data.Args) > 0 {
+		ctx = context.WithValue(t.traced.TraceQueryStart(ctx, conn, data), tracedKey{}, true)
+	}
 	return ctx
 }
 
-func (statementTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (t statementTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	if traced, _ := ctx.Value(tracedKey{}).(bool); traced {
+		t.traced.TraceQueryEnd(ctx, conn, data)
+	}
+}
 
 // checkURL rejects what cannot be a PostgreSQL URL, with a message that
 // never repeats the URL.

@@ -11,6 +11,8 @@ import (
 	"fmt"
 
 	"github.com/carlot/carlot/internal/config"
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/extra/bunotel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -95,4 +97,12 @@ func InstrumentDB(db *bun.DB, tp trace.TracerProvider) {
 		bunotel.WithTracerProvider(tp),
 		bunotel.WithFormattedQueries(false),
 	))
+}
+
+// StatementTracer gives the planner's statements a span each (otelpgx): the
+// statement text with its $n placeholders, never the arguments' values.
+// Hand it to database.Options.Tracer; bun's statements get theirs from
+// InstrumentDB.
+func StatementTracer(tp trace.TracerProvider) pgx.QueryTracer {
+	return otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithTrimSQLInSpanName())
 }
