@@ -301,10 +301,14 @@ func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000"})
 	url := socketURL(t, a)
+	self := "http://" + strings.TrimPrefix(url, "ws://")
+	self = self[:strings.Index(self[len("http://"):], "/")+len("http://")]
 	for _, tc := range []struct {
 		origin string
 		ok     bool
 	}{
+		{self, true}, // a page the server itself served (GraphiQL)
+		{"https://" + strings.TrimPrefix(self, "http://"), false},
 		{"https://shop.example", true},
 		{"http://localhost:3000", true},
 		{"", true}, // not a browser
