@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
@@ -30,7 +32,8 @@ func (r *Resolver) history(ctx context.Context, v *models.Vehicle, first *int, a
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	events, err := r.Plan.History(ctx, v.ID, from, n+1)
+	page, siblings := listedIn(ctx)
+	events, err := r.Plan.History(ctx, page, siblings, v.ID, from, n+1)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +52,28 @@ func (r *Resolver) history(ctx context.Context, v *models.Vehicle, first *int, a
 		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[len(events)-1].Cursor
 	}
 	return conn, nil
+}
+
+// listedIn returns the page of vehicles the field being resolved is under
+// (the nearest enclosing VehicleConnection) and the ids of its vehicles whose
+// history the actor may read, or nil when it is under none: a page's
+// histories are then read together, whatever the timing of their fields.
+func listedIn(ctx context.Context) (any, []int64) {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		conn, ok := fc.Result.(*VehicleConnection)
+		if !ok || conn == nil {
+			continue
+		}
+		actor := models.ActorFrom(ctx)
+		ids := make([]int64, 0, len(conn.Nodes))
+		for _, v := range conn.Nodes {
+			if models.CanManageDealerVehicles(actor, v.DealerID) == nil {
+				ids = append(ids, v.ID)
+			}
+		}
+		return conn, ids
+	}
+	return nil, nil
 }
 
 // eventActor resolves VehicleEvent.actor, which only those who may see the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 
 	"github.com/carlot/carlot/models"
 	"github.com/vikstrous/dataloadgen"
@@ -105,25 +106,98 @@ func (p *Planner) EventPrevious(ctx context.Context, e *models.VehicleEvent) (*m
 }
 
 // History resolves Vehicle.history: up to limit of the vehicle's events
-// after a sequence, oldest first. The histories of sibling vehicles (a page
-// of them) are batched: one statement for their events, and one each for
-// the current vehicles and the relations the events' fields select.
-func (p *Planner) History(ctx context.Context, vehicleID, after int64, limit int) ([]*models.VehicleEvent, error) {
+// after a sequence, oldest first.
+//
+// siblings, when not empty, are the vehicles of the page the vehicle was
+// listed in (page identifies that page within the operation): the first of
+// them to ask reads every sibling's history in one statement, and one each
+// for the current vehicles and the relations the events' fields select; the
+// others find theirs read. That batch does not depend on timing. A vehicle
+// not listed in a page (a lookup) reads its own history; one whose page is
+// unknown joins a short-lived batch of whatever histories are asked for
+// alongside it.
+func (p *Planner) History(ctx context.Context, page any, siblings []int64, vehicleID, after int64, limit int) ([]*models.VehicleEvent, error) {
 	record(ctx)
 	oc, sel := fieldSelection(ctx)
 	key := historyKey{vehicleID: vehicleID, after: after, limit: limit, need: historyNeeds(oc, sel)}
-	var l *historyLoader
-	if op := operationFrom(ctx); op != nil {
+	op := operationFrom(ctx)
+	if op == nil || page == nil || !slices.Contains(siblings, vehicleID) {
+		if op == nil {
+			return p.readHistories(ctx, []historyKey{key})
+		}
 		op.mu.Lock()
 		if op.history == nil {
 			op.history = p.newHistoryLoader()
 		}
-		l = op.history
+		l := op.history
 		op.mu.Unlock()
-	} else {
-		l = p.newHistoryLoader()
+		return l.Load(ctx, key)
 	}
-	return l.Load(ctx, key)
+	batchKey := historyBatchKey{page: page, after: after, limit: limit, need: key.need}
+	op.mu.Lock()
+	if op.histories == nil {
+		op.histories = make(map[historyBatchKey]*historyBatch)
+	}
+	b := op.histories[batchKey]
+	if b == nil {
+		b = &historyBatch{}
+		op.histories[batchKey] = b
+	}
+	op.mu.Unlock()
+	b.once.Do(func() {
+		keys := make([]historyKey, len(siblings))
+		for i, id := range siblings {
+			keys[i] = historyKey{vehicleID: id, after: after, limit: limit, need: key.need}
+		}
+		var lists [][]*models.VehicleEvent
+		lists, b.err = p.fetchAll(ctx, keys)
+		b.byVehicle = make(map[int64][]*models.VehicleEvent, len(siblings))
+		for i, id := range siblings {
+			if lists != nil {
+				b.byVehicle[id] = lists[i]
+			}
+		}
+	})
+	if b.err != nil {
+		return nil, b.err
+	}
+	return b.byVehicle[vehicleID], nil
+}
+
+// historyBatchKey names the histories of one page's vehicles read with one
+// set of arguments and one selection.
+type historyBatchKey struct {
+	page  any
+	after int64
+	limit int
+	need  eventNeeds
+}
+
+// historyBatch is the histories of a page's vehicles, read once.
+type historyBatch struct {
+	once      sync.Once
+	byVehicle map[int64][]*models.VehicleEvent
+	err       error
+}
+
+// readHistories reads the histories of keys at once.
+func (p *Planner) readHistories(ctx context.Context, keys []historyKey) ([]*models.VehicleEvent, error) {
+	lists, err := p.fetchAll(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	return lists[0], nil
+}
+
+// fetchAll is fetchHistory with one error for the whole batch.
+func (p *Planner) fetchAll(ctx context.Context, keys []historyKey) ([][]*models.VehicleEvent, error) {
+	lists, errs := p.fetchHistory(ctx, keys)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return lists, nil
 }
 
 type historyKey struct {

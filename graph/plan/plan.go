@@ -94,6 +94,8 @@ type operation struct {
 	mu      sync.Mutex
 	nested  map[nestedKey]*nestedPage
 	history *historyLoader
+	// histories are the histories of pages' vehicles, read once a page.
+	histories map[historyBatchKey]*historyBatch
 }
 
 type operationKey struct{}
