@@ -21,9 +21,17 @@ type Options struct {
 	MaxOpenConns int
 	// StatementTimeout makes PostgreSQL cancel any statement running longer (0 means none).
 	StatementTimeout time.Duration
+	// ReadTimeout is how long the driver waits for PostgreSQL's next reply
+	// before giving up on the connection when the context sets no deadline:
+	// 0 means the driver's default, 10 s; NoReadTimeout means no limit, for
+	// admin commands whose statements may run for minutes.
+	ReadTimeout time.Duration
 	// ApplicationName shows in pg_stat_activity.
 	ApplicationName string
 }
+
+// NoReadTimeout, as Options.ReadTimeout, lets a statement's reply take as long as it takes.
+const NoReadTimeout time.Duration = -1
 
 // Open returns a bun.DB for the PostgreSQL URL dsn. It does not connect yet;
 // call Ping to find out whether the database is reachable.
@@ -48,6 +56,12 @@ func Open(dsn string, opts Options) (db *bun.DB, err error) {
 		pgdriver.WithDSN(dsn),
 		pgdriver.WithApplicationName(opts.ApplicationName),
 		pgdriver.WithDialTimeout(5 * time.Second),
+	}
+	switch {
+	case opts.ReadTimeout == NoReadTimeout:
+		connOpts = append(connOpts, pgdriver.WithReadTimeout(0)) // the driver reads 0 as "no deadline"
+	case opts.ReadTimeout > 0:
+		connOpts = append(connOpts, pgdriver.WithReadTimeout(opts.ReadTimeout))
 	}
 	if opts.StatementTimeout > 0 {
 		connOpts = append(connOpts, pgdriver.WithConnParams(map[string]any{
