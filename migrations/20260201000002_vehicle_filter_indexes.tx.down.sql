@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS vehicles_status_fuel_price_cents_id_idx;
+DROP INDEX IF EXISTS vehicles_status_fuel_created_at_id_idx;
