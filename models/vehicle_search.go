@@ -1,0 +1,119 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// SearchTerm is one search word made ready for SQL by ResolveSearch.
+//
+// A word matches a vehicle whose VIN, color, make name or model name
+// contains it, ignoring case, with % and _ taken literally. Make and model
+// names live in two small tables, so they are matched there first and the
+// word's condition on vehicles becomes
+//
+//	(v.vin ILIKE Pattern OR v.color ILIKE Pattern OR v.model_id = ANY(ModelIDs))
+//
+// which PostgreSQL answers by OR-ing three bitmap index scans (the two
+// trigram indexes and the model index). Written with a sub-select over
+// models instead, the same condition is evaluated row by row over the
+// whole table.
+type SearchTerm struct {
+	// Word is the search word as given.
+	Word string
+	// Pattern is Word as an ILIKE pattern: %word%, with \, % and _ escaped.
+	Pattern string
+	// ModelIDs are the models whose name, or whose make's name, contains
+	// Word (never nil, possibly empty), in ascending order.
+	ModelIDs []int64
+	// OnlyModels reports that when the word was resolved no vehicle's VIN
+	// or color contained it, so it selects exactly the vehicles of
+	// ModelIDs. Counts and statistics then come from the vehicle rollup.
+	OnlyModels bool
+}
+
+// searchPattern is the ILIKE pattern that finds word anywhere in a text.
+func searchPattern(word string) string { return "%" + escapeLike(word) + "%" }
+
+// vinAlphabet is what a VIN is made of (the vehicles table checks it).
+const vinAlphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+
+// couldBeInVIN reports whether word might occur in some VIN, ignoring case.
+// It is false when the word is longer than a VIN or holds an ASCII
+// character that no VIN character matches case-insensitively (I, O, Q,
+// punctuation, spaces); other characters are left to the database, whose
+// case folding may differ from Go's outside ASCII.
+func couldBeInVIN(word string) bool {
+	if utf8.RuneCountInString(word) > VINLength {
+		return false
+	}
+	for _, r := range word {
+		if r < utf8.RuneSelf && !strings.ContainsRune(vinAlphabet, r) && !strings.ContainsRune(vinAlphabet, r-'a'+'A') {
+			return false
+		}
+	}
+	return true
+}
+
+// ResolveSearch returns f with its search words resolved into Search (f
+// itself when it has no words or they are resolved already; f is never
+// modified, as other goroutines may be reading it). One statement finds,
+// for each word, the models it names and whether any VIN or color
+// contains it.
+//
+// Every query over vehicles runs its filter through ResolveSearch first;
+// one that builds its own SQL from a filter should too, and write each
+// term's condition as SearchTerm describes.
+func ResolveSearch(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleFilter, error) {
+	if f == nil || len(f.SearchWords) == 0 || f.Search != nil {
+		return f, nil
+	}
+	// One row per word, each planned with its own literal pattern, so the
+	// VIN and color probes use the trigram indexes when the word is rare
+	// and stop at the first row when it is common.
+	parts := make([]string, len(f.SearchWords))
+	args := make([]any, len(f.SearchWords))
+	for i, w := range f.SearchWords {
+		vinProbe := "false"
+		if couldBeInVIN(w) {
+			vinProbe = "EXISTS (SELECT 1 FROM vehicles v WHERE v.vin ILIKE ?0)"
+		}
+		parts[i] = "?"
+		args[i] = bun.SafeQuery(`SELECT ?1 AS word,
+			ARRAY(SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
+				WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0 ORDER BY md.id) AS model_ids,
+			`+vinProbe+` OR EXISTS (SELECT 1 FROM vehicles v WHERE v.color ILIKE ?0) AS others`, searchPattern(w), i)
+	}
+	var rows []struct {
+		Word     int     `bun:"word"`
+		ModelIDs []int64 `bun:"model_ids,array"`
+		Others   bool    `bun:"others"`
+	}
+	if err := db.NewRaw(strings.Join(parts, "\nUNION ALL\n"), args...).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	if len(rows) != len(f.SearchWords) {
+		return nil, fmt.Errorf("resolve search: %d rows for %d words", len(rows), len(f.SearchWords))
+	}
+	resolved := *f
+	resolved.Search = make([]SearchTerm, len(f.SearchWords))
+	for _, r := range rows {
+		ids := r.ModelIDs
+		if ids == nil {
+			ids = []int64{}
+		}
+		w := f.SearchWords[r.Word]
+		resolved.Search[r.Word] = SearchTerm{Word: w, Pattern: searchPattern(w), ModelIDs: ids, OnlyModels: !r.Others}
+	}
+	return &resolved, nil
+}
+
+// where adds the term's condition on vehicles aliased v.
+func (t SearchTerm) where(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Where("(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id = ANY(?1))", t.Pattern, pgdialect.Array(t.ModelIDs))
+}
