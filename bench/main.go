@@ -48,6 +48,8 @@ type settings struct {
 	memProfile  string
 	gzip        bool
 	driver      string
+	mode        string // "load", or "scale" (see scale.go)
+	scaleRuns   int
 }
 
 func main() {
@@ -84,6 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the server with each subscriber run connected and idle to this path, named like --cpuprofile's (mem.pprof → mem.subs10000.pprof)")
 	fs.BoolVar(&s.gzip, "gzip", false, "let clients accept gzip (the server then compresses every JSON response)")
 	fs.StringVar(&s.driver, "driver", "pgdriver", "database/sql driver under bun for the server and the direct baseline: pgdriver (bun's own, what Carlot ships) or pgx (jackc/pgx's stdlib; live events then poll, as pgdriver's LISTEN is unavailable)")
+	fs.StringVar(&s.mode, "mode", "load", "load: closed-loop load per operation; scale: one client timing each storefront query (see bench/scale.go)")
+	fs.IntVar(&s.scaleRuns, "scale-runs", 30, "measured runs of each query in scale mode")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -113,6 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		return nil, errors.New("--subscribers must be at least 1")
 	case s.driver != "pgdriver" && s.driver != "pgx":
 		return nil, errors.New("--driver must be pgdriver or pgx")
+	case s.mode != "load" && s.mode != "scale":
+		return nil, errors.New("--mode must be load or scale")
+	case s.scaleRuns < 1:
+		return nil, errors.New("--scale-runs must be at least 1")
 	}
 	if s.out == "" {
 		s.out = filepath.Join("bench", "results", time.Now().UTC().Format("20060102T150405Z")+".json")
@@ -128,6 +136,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		return err
+	}
+	if s.mode == "scale" {
+		return runScale(ctx, s, args, getenv, stdout, stderr)
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	rep := newReport(s, args)
