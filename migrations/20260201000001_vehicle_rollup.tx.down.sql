@@ -6,4 +6,5 @@ DROP FUNCTION IF EXISTS vehicle_rollup_truncated();
 DROP FUNCTION IF EXISTS vehicle_rollup_updated();
 DROP FUNCTION IF EXISTS vehicle_rollup_deleted();
 DROP FUNCTION IF EXISTS vehicle_rollup_inserted();
+DROP TABLE IF EXISTS vehicle_color_rollup;
 DROP TABLE IF EXISTS vehicle_rollup;

@@ -66,6 +66,7 @@ func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 		"word nothing has":    {SearchWords: []string{"zeppelin"}},
 		"color word":          {SearchWords: []string{"red"}},
 		"make and color":      {SearchWords: []string{"toyota", *some.Color}},
+		"dealer and color":    {SearchWords: []string{*some.Color}, DealerID: &some.DealerID},
 		"vin part":            {SearchWords: []string{some.VIN[5:11]}},
 		"vin part lowercase":  {SearchWords: []string{"1" + "a"}},
 		"percent":             {SearchWords: []string{"%"}},
@@ -185,12 +186,14 @@ func TestCountsComeFromTheRollupWhenTheyCan(t *testing.T) {
 		}
 		before[name] = n
 	}
-	// One more vehicle in every group (only the rollup: its triggers are on vehicles).
-	if _, err := db.ExecContext(ctx, "UPDATE vehicle_rollup SET vehicles = vehicles + 1"); err != nil {
-		t.Fatal(err)
+	// One more vehicle in every group (only the rollups: their triggers are on vehicles).
+	for _, table := range []string{"vehicle_rollup", "vehicle_color_rollup"} {
+		if _, err := db.ExecContext(ctx, "UPDATE ? SET vehicles = vehicles + 1", bun.Ident(table)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	fromRollup := []string{"none", "nil", "dealer", "make", "model and status", "two statuses", "fuel",
-		"dealer status fuel", "make word", "model word", "make and model word"}
+		"dealer status fuel", "make word", "model word", "make and model word", "color word", "make and color"}
 	for name, f := range cases {
 		n, err := models.CountVehicles(ctx, db, f)
 		if err != nil {

@@ -14,31 +14,36 @@ import (
 )
 
 // rollupDrift lists the rollup groups that differ from a GROUP BY over the
-// vehicles (a group missing on one side counts as zero there).
+// vehicles (a group missing on one side counts as zero there), in both
+// rollups.
 func rollupDrift(t *testing.T, db bun.IDB) []string {
 	t.Helper()
-	var rows []struct {
-		DealerID, MakeID, ModelID int64
-		Status, Fuel              string
-		Rolled, Counted           int64
-		RolledSum, CountedSum     int64
-	}
-	err := db.NewRaw(`
-		SELECT dealer_id, make_id, model_id, status, fuel,
-		       coalesce(r.vehicles, 0) AS rolled, coalesce(g.vehicles, 0) AS counted,
-		       coalesce(r.price_cents, 0) AS rolled_sum, coalesce(g.price_cents, 0) AS counted_sum
-		FROM vehicle_rollup r
-		FULL JOIN (SELECT dealer_id, make_id, model_id, status, fuel, count(*) AS vehicles, sum(price_cents) AS price_cents
-		           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (dealer_id, make_id, model_id, status, fuel)
-		WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)
-		ORDER BY 1, 2, 3, 4, 5`).Scan(context.Background(), &rows)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, r := range rows {
-		out = append(out, fmt.Sprintf("dealer %d make %d model %d %s %s: rollup %d vehicles / %d cents, table %d / %d",
-			r.DealerID, r.MakeID, r.ModelID, r.Status, r.Fuel, r.Rolled, r.RolledSum, r.Counted, r.CountedSum))
+	for _, r := range []struct{ table, key, group string }{
+		{"vehicle_rollup", "dealer_id, make_id, model_id, status, fuel", "dealer_id, make_id, model_id, status, fuel"},
+		{"vehicle_color_rollup", "make_id, model_id, status, fuel, color", "make_id, model_id, status, fuel, coalesce(color, '') AS color"},
+	} {
+		var rows []struct {
+			Key                   string
+			Rolled, Counted       int64
+			RolledSum, CountedSum int64
+		}
+		err := db.NewRaw(`
+			SELECT concat_ws(' ', `+r.key+`) AS key,
+			       coalesce(r.vehicles, 0) AS rolled, coalesce(g.vehicles, 0) AS counted,
+			       coalesce(r.price_cents, 0) AS rolled_sum, coalesce(g.price_cents, 0) AS counted_sum
+			FROM `+r.table+` r
+			FULL JOIN (SELECT `+r.group+`, count(*) AS vehicles, sum(price_cents) AS price_cents
+			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (`+r.key+`)
+			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)
+			ORDER BY 1`).Scan(context.Background(), &rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rows {
+			out = append(out, fmt.Sprintf("%s %s: rollup %d vehicles / %d cents, table %d / %d",
+				r.table, d.Key, d.Rolled, d.RolledSum, d.Counted, d.CountedSum))
+		}
 	}
 	return out
 }
@@ -125,8 +130,8 @@ func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
 			var err error
 			switch i % 3 {
 			case 0:
-				_, err = db.NewRaw("UPDATE vehicles SET status = ?, price_cents = price_cents + 100 WHERE id IN (?)",
-					pick(r, models.VehicleStatuses), bun.In(some)).Exec(ctx)
+				_, err = db.NewRaw("UPDATE vehicles SET status = ?, price_cents = price_cents + 100, color = nullif(?, '') WHERE id IN (?)",
+					pick(r, models.VehicleStatuses), pick(r, []string{"Teal", ""}), bun.In(some)).Exec(ctx)
 			case 1:
 				_, err = db.NewRaw("UPDATE vehicles SET dealer_id = ? WHERE id IN (?)", pick(r, cat.dealers), bun.In(some)).Exec(ctx)
 			default:
@@ -152,7 +157,7 @@ func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		var left int
-		if err := db.NewRaw("SELECT coalesce(sum(vehicles), 0) FROM vehicle_rollup").Scan(ctx, &left); err != nil || left != 0 {
+		if err := db.NewRaw("SELECT (SELECT coalesce(sum(vehicles), 0) FROM vehicle_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_color_rollup)").Scan(ctx, &left); err != nil || left != 0 {
 			t.Fatalf("rollup counts %d vehicles after TRUNCATE (%v)", left, err)
 		}
 	})
@@ -172,7 +177,9 @@ func randomWrite(ctx context.Context, db *bun.DB, r *rand.Rand, actor *models.Ac
 		})
 	case n < 9:
 		var patch models.VehiclePatch
-		switch r.IntN(4) {
+		switch r.IntN(5) {
+		case 4:
+			patch.Color = ptr(pick(r, []string{"Red", "Blue", ""}))
 		case 0:
 			patch.DealerID = ptr(pick(r, cat.dealers))
 		case 1:

@@ -156,36 +156,47 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 	return q.Where("? = ANY(?)", column, pgdialect.Array(asStrings(values)))
 }
 
-// inRollup reports whether the vehicle rollup answers counts and
-// statistics under f exactly: f narrows only by dealer, make, model,
-// status, fuel and search words that only name models.
-func (f *VehicleFilter) inRollup() bool {
+// rollup names the table, if any, that answers counts and statistics of
+// the vehicles matching f exactly: vehicle_rollup when f narrows only by
+// dealer, make, model, status, fuel and words that only name models;
+// vehicle_color_rollup when it also has words found in colors but narrows
+// by no dealer; "" otherwise (ranges, words found in VINs, unresolved
+// words).
+func (f *VehicleFilter) rollup() string {
 	if f == nil {
-		return true
+		return "vehicle_rollup"
 	}
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
-		return false
+		return ""
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
-		return false
+		return ""
 	}
+	table := "vehicle_rollup"
 	for _, t := range f.Search {
-		if !t.OnlyModels {
-			return false
+		switch {
+		case t.InVINs, t.InColors && f.DealerID != nil:
+			return ""
+		case t.InColors:
+			table = "vehicle_color_rollup"
 		}
 	}
-	return true
+	return table
 }
 
-// applyRollup adds the filter's conditions to a query over the vehicle
-// rollup aliased r; f must be inRollup.
-func (f *VehicleFilter) applyRollup(q *bun.SelectQuery) *bun.SelectQuery {
+// fromRollup starts a query over f.rollup(), aliased r, with f's conditions.
+func (f *VehicleFilter) fromRollup(db bun.IDB) *bun.SelectQuery {
+	q := db.NewSelect().TableExpr("? AS r", bun.Ident(f.rollup()))
 	if f == nil {
 		return q
 	}
 	q = f.applyGroup(q, "r")
 	for _, t := range f.Search {
-		q = q.Where("r.model_id = ANY(?)", pgdialect.Array(t.ModelIDs))
+		if t.InColors {
+			q = q.Where("(r.color ILIKE ? OR r.model_id = ANY(?))", t.Pattern, pgdialect.Array(t.ModelIDs))
+		} else {
+			q = q.Where("r.model_id = ANY(?)", pgdialect.Array(t.ModelIDs))
+		}
 	}
 	return q
 }
@@ -442,17 +453,16 @@ func ListVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, q
 	return byDealer, nil
 }
 
-// CountVehicles returns how many vehicles match f: from the vehicle rollup
-// when it can answer f, else by counting matching rows on the indexes.
+// CountVehicles returns how many vehicles match f: from a vehicle rollup
+// when one can answer f, else by counting matching rows on the indexes.
 func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
 	f, err := ResolveSearch(ctx, db, f)
 	if err != nil {
 		return 0, err
 	}
-	if f.inRollup() {
+	if f.rollup() != "" {
 		var n int
-		err := f.applyRollup(db.NewSelect().TableExpr("vehicle_rollup AS r")).
-			ColumnExpr("coalesce(sum(r.vehicles), 0)").Scan(ctx, &n)
+		err := f.fromRollup(db).ColumnExpr("coalesce(sum(r.vehicles), 0)").Scan(ctx, &n)
 		return n, err
 	}
 	return f.apply(db.NewSelect().Model((*Vehicle)(nil))).Count(ctx)
@@ -470,8 +480,8 @@ func CountVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, 
 		DealerID int64 `bun:"dealer_id"`
 		Count    int   `bun:"count"`
 	}
-	if f.inRollup() {
-		err = f.applyRollup(db.NewSelect().TableExpr("vehicle_rollup AS r")).
+	if f.rollup() == "vehicle_rollup" { // the color rollup has no dealers
+		err = f.fromRollup(db).
 			ColumnExpr("r.dealer_id, sum(r.vehicles) AS count").
 			Where("r.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
 			GroupExpr("r.dealer_id").
@@ -549,7 +559,7 @@ type vehicleStatsRow struct {
 }
 
 // ComputeVehicleStats aggregates the vehicles matching f in one statement
-// (grouping sets: the total, per status and per make). When the vehicle
+// (grouping sets: the total, per status and per make). When a vehicle
 // rollup can answer f, counts and the average come from it and the
 // minimum and maximum price from the ends of a price index; otherwise the
 // matching vehicles are aggregated.
@@ -559,9 +569,8 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 		return nil, err
 	}
 	var rows []vehicleStatsRow
-	if f.inRollup() {
-		groups := f.applyRollup(db.NewSelect().TableExpr("vehicle_rollup AS r")).
-			Column("status", "make_id", "vehicles", "price_cents")
+	if f.rollup() != "" {
+		groups := f.fromRollup(db).ColumnExpr("r.status, r.make_id, r.vehicles, r.price_cents")
 		// min and max alone: PostgreSQL reads each from one end of an index.
 		prices := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
 			ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")

@@ -31,10 +31,11 @@ type SearchTerm struct {
 	// ModelIDs are the models whose name, or whose make's name, contains
 	// Word (never nil, possibly empty), in ascending order.
 	ModelIDs []int64
-	// OnlyModels reports that when the word was resolved no vehicle's VIN
-	// or color contained it, so it selects exactly the vehicles of
-	// ModelIDs. Counts and statistics then come from the vehicle rollup.
-	OnlyModels bool
+	// InVINs and InColors report whether, when the word was resolved, some
+	// vehicle's VIN, and some vehicle's color, contained it. In neither,
+	// the word selects exactly the vehicles of ModelIDs, and counts come
+	// from the vehicle rollup; in no VIN, from the color rollup.
+	InVINs, InColors bool
 }
 
 // searchPattern is the ILIKE pattern that finds word anywhere in a text.
@@ -87,12 +88,14 @@ func ResolveSearch(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleF
 		args[i] = bun.SafeQuery(`SELECT ?1 AS word,
 			ARRAY(SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
 				WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0 ORDER BY md.id) AS model_ids,
-			`+vinProbe+` OR EXISTS (SELECT 1 FROM vehicles v WHERE v.color ILIKE ?0) AS others`, searchPattern(w), i)
+			`+vinProbe+` AS in_vins,
+			EXISTS (SELECT 1 FROM vehicles v WHERE v.color ILIKE ?0) AS in_colors`, searchPattern(w), i)
 	}
 	var rows []struct {
 		Word     int     `bun:"word"`
 		ModelIDs []int64 `bun:"model_ids,array"`
-		Others   bool    `bun:"others"`
+		InVINs   bool    `bun:"in_vins"`
+		InColors bool    `bun:"in_colors"`
 	}
 	if err := db.NewRaw(strings.Join(parts, "\nUNION ALL\n"), args...).Scan(ctx, &rows); err != nil {
 		return nil, err
@@ -108,7 +111,7 @@ func ResolveSearch(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleF
 			ids = []int64{}
 		}
 		w := f.SearchWords[r.Word]
-		resolved.Search[r.Word] = SearchTerm{Word: w, Pattern: searchPattern(w), ModelIDs: ids, OnlyModels: !r.Others}
+		resolved.Search[r.Word] = SearchTerm{Word: w, Pattern: searchPattern(w), ModelIDs: ids, InVINs: r.InVINs, InColors: r.InColors}
 	}
 	return &resolved, nil
 }
