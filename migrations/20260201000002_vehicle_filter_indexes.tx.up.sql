@@ -10,9 +10,15 @@
 -- one of them alone walk the sort-key index, which stays short because
 -- each value is common.
 --
+-- It carries year and mileage too, so the rest of a storefront filter is
+-- checked in the index: the page visits only matching rows, and its
+-- totalCount (20,000 matches for that electric car) is an index-only scan
+-- of 200 pages instead of a visit to 13,000 heap pages, once vacuum has
+-- marked the pages all-visible.
+--
 -- The SQL must say "status = 'AVAILABLE'", not "status = ANY('{AVAILABLE}')":
 -- PostgreSQL 15 does not read an index in order under ANY.
-CREATE INDEX vehicles_status_fuel_price_cents_id_idx ON vehicles (status, fuel, price_cents, id);
+CREATE INDEX vehicles_status_fuel_price_cents_id_idx ON vehicles (status, fuel, price_cents, id) INCLUDE (year, mileage_km);
 
 -- A make's or a model's cheapest and dearest vehicle (vehicleStats by make
 -- or model) are the two ends of its range in these; the plain price index
