@@ -36,3 +36,19 @@ func TestFilterSQLUsesIndexableConditions(t *testing.T) {
 		})
 	}
 }
+
+// A word that cannot occur in any VIN needs no VIN probe: VINs hold only
+// digits and the letters A-Z but I, O and Q, so any other ASCII character,
+// in either case, rules a word out; other characters are left to the
+// database's case folding.
+func TestCouldBeInVIN(t *testing.T) {
+	for word, want := range map[string]bool{
+		"1hgcm8": true, "JTD": true, "red": true, "tesla": true,
+		"ford": false, "civic": false, "q": false, "Q": false, "a-b": false, "50%": false, "a_b": false,
+		"12345678901234567": true, "123456789012345678": false, "ſ": true,
+	} {
+		if got := couldBeInVIN(word); got != want {
+			t.Errorf("couldBeInVIN(%q) = %v, want %v", word, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -54,7 +55,7 @@ func couldBeInVIN(word string) bool {
 		return false
 	}
 	for _, r := range word {
-		if r < utf8.RuneSelf && !strings.ContainsRune(vinAlphabet, r) && !strings.ContainsRune(vinAlphabet, r-'a'+'A') {
+		if r < utf8.RuneSelf && !strings.ContainsRune(vinAlphabet, unicode.ToUpper(r)) {
 			return false
 		}
 	}
