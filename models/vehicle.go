@@ -377,6 +377,8 @@ type VehicleQuery struct {
 
 // CountVehicles returns how many vehicles match f: from a vehicle rollup
 // when one can answer f, else by counting matching rows on the indexes.
+// GraphQL's totalCount reads through the read planner (graph/plan), which
+// writes the same rule into its own statements.
 func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
 	f, err := ResolveSearch(ctx, db, f)
 	if err != nil {
