@@ -52,6 +52,8 @@ type settings struct {
 	memProfile  string
 	gzip        bool
 	load        string // "wrk" or "go", once resolved
+	mode        string // "load", or "scale" (see scale.go)
+	scaleRuns   int
 }
 
 func main() {
@@ -88,6 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the server with each subscriber run connected and idle to this path, named like --cpuprofile's (mem.pprof → mem.subs10000.pprof)")
 	fs.BoolVar(&s.gzip, "gzip", false, "let the Go load generator accept gzip (the server then compresses every JSON response; wrk never asks for it)")
 	fs.StringVar(&s.load, "load", "auto", "load generator: wrk (external, "+strconv.Itoa(wrkThreads)+" threads), go (this process, closed loop), or auto (wrk when installed)")
+	fs.StringVar(&s.mode, "mode", "load", "load: closed-loop load per operation; scale: one client timing each storefront query (see bench/scale.go)")
+	fs.IntVar(&s.scaleRuns, "scale-runs", 30, "measured runs of each query in scale mode")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -115,6 +119,10 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
 	case s.subscribers < 1:
 		return nil, errors.New("--subscribers must be at least 1")
+	case s.mode != "load" && s.mode != "scale":
+		return nil, errors.New("--mode must be load or scale")
+	case s.scaleRuns < 1:
+		return nil, errors.New("--scale-runs must be at least 1")
 	}
 	switch s.load {
 	case "wrk", "go":
@@ -143,6 +151,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		return err
+	}
+	if s.mode == "scale" {
+		return runScale(ctx, s, args, getenv, stdout, stderr)
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	rep := newReport(s, args)

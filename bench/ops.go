@@ -230,7 +230,7 @@ func operations(ctx context.Context, env *environment, c *catalogSample, client 
 		"page100":   {name: "page100", url: graphqlURL, body: pageBody(100, false), statements: 1, check: expectNodes("vehicles", 100)},
 		"dealers": {name: "dealers", url: graphqlURL, statements: 2, check: expectNodes("dealers", 20),
 			body: func(_ *rand.Rand, buf []byte) []byte { return append(appendRequest(buf, dealersQuery), `{}}`...) }},
-		"search": {name: "search", url: graphqlURL, statements: 1, check: expectNodes("vehicles", 20),
+		"search": {name: "search", url: graphqlURL, statements: 2, check: expectNodes("vehicles", 20),
 			body: func(r *rand.Rand, buf []byte) []byte {
 				buf = appendRequest(buf, searchQuery)
 				buf = append(buf, `{"search":`...)

@@ -111,6 +111,10 @@ func (r *Resolver) vehicles(ctx context.Context, a pageArgs, filter *VehicleFilt
 	if err != nil {
 		return nil, err
 	}
+	// The page and its totalCount share one resolution of the search words.
+	if q.Filter, err = r.Plan.ResolveSearch(ctx, q.Filter); err != nil {
+		return nil, err
+	}
 	rows, err := r.Plan.Vehicles(ctx, q)
 	if err != nil {
 		return nil, err

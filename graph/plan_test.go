@@ -20,6 +20,7 @@ import (
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -57,7 +58,12 @@ func TestStatementsPerRootField(t *testing.T) {
 		{"page of 100 with edges and nodes", "", `{ vehicles(first: 100) { edges { cursor node { ` + related + ` } } nodes { id make { name } } } }`, nil, 1},
 		{"page with totalCount", "", `query($d: ID!) { vehicles(first: 50, filter: {dealerId: $d}, orderBy: {field: PRICE, direction: ASC}) {
 			nodes { ` + related + ` } totalCount } }`, map[string]any{"d": dealer}, 2},
-		{"search page", "", `{ vehicles(first: 20, filter: {search: "a e", status: [AVAILABLE], fuel: []}) { nodes { ` + related + ` } } }`, nil, 1},
+		// A search first resolves its words (the models they name), in one
+		// statement shared by the page and its count.
+		{"search page", "", `{ vehicles(first: 20, filter: {search: "a e", status: [AVAILABLE], fuel: []}) { nodes { ` + related + ` } } }`, nil, 2},
+		{"search page with totalCount", "", `{ vehicles(first: 20, filter: {search: "a e", status: [AVAILABLE]}) { nodes { vin } totalCount } }`, nil, 3},
+		{"dealers with nested searched vehicles and their totalCount", "", `{ dealers(first: 20) { nodes { name vehicles(first: 5, filter: {search: "toyota"}) { nodes { vin } totalCount } } } }`, nil, 4},
+		{"dealer with its searched vehicles and their totalCount", "", `query($d: ID!) { dealer(id: $d) { name vehicles(first: 10, filter: {search: "a"}) { nodes { vin } totalCount } } }`, map[string]any{"d": dealer}, 4},
 		{"dealers with nested vehicles", "", `{ dealers(first: 20) { nodes { name vehicles(first: 5) { nodes { ` + related + ` } } } } }`, nil, 2},
 		{"dealers with nested vehicles and their totalCount", "", `{ dealers(first: 20) { nodes { name vehicles(first: 5) { nodes { vin } totalCount } } } }`, nil, 3},
 		{"dealers with their totalCount", "", `{ dealers(first: 20) { nodes { name } totalCount } }`, nil, 2},
@@ -87,21 +93,7 @@ func relayID(typ string, id int64) string { return relay.NodeID(typ, id) }
 // statement twice.
 func TestReadsArePreparedOnce(t *testing.T) {
 	t.Parallel()
-	url := testdb.URL(t, testdb.Seeded)
-	// One connection, so the statements of the requests and the ground
-	// truth below share a session (prepared statements are per session).
-	db, err := database.Open(url, database.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	cfg, err := config.Load(func(k string) string { return map[string]string{"JWT_SECRET": testSecret}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelError, "text")})
-	t.Cleanup(srv.Close)
-	a := &api{t: t, h: srv, api: srv, db: db, logs: new(logBuffer)}
+	a, db := oneConnectionAPI(t)
 	var ids []int64
 	if err := db.NewRaw("SELECT id FROM vehicles ORDER BY id LIMIT 2").Scan(context.Background(), &ids); err != nil {
 		t.Fatal(err)
@@ -125,6 +117,57 @@ func TestReadsArePreparedOnce(t *testing.T) {
 			t.Fatalf("the statement carries an argument in its text: %s", rows[0].Statement)
 		}
 	}
+}
+
+// A search is planned for its words every time: neither the probe that
+// resolves them nor the statements with their conditions are prepared, so
+// no generic plan, blind to the patterns, can turn a rare word's
+// index read into a scan of the table. Other filtered reads stay prepared.
+func TestSearchesAreNotPrepared(t *testing.T) {
+	t.Parallel()
+	a, db := oneConnectionAPI(t)
+	// More runs than PostgreSQL's five custom plans before it considers a generic one.
+	for range 7 {
+		a.query(new(any), `{ vehicles(first: 5, filter: {search: "toyota red"}) { nodes { vin } totalCount }
+			dealers(first: 5) { nodes { vehicles(first: 2, filter: {search: "a"}) { nodes { vin } totalCount } } } }`, nil)
+		a.query(new(any), `{ vehicles(first: 5, filter: {status: [AVAILABLE]}) { nodes { vin } totalCount } }`, nil)
+	}
+	var prepared []string
+	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements`).Scan(context.Background(), &prepared); err != nil {
+		t.Fatal(err)
+	}
+	var filtered int
+	for _, s := range prepared {
+		if strings.Contains(s, "ILIKE") || strings.Contains(s, "model_id = ANY") {
+			t.Errorf("a search statement is prepared: %s", s)
+		}
+		if strings.Contains(s, "v.status = $") {
+			filtered++
+		}
+	}
+	if filtered == 0 {
+		t.Errorf("the filtered page is not prepared; prepared: %q", prepared)
+	}
+}
+
+// oneConnectionAPI is Carlot on a seeded database through a pool of one
+// connection, so the statements of the requests and the ground truth the
+// test reads share a session (prepared statements are per session).
+func oneConnectionAPI(t *testing.T) (*api, *bun.DB) {
+	t.Helper()
+	url := testdb.URL(t, testdb.Seeded)
+	db, err := database.Open(url, database.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	cfg, err := config.Load(func(k string) string { return map[string]string{"JWT_SECRET": testSecret}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelError, "text")})
+	t.Cleanup(srv.Close)
+	return &api{t: t, h: srv, api: srv, db: db, logs: new(logBuffer)}, db
 }
 
 func jsonNumber(n int64) string {

@@ -80,28 +80,20 @@ type VehicleFilter struct {
 	MileageMaxKm                 *int
 	// SearchWords must each match the VIN, make name, model name or color, ignoring case.
 	SearchWords []string
+	// Search is SearchWords resolved by ResolveSearch, one term per word;
+	// nil until then.
+	Search []SearchTerm
 }
 
 // apply adds the filter's conditions to a query over vehicles aliased v.
+// Its search words should have been resolved (ResolveSearch); unresolved
+// words fall back to matching make and model names in a sub-select, which
+// is exact but cannot use the vehicles' indexes.
 func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f == nil {
 		return q
 	}
-	if f.MakeID != nil {
-		q = q.Where("v.make_id = ?", *f.MakeID)
-	}
-	if f.ModelID != nil {
-		q = q.Where("v.model_id = ?", *f.ModelID)
-	}
-	if f.DealerID != nil {
-		q = q.Where("v.dealer_id = ?", *f.DealerID)
-	}
-	if f.Statuses != nil {
-		q = q.Where("v.status = ANY(?)", pgdialect.Array(asStrings(f.Statuses)))
-	}
-	if f.Fuels != nil {
-		q = q.Where("v.fuel = ANY(?)", pgdialect.Array(asStrings(f.Fuels)))
-	}
+	q = f.applyGroup(q, "v")
 	if f.YearMin != nil {
 		q = q.Where("v.year >= ?", *f.YearMin)
 	}
@@ -117,13 +109,95 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.MileageMaxKm != nil {
 		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
 	}
+	if f.Search != nil {
+		for _, t := range f.Search {
+			q = t.where(q)
+		}
+		return q
+	}
 	for _, word := range f.SearchWords {
-		pattern := ContainsPattern(word)
-		// Make and model names live in small tables: match them there and
-		// filter vehicles by the matching model ids (an index lookup).
 		q = q.Where(`(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id IN (
 			SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
-			WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0))`, pattern)
+			WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0))`, ContainsPattern(word))
+	}
+	return q
+}
+
+// applyGroup adds the filter's conditions on the columns that vehicles and
+// the vehicle rollup share (dealer, make, model, status, fuel) to a query
+// over either, aliased alias.
+func (f *VehicleFilter) applyGroup(q *bun.SelectQuery, alias string) *bun.SelectQuery {
+	col := func(name string) bun.Safe { return bun.Safe(alias + "." + name) }
+	if f.MakeID != nil {
+		q = q.Where("? = ?", col("make_id"), *f.MakeID)
+	}
+	if f.ModelID != nil {
+		q = q.Where("? = ?", col("model_id"), *f.ModelID)
+	}
+	if f.DealerID != nil {
+		q = q.Where("? = ?", col("dealer_id"), *f.DealerID)
+	}
+	if f.Statuses != nil {
+		q = whereOneOf(q, col("status"), f.Statuses)
+	}
+	if f.Fuels != nil {
+		q = whereOneOf(q, col("fuel"), f.Fuels)
+	}
+	return q
+}
+
+// whereOneOf adds "column is one of values". A single value is written as
+// a plain equality: PostgreSQL 15 reads an index such as (status, fuel,
+// price_cents, id) in price order only under equalities; with
+// "= ANY('{AVAILABLE}')" it sorts the whole match instead.
+func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun.SelectQuery {
+	if len(values) == 1 {
+		return q.Where("? = ?", column, string(values[0]))
+	}
+	return q.Where("? = ANY(?)", column, pgdialect.Array(asStrings(values)))
+}
+
+// Rollup names the table, if any, that answers counts and statistics of
+// the vehicles matching f exactly: vehicle_rollup when f narrows only by
+// dealer, make, model, status, fuel and words that only name models;
+// vehicle_color_rollup when it also has words found in colors but narrows
+// by no dealer; "" otherwise (ranges, words found in VINs, unresolved
+// words).
+func (f *VehicleFilter) Rollup() string {
+	if f == nil {
+		return "vehicle_rollup"
+	}
+	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
+		return ""
+	}
+	if len(f.SearchWords) > 0 && f.Search == nil {
+		return ""
+	}
+	table := "vehicle_rollup"
+	for _, t := range f.Search {
+		switch {
+		case t.InVINs, t.InColors && f.DealerID != nil:
+			return ""
+		case t.InColors:
+			table = "vehicle_color_rollup"
+		}
+	}
+	return table
+}
+
+// fromRollup starts a query over f.Rollup(), aliased r, with f's conditions.
+func (f *VehicleFilter) fromRollup(db bun.IDB) *bun.SelectQuery {
+	q := db.NewSelect().TableExpr("? AS r", bun.Ident(f.Rollup()))
+	if f == nil {
+		return q
+	}
+	q = f.applyGroup(q, "r")
+	for _, t := range f.Search {
+		if t.InColors {
+			q = q.Where("(r.color ILIKE ? OR r.model_id = ANY(?))", t.Pattern, pgdialect.Array(t.ModelIDs))
+		} else {
+			q = q.Where("r.model_id = ANY(?)", pgdialect.Array(t.ModelIDs))
+		}
 	}
 	return q
 }
@@ -301,6 +375,59 @@ type VehicleQuery struct {
 	FromEnd bool
 }
 
+// CountVehicles returns how many vehicles match f: from a vehicle rollup
+// when one can answer f, else by counting matching rows on the indexes.
+// GraphQL's totalCount reads through the read planner (graph/plan), which
+// writes the same rule into its own statements.
+func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
+	f, err := ResolveSearch(ctx, db, f)
+	if err != nil {
+		return 0, err
+	}
+	if f.Rollup() != "" {
+		var n int
+		err := f.fromRollup(db).ColumnExpr("coalesce(sum(r.vehicles), 0)").Scan(ctx, &n)
+		return n, err
+	}
+	return f.apply(db.NewSelect().Model((*Vehicle)(nil))).Count(ctx)
+}
+
+// CountVehiclesOfDealers returns how many of each dealer's vehicles match f,
+// in one statement (from the vehicle rollup when it can answer f). Dealers
+// with none are absent from the map.
+func CountVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, f *VehicleFilter) (map[int64]int, error) {
+	f, err := ResolveSearch(ctx, db, f)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		DealerID int64 `bun:"dealer_id"`
+		Count    int   `bun:"count"`
+	}
+	if f.Rollup() == "vehicle_rollup" { // the color rollup has no dealers
+		err = f.fromRollup(db).
+			ColumnExpr("r.dealer_id, sum(r.vehicles) AS count").
+			Where("r.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
+			GroupExpr("r.dealer_id").
+			Having("sum(r.vehicles) > 0").
+			Scan(ctx, &rows)
+	} else {
+		err = f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+			ColumnExpr("v.dealer_id, count(*) AS count").
+			Where("v.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
+			GroupExpr("v.dealer_id").
+			Scan(ctx, &rows)
+	}
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		counts[r.DealerID] = r.Count
+	}
+	return counts, nil
+}
+
 // VehicleStats aggregates the vehicles matching a filter.
 type VehicleStats struct {
 	Count         int
@@ -325,25 +452,53 @@ type MakeCount struct {
 	Count  int
 }
 
+// vehicleStatsRow is one grouping of ComputeVehicleStats: the total
+// (neither flag), one status or one make.
+type vehicleStatsRow struct {
+	ByStatus bool           `bun:"by_status"`
+	ByMake   bool           `bun:"by_make"`
+	Status   sql.NullString `bun:"status"`
+	MakeID   sql.NullInt64  `bun:"make_id"`
+	Count    int            `bun:"count"`
+	Min      *int64         `bun:"min"`
+	Avg      *int64         `bun:"avg"`
+	Max      *int64         `bun:"max"`
+}
+
 // ComputeVehicleStats aggregates the vehicles matching f in one statement
-// (grouping sets: the total, per status and per make).
+// (grouping sets: the total, per status and per make). When a vehicle
+// rollup can answer f, counts and the average come from it and the
+// minimum and maximum price from the ends of a price index; otherwise the
+// matching vehicles are aggregated.
 func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
-	var rows []struct {
-		ByStatus bool           `bun:"by_status"`
-		ByMake   bool           `bun:"by_make"`
-		Status   sql.NullString `bun:"status"`
-		MakeID   sql.NullInt64  `bun:"make_id"`
-		Count    int            `bun:"count"`
-		Min      *int64         `bun:"min"`
-		Avg      *int64         `bun:"avg"`
-		Max      *int64         `bun:"max"`
+	f, err := ResolveSearch(ctx, db, f)
+	if err != nil {
+		return nil, err
 	}
-	err := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
-		ColumnExpr("GROUPING(v.status) = 0 AS by_status, GROUPING(v.make_id) = 0 AS by_make").
-		ColumnExpr("v.status, v.make_id, count(*) AS count").
-		ColumnExpr("min(v.price_cents) AS min, round(avg(v.price_cents))::bigint AS avg, max(v.price_cents) AS max").
-		GroupExpr("GROUPING SETS ((), (v.status), (v.make_id))").
-		Scan(ctx, &rows)
+	var rows []vehicleStatsRow
+	if f.Rollup() != "" {
+		groups := f.fromRollup(db).ColumnExpr("r.status, r.make_id, r.vehicles, r.price_cents")
+		// min and max alone: PostgreSQL reads each from one end of an index.
+		prices := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+			ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")
+		err = db.NewSelect().
+			With("g", groups).
+			With("p", prices).
+			TableExpr("g").
+			ColumnExpr("GROUPING(g.status) = 0 AS by_status, GROUPING(g.make_id) = 0 AS by_make").
+			ColumnExpr("g.status, g.make_id, coalesce(sum(g.vehicles), 0) AS count").
+			ColumnExpr("round(sum(g.price_cents)::numeric / nullif(sum(g.vehicles), 0))::bigint AS avg").
+			ColumnExpr("(SELECT p.min FROM p) AS min, (SELECT p.max FROM p) AS max").
+			GroupExpr("GROUPING SETS ((), (g.status), (g.make_id))").
+			Scan(ctx, &rows)
+	} else {
+		err = f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+			ColumnExpr("GROUPING(v.status) = 0 AS by_status, GROUPING(v.make_id) = 0 AS by_make").
+			ColumnExpr("v.status, v.make_id, count(*) AS count").
+			ColumnExpr("min(v.price_cents) AS min, round(avg(v.price_cents))::bigint AS avg, max(v.price_cents) AS max").
+			GroupExpr("GROUPING SETS ((), (v.status), (v.make_id))").
+			Scan(ctx, &rows)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +513,9 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 				stats.ByStatus[i].Count = r.Count
 			}
 		case r.ByMake:
+			if r.Count == 0 {
+				continue // a rollup group whose vehicles are gone
+			}
 			stats.ByMake = append(stats.ByMake, MakeCount{MakeID: r.MakeID.Int64, Count: r.Count})
 		default:
 			stats.Count, stats.MinPriceCents, stats.AvgPriceCents, stats.MaxPriceCents = r.Count, r.Min, r.Avg, r.Max

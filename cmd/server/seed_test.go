@@ -99,3 +99,19 @@ func TestFirstStartLogsTheDemoAccounts(t *testing.T) {
 		})
 	}
 }
+
+func TestDBSeedIsNotBoundByTheRequestTimeouts(t *testing.T) {
+	t.Parallel()
+	// A statement timeout far shorter than the seed's bulk insert: the
+	// server would cancel such a statement, an admin command must not.
+	env := map[string]string{
+		"DATABASE_URL":         testdb.URL(t, testdb.Empty),
+		"SEED_PASSWORD":        "chosen-demo-password",
+		"REQUEST_TIMEOUT":      "1ms",
+		"DB_STATEMENT_TIMEOUT": "1ms",
+	}
+	out, err := runCmd(t, env, "db", "seed", "--vehicles", "2000")
+	if err != nil || !strings.Contains(out, ", 2000 vehicles") {
+		t.Fatalf("seed under a 1 ms request timeout: %v\n%s", err, out)
+	}
+}

@@ -32,7 +32,11 @@ type store struct {
 // the data directory and connects to its carlot database.
 // statements, when not nil, traces the statements the planner sends.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, statements pgx.QueryTracer) (*store, error) {
-	opts := database.Options{MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: statements}
+	return openStoreWith(ctx, cfg, log, database.Options{MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: statements})
+}
+
+// openStoreWith is openStore with the pool's options chosen by the caller.
+func openStoreWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts database.Options) (*store, error) {
 	if !cfg.Embedded() {
 		db, err := database.Open(cfg.DatabaseURL, opts)
 		if err != nil {
@@ -118,13 +122,19 @@ func waitForDatabase(ctx context.Context, db *bun.DB, wait time.Duration) error 
 
 // openForCommand opens the database for an admin command: DATABASE_URL or
 // the embedded cluster, quiet unless something goes wrong, and reachable.
+//
+// An admin command is no HTTP request: its statements (a seed's bulk insert
+// and index builds, a migration) may run for minutes, so it takes neither
+// the request-sized DB_STATEMENT_TIMEOUT nor the driver's 10-second read
+// timeout. Interrupting the command still cancels it.
 func openForCommand(ctx context.Context, getenv func(string) string) (*store, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
 	}
+	opts := database.Options{MaxOpenConns: cfg.DBMaxConns}
 	// Commands print results on stdout; the log only says what went wrong.
-	st, err := openStore(ctx, cfg, logging.New(io.Discard, slog.LevelError, cfg.LogFormat), nil)
+	st, err := openStoreWith(ctx, cfg, logging.New(io.Discard, slog.LevelError, cfg.LogFormat), opts)
 	if err != nil {
 		return nil, err
 	}

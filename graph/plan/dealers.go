@@ -103,6 +103,10 @@ func (p *Planner) DealerVehicles(ctx context.Context, dealerID int64, q models.V
 			return page.rows, count, nil
 		}
 	}
+	// Read now: the page and its count share one resolution of the search.
+	if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
+		return nil, nil, err
+	}
 	oc, sel := fieldSelection(ctx)
 	s, _ := connectionShape(oc, sel)
 	byDealer, err := p.dealerPages(ctx, []int64{dealerID}, q, s)
@@ -154,6 +158,10 @@ func (p *Planner) planDealerLevels(ctx context.Context, oc *graphql.OperationCon
 		if !ok {
 			continue // the field's resolver reports the bad arguments
 		}
+		var err error
+		if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
+			return err
+		}
 		s, withCount := connectionShape(oc, f.Selections)
 		byDealer, err := p.dealerPages(ctx, ids, q, s)
 		if err != nil {
@@ -190,6 +198,10 @@ func (p *Planner) planDealerLevels(ctx context.Context, oc *graphql.OperationCon
 // (a LATERAL join over the dealers), grouped by dealer, in q.Order.
 func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.VehicleQuery, s vehicleShape) (map[int64][]*models.Vehicle, error) {
 	s = s.withColumn(q.Order.Field.Column())
+	var err error
+	if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
+		return nil, err
+	}
 	fk, words := filterKey(q.Filter)
 	key := statementKey{kind: kindDealerPages, columns: s.columns, rel: s.rel, filter: fk, words: words,
 		order: q.Order, fromEnd: q.FromEnd, after: q.After != nil, before: q.Before != nil}
@@ -201,7 +213,7 @@ func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.V
 		b.bounds(&q)
 		b.write(" ORDER BY ", b.orderBy(&q), " LIMIT ", b.arg(q.Limit), ") v", b.joins(s), " ORDER BY want.ord, ", b.orderBy(&q))
 	})
-	rows, err := p.query(ctx, sql, args)
+	rows, err := p.queryFiltered(ctx, q.Filter, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -221,16 +233,33 @@ func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.V
 	return byDealer, nil
 }
 
-// dealerCounts counts each dealer's vehicles matching f, in one statement.
+// dealerCounts counts each dealer's vehicles matching f, in one statement:
+// from the vehicle rollup when it answers f exactly (the color rollup has
+// no dealers), else on the vehicles' indexes.
 func (p *Planner) dealerCounts(ctx context.Context, dealerIDs []int64, f *models.VehicleFilter) (map[int64]int, error) {
+	f, err := p.ResolveSearch(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	fk, words := filterKey(f)
-	sql, args := p.statement(statementKey{kind: kindDealerCounts, filter: fk, words: words}, func(b *builder) {
-		b.write("SELECT v.dealer_id, count(*) FROM vehicles v")
-		b.cond("v.dealer_id = ANY(", b.arg(dealerIDs), "::bigint[])")
-		b.filter(f)
-		b.write(" GROUP BY v.dealer_id")
+	rollup := rollupOf(f)
+	if rollup != rollupVehicles {
+		rollup = rollupNone
+	}
+	sql, args := p.statement(statementKey{kind: kindDealerCounts, filter: fk, words: words, rollup: rollup}, func(b *builder) {
+		if rollup == rollupNone {
+			b.write("SELECT v.dealer_id, count(*) FROM vehicles v")
+			b.cond("v.dealer_id = ANY(", b.arg(dealerIDs), "::bigint[])")
+			b.filter(f)
+			b.write(" GROUP BY v.dealer_id")
+			return
+		}
+		b.write("SELECT r.dealer_id, sum(r.vehicles)::bigint FROM vehicle_rollup r")
+		b.cond("r.dealer_id = ANY(", b.arg(dealerIDs), "::bigint[])")
+		b.rollupFilter(f, rollup)
+		b.write(" GROUP BY r.dealer_id HAVING sum(r.vehicles) > 0")
 	})
-	rows, err := p.query(ctx, sql, args)
+	rows, err := p.queryFiltered(ctx, f, sql, args)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,19 @@
 // their arguments as placeholders and are sent in pgx's statement-cache
 // mode, so PostgreSQL parses and plans each shape once per connection; the
 // SQL text of each shape is built once and kept.
+//
+// Search is the exception. A filter's search words are first resolved in
+// one statement (ResolveSearch: the models each word names, and whether
+// any VIN or color contains it), and every statement with search
+// conditions is sent unprepared (pgx's exec mode, still one round trip), so
+// PostgreSQL plans it for its actual patterns and model ids each time. A
+// prepared statement switches to a generic plan after five runs, blind to
+// the values, and a rare word's search, answered in a millisecond from
+// the trigram indexes, could become a scan of the whole table.
+//
+// Counts read the vehicle rollups when the filter allows an exact answer
+// there (models.VehicleFilter.Rollup), and count the vehicles on their
+// indexes otherwise.
 package plan
 
 import (
@@ -68,14 +81,60 @@ var (
 // query runs a planned statement in statement-cache mode: prepared once per
 // connection, then only bound and executed.
 func (p *Planner) query(ctx context.Context, sql string, args []any) (pgx.Rows, error) {
+	return p.queryIn(ctx, pgx.QueryExecModeCacheStatement, sql, args)
+}
+
+// queryFiltered runs a planned statement whose conditions include f's.
+// With search words it is planned anew on each run, with its arguments in
+// view (see the package comment).
+func (p *Planner) queryFiltered(ctx context.Context, f *models.VehicleFilter, sql string, args []any) (pgx.Rows, error) {
+	if f != nil && len(f.Search) > 0 {
+		return p.queryIn(ctx, pgx.QueryExecModeExec, sql, args)
+	}
+	return p.query(ctx, sql, args)
+}
+
+func (p *Planner) queryIn(ctx context.Context, mode pgx.QueryExecMode, sql string, args []any) (pgx.Rows, error) {
 	if p.pool == nil {
 		return nil, errNoPool
 	}
-	rows, err := p.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+	rows, err := p.pool.Query(ctx, sql, append([]any{mode}, args...)...)
 	if errors.Is(err, puddle.ErrClosedPool) {
 		err = fmt.Errorf("%w (%w)", errClosed, err)
 	}
 	return rows, err
+}
+
+// ResolveSearch returns f with its search words resolved into the model
+// ids they name and whether VINs and colors contain them, as
+// models.ResolveSearch does: one statement when f has words not resolved
+// yet, none otherwise. Every read of a filter resolves it first; a caller
+// that reads a page and its totalCount resolves once and hands both the
+// result.
+func (p *Planner) ResolveSearch(ctx context.Context, f *models.VehicleFilter) (*models.VehicleFilter, error) {
+	if !f.NeedsSearch() {
+		return f, nil
+	}
+	// The probe carries its patterns as literals, so it is planned for
+	// them: a rare word's probe reads a trigram index, a common one stops
+	// at its first row.
+	rows, err := p.queryIn(ctx, pgx.QueryExecModeExec, models.SearchProbe(f.SearchWords), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	probe := make([]models.SearchProbeRow, 0, len(f.SearchWords))
+	for rows.Next() {
+		var r models.SearchProbeRow
+		if err := rows.Scan(&r.Word, &r.ModelIDs, &r.InVINs, &r.InColors); err != nil {
+			return nil, err
+		}
+		probe = append(probe, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return f.WithSearch(probe)
 }
 
 // text returns the SQL text of a statement shape, building it on first use.

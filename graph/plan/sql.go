@@ -30,6 +30,7 @@ type statementKey struct {
 	rel     uint8
 	filter  uint16 // which conditions of the filter are set
 	words   uint8  // how many search words
+	rollup  uint8  // which rollup a count reads (rollupNone: the vehicles)
 	order   models.VehicleOrder
 	fromEnd bool
 	after   bool
@@ -99,6 +100,8 @@ const (
 	fPriceMin
 	fPriceMax
 	fMileageMax
+	fOneStatus // a single status: "=" rather than "= ANY"
+	fOneFuel
 )
 
 func filterKey(f *models.VehicleFilter) (uint16, uint8) {
@@ -121,32 +124,26 @@ func filterKey(f *models.VehicleFilter) (uint16, uint8) {
 	set(fPriceMin, f.PriceMinCents != nil)
 	set(fPriceMax, f.PriceMaxCents != nil)
 	set(fMileageMax, f.MileageMaxKm != nil)
+	set(fOneStatus, len(f.Statuses) == 1)
+	set(fOneFuel, len(f.Fuels) == 1)
 	return k, uint8(len(f.SearchWords))
 }
 
-// filter writes the conditions of f, with the meaning of
-// models.VehicleFilter's own SQL: every set condition must hold; search
-// words each match the VIN, the color, or the make or model name, ignoring
-// case, % and _ literally.
+// filter writes the conditions of f on vehicles aliased v, with the
+// meaning of models.VehicleFilter's own SQL: every set condition must hold;
+// each search word matches the VIN, the color, or the make or model name,
+// ignoring case, % and _ literally. f's search words must have been
+// resolved (Planner.resolve): each becomes
+//
+//	(v.vin ILIKE pattern OR v.color ILIKE pattern OR v.model_id = ANY(model ids))
+//
+// which PostgreSQL answers by OR-ing three bitmap index scans (see
+// models.SearchTerm).
 func (b *builder) filter(f *models.VehicleFilter) {
 	if f == nil {
 		return
 	}
-	if f.MakeID != nil {
-		b.cond("v.make_id = ", b.arg(*f.MakeID))
-	}
-	if f.ModelID != nil {
-		b.cond("v.model_id = ", b.arg(*f.ModelID))
-	}
-	if f.DealerID != nil {
-		b.cond("v.dealer_id = ", b.arg(*f.DealerID))
-	}
-	if f.Statuses != nil {
-		b.cond("v.status = ANY(", b.arg(asStrings(f.Statuses)), "::text[])")
-	}
-	if f.Fuels != nil {
-		b.cond("v.fuel = ANY(", b.arg(asStrings(f.Fuels)), "::text[])")
-	}
+	b.groupFilter(f, "v")
 	if f.YearMin != nil {
 		b.cond("v.year >= ", b.arg(*f.YearMin))
 	}
@@ -162,12 +159,103 @@ func (b *builder) filter(f *models.VehicleFilter) {
 	if f.MileageMaxKm != nil {
 		b.cond("v.mileage_km <= ", b.arg(*f.MileageMaxKm))
 	}
-	for _, word := range f.SearchWords {
-		w := b.arg(models.ContainsPattern(word))
-		// Make and model names live in small tables: match them there and
-		// filter vehicles by the matching model ids (an index lookup).
-		b.cond("(v.vin ILIKE ", w, " OR v.color ILIKE ", w, " OR v.model_id IN (SELECT smd.id FROM models smd JOIN makes smk ON smk.id = smd.make_id WHERE smd.name ILIKE ", w, " OR smk.name ILIKE ", w, "))")
+	for _, t := range searchTerms(f) {
+		p := b.arg(t.Pattern)
+		b.cond("(v.vin ILIKE ", p, " OR v.color ILIKE ", p, " OR v.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
 	}
+}
+
+// searchTerms returns f's resolved search words; a filter whose words were
+// not resolved is a mistake of the planner's, which resolves every filter
+// before building its SQL.
+func searchTerms(f *models.VehicleFilter) []models.SearchTerm {
+	if f.NeedsSearch() {
+		panic("plan: a filter's search words were not resolved")
+	}
+	return f.Search
+}
+
+// groupFilter writes the conditions of f on the columns that vehicles and
+// the vehicle rollups share (make, model, dealer, status, fuel), on the
+// table aliased alias. A single status or fuel is an equality: PostgreSQL
+// 15 reads an index such as (status, fuel, price_cents, id) in price order
+// under "=" but not under "= ANY".
+func (b *builder) groupFilter(f *models.VehicleFilter, alias string) {
+	col := func(name string) string {
+		if !b.build {
+			return ""
+		}
+		return alias + "." + name
+	}
+	if f.MakeID != nil {
+		b.cond(col("make_id"), " = ", b.arg(*f.MakeID))
+	}
+	if f.ModelID != nil {
+		b.cond(col("model_id"), " = ", b.arg(*f.ModelID))
+	}
+	if f.DealerID != nil {
+		b.cond(col("dealer_id"), " = ", b.arg(*f.DealerID))
+	}
+	if f.Statuses != nil {
+		b.oneOf(col("status"), asStrings(f.Statuses))
+	}
+	if f.Fuels != nil {
+		b.oneOf(col("fuel"), asStrings(f.Fuels))
+	}
+}
+
+// oneOf writes "column is one of values".
+func (b *builder) oneOf(column string, values []string) {
+	if len(values) == 1 {
+		b.cond(column, " = ", b.arg(values[0]), "::text")
+		return
+	}
+	b.cond(column, " = ANY(", b.arg(values), "::text[])")
+}
+
+// Which table answers a count (statementKey.rollup).
+const (
+	rollupNone uint8 = iota
+	rollupVehicles
+	rollupColors
+)
+
+// rollupOf says which rollup answers counts of the vehicles matching f
+// exactly (models.VehicleFilter.Rollup); f's words must be resolved.
+func rollupOf(f *models.VehicleFilter) uint8 {
+	switch f.Rollup() {
+	case "vehicle_rollup":
+		return rollupVehicles
+	case "vehicle_color_rollup":
+		return rollupColors
+	}
+	return rollupNone
+}
+
+// rollupFilter writes the conditions of f on the rollup rollup, aliased r.
+// A search word there selects the models it names, or in the color rollup
+// also the colors containing it; rollupOf has ruled out words found in
+// VINs.
+func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
+	if f == nil {
+		return
+	}
+	b.groupFilter(f, "r")
+	for _, t := range searchTerms(f) {
+		if rollup == rollupColors {
+			b.cond("(r.color ILIKE ", b.arg(t.Pattern), " OR r.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
+		} else {
+			b.cond("r.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[])")
+		}
+	}
+}
+
+// rollupTable is the table a count reads.
+func rollupTable(rollup uint8) string {
+	if rollup == rollupColors {
+		return "vehicle_color_rollup"
+	}
+	return "vehicle_rollup"
 }
 
 func asStrings[S ~string](values []S) []string {

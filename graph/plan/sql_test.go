@@ -26,6 +26,10 @@ var pageQueries = map[string]models.VehicleQuery{
 			Fuels: []models.FuelType{}, YearMin: ptr(2015), YearMax: ptr(2024),
 			PriceMinCents: ptr[int64](1_000_000), PriceMaxCents: ptr[int64](5_000_000), MileageMaxKm: ptr(80_000),
 			SearchWords: []string{"toyota", "50%_off"},
+			Search: []models.SearchTerm{
+				{Word: "toyota", Pattern: models.ContainsPattern("toyota"), ModelIDs: []int64{12, 13}},
+				{Word: "50%_off", Pattern: models.ContainsPattern("50%_off"), ModelIDs: []int64{}},
+			},
 		},
 		Order: models.DefaultVehicleOrder, Limit: 101, FromEnd: true,
 		After:  &models.VehiclePosition{Key: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ID: 99},
@@ -69,9 +73,57 @@ func TestStatementTextsAndArgumentsAgree(t *testing.T) {
 	}
 	f := pageQueries["everything"].Filter
 	_, args := p.statement(statementKey{kind: kindCount, filter: 1}, func(b *builder) { b.filter(f) })
-	if args[len(args)-1] != `%50\%\_off%` {
+	if args[len(args)-2] != `%50\%\_off%` {
 		t.Fatalf("a search word's %% and _ are not escaped: %v", args)
 	}
+}
+
+// The conditions are the ones PostgreSQL answers from the indexes: a
+// single status or fuel is an equality (PostgreSQL 15 reads an index in
+// order under "=", not under "= ANY"), and a search word ORs three
+// conditions that each have an index, its models found beforehand.
+func TestFilterConditionsUseTheIndexes(t *testing.T) {
+	term := models.SearchTerm{Word: "red", Pattern: "%red%", ModelIDs: []int64{3, 7}}
+	for _, tc := range []struct {
+		name   string
+		filter models.VehicleFilter
+		want   string
+	}{
+		{"one status", models.VehicleFilter{Statuses: []models.VehicleStatus{models.StatusAvailable}}, ` WHERE v.status = $1::text`},
+		{"one fuel", models.VehicleFilter{Fuels: []models.FuelType{models.FuelElectric}}, ` WHERE v.fuel = $1::text`},
+		{"two fuels", models.VehicleFilter{Fuels: []models.FuelType{models.FuelElectric, models.FuelHybrid}}, ` WHERE v.fuel = ANY($1::text[])`},
+		{"no status", models.VehicleFilter{Statuses: []models.VehicleStatus{}}, ` WHERE v.status = ANY($1::text[])`},
+		{"resolved word", models.VehicleFilter{SearchWords: []string{"red"}, Search: []models.SearchTerm{term}},
+			` WHERE (v.vin ILIKE $1 OR v.color ILIKE $1 OR v.model_id = ANY($2::bigint[]))`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := New(nil, Options{})
+			fk, words := filterKey(&tc.filter)
+			text, _ := p.statement(statementKey{kind: kindCount, filter: fk, words: words}, func(b *builder) { b.filter(&tc.filter) })
+			if text != tc.want {
+				t.Fatalf("SQL %q, want %q", text, tc.want)
+			}
+		})
+	}
+	// One status and two statuses are different shapes.
+	one, _ := filterKey(&models.VehicleFilter{Statuses: []models.VehicleStatus{models.StatusSold}})
+	two, _ := filterKey(&models.VehicleFilter{Statuses: []models.VehicleStatus{models.StatusSold, models.StatusReserved}})
+	if one == two {
+		t.Fatal("one status and two share a statement shape")
+	}
+}
+
+// A filter whose words were never resolved cannot be written: it would
+// silently ignore them.
+func TestUnresolvedSearchIsRefused(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	p := New(nil, Options{})
+	f := &models.VehicleFilter{SearchWords: []string{"red"}}
+	p.statement(statementKey{kind: kindCount, words: 1}, func(b *builder) { b.filter(f) })
 }
 
 // BenchmarkPageStatement measures what a page request costs the planner

@@ -68,6 +68,10 @@ func (p *Planner) Vehicles(ctx context.Context, q models.VehicleQuery) ([]*model
 	oc, sel := fieldSelection(ctx)
 	s, _ := connectionShape(oc, sel)
 	s = s.withColumn(q.Order.Field.Column()) // for the cursors
+	var err error
+	if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
+		return nil, err
+	}
 	fk, words := filterKey(q.Filter)
 	key := statementKey{kind: kindPage, columns: s.columns, rel: s.rel, filter: fk, words: words,
 		order: q.Order, fromEnd: q.FromEnd, after: q.After != nil, before: q.Before != nil}
@@ -86,7 +90,7 @@ func (p *Planner) Vehicles(ctx context.Context, q models.VehicleQuery) ([]*model
 			b.write(") v", b.joins(s), " ORDER BY ", b.orderBy(&q))
 		}
 	})
-	rows, err := p.query(ctx, sql, args)
+	rows, err := p.queryFiltered(ctx, q.Filter, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -104,19 +108,30 @@ func (p *Planner) Vehicles(ctx context.Context, q models.VehicleQuery) ([]*model
 }
 
 // CountVehicles counts the vehicles matching f (a connection's totalCount,
-// read only when selected).
+// read only when selected): from a vehicle rollup when one answers f
+// exactly, else on the vehicles' indexes.
 func (p *Planner) CountVehicles(ctx context.Context, f *models.VehicleFilter) (int, error) {
+	f, err := p.ResolveSearch(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	fk, words := filterKey(f)
-	sql, args := p.statement(statementKey{kind: kindCount, filter: fk, words: words}, func(b *builder) {
-		b.write("SELECT count(*) FROM vehicles v")
-		b.filter(f)
+	rollup := rollupOf(f)
+	sql, args := p.statement(statementKey{kind: kindCount, filter: fk, words: words, rollup: rollup}, func(b *builder) {
+		if rollup == rollupNone {
+			b.write("SELECT count(*) FROM vehicles v")
+			b.filter(f)
+			return
+		}
+		b.write("SELECT coalesce(sum(r.vehicles), 0)::bigint FROM ", rollupTable(rollup), " r")
+		b.rollupFilter(f, rollup)
 	})
-	var n int
-	rows, err := p.query(ctx, sql, args)
+	rows, err := p.queryFiltered(ctx, f, sql, args)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
+	var n int
 	for rows.Next() {
 		if err := rows.Scan(&n); err != nil {
 			return 0, err

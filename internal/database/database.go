@@ -28,7 +28,10 @@ import (
 type Options struct {
 	// MaxOpenConns caps connections to PostgreSQL (0 means 20).
 	MaxOpenConns int
-	// StatementTimeout makes PostgreSQL cancel any statement running longer (0 means none).
+	// StatementTimeout makes PostgreSQL cancel any statement running longer
+	// (0 means none: admin commands, whose statements may run for minutes,
+	// leave it unset). pgx itself sets no read deadline of its own: a
+	// statement waits for its reply as long as its context allows.
 	StatementTimeout time.Duration
 	// ApplicationName shows in pg_stat_activity.
 	ApplicationName string

@@ -397,13 +397,19 @@ func BenchmarkSeed100k(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "vehicles/s")
 }
 
-// indexes lists the definitions and comments of the vehicles' indexes.
+// indexes lists the definitions and comments of the vehicles' indexes and
+// constraints, and whether the constraints are validated.
 func indexes(t testing.TB, db *bun.DB) []string {
 	t.Helper()
 	var defs []string
 	must(t, db.NewRaw(`
 		SELECT pg_get_indexdef(i.indexrelid) || coalesce(' -- ' || obj_description(i.indexrelid, 'pg_class'), '')
-		FROM pg_index i WHERE i.indrelid = 'vehicles'::regclass ORDER BY 1`).Scan(context.Background(), &defs))
+		FROM pg_index i WHERE i.indrelid = 'vehicles'::regclass
+		UNION ALL
+		SELECT c.conname || ' ' || pg_get_constraintdef(c.oid) || ' ' || c.convalidated::text
+		       || coalesce(' -- ' || obj_description(c.oid, 'pg_constraint'), '')
+		FROM pg_constraint c WHERE c.conrelid = 'vehicles'::regclass
+		ORDER BY 1`).Scan(context.Background(), &defs))
 	return defs
 }
 
@@ -413,8 +419,13 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 	// grown: 5,000 vehicles inserted row by row, then 20,000 more bulk
 	// loaded (indexes dropped and rebuilt).
 	grown := testdb.New(t, testdb.Empty)
-	if _, err := grown.ExecContext(ctx, "COMMENT ON INDEX vehicles_year_id_idx IS 'keyset by year'"); err != nil {
-		t.Fatal(err)
+	for _, comment := range []string{
+		"COMMENT ON INDEX vehicles_year_id_idx IS 'keyset by year'",
+		"COMMENT ON CONSTRAINT vehicles_dealer_id_fkey ON vehicles IS 'on a lot'",
+	} {
+		if _, err := grown.ExecContext(ctx, comment); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := indexes(t, grown)
 	run(t, grown, seed.Options{Vehicles: 5000})
@@ -425,8 +436,27 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 		t.Fatalf("indexes changed:\n%q\n%q", before, after)
 	}
 	direct := testdb.New(t, testdb.Empty)
+	if _, err := direct.ExecContext(ctx, "COMMENT ON CONSTRAINT vehicles_dealer_id_fkey ON vehicles IS 'on a lot'"); err != nil {
+		t.Fatal(err)
+	}
+	before = indexes(t, direct)
 	run(t, direct, seed.Options{Vehicles: 25000})
+	if after := indexes(t, direct); !reflect.DeepEqual(before, after) {
+		t.Fatalf("indexes changed by a load into an empty table:\n%q\n%q", before, after)
+	}
 	sameSnapshot(t, "5000 then 25000 vs 25000 at once", take(t, direct), take(t, grown))
+	for name, db := range map[string]*bun.DB{"grown": grown, "direct": direct} {
+		var wrong int
+		must(t, db.NewRaw(`
+			SELECT count(*) FROM vehicle_rollup r
+			FULL JOIN (SELECT dealer_id, make_id, model_id, status, fuel, count(*) AS vehicles, sum(price_cents) AS price_cents
+			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (dealer_id, make_id, model_id, status, fuel)
+			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)`).
+			Scan(ctx, &wrong))
+		if wrong != 0 {
+			t.Fatalf("%s: %d rollup groups differ from the vehicles", name, wrong)
+		}
+	}
 
 	// The rebuilt indexes work.
 	var n int
