@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
@@ -29,13 +28,13 @@ type User struct {
 	CreatedAt    time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
 
-// NodeID is the user's global ID.
-func (u *User) NodeID() string { return relay.NodeID(TypeUser, u.ID) }
+// Key names the user.
+func (u *User) Key() Key { return Key{TypeUser, u.ID} }
 
 // Actor describes what the user may do.
 func (u *User) Actor() *Actor { return &Actor{UserID: u.ID, Role: u.Role, DealerID: u.DealerID} }
 
-// TypeUser is the type name inside users' global IDs.
+// TypeUser is the type name of users' keys.
 const TypeUser = "User"
 
 // NewUser is what creating a user needs.
