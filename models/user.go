@@ -166,7 +166,7 @@ var errBadRefreshToken = &Error{Code: CodeUnauthenticated, Message: "refresh tok
 // The old token stops working. Presenting a token that was already
 // exchanged means it leaked (or the client raced itself): the whole family
 // is revoked, which logs the thief and the owner out.
-func RefreshSession(ctx context.Context, db *bun.DB, token string, ttl time.Duration) (*Session, error) {
+func RefreshSession(ctx context.Context, db bun.IDB, token string, ttl time.Duration) (*Session, error) {
 	var s *Session
 	var reused bool
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
