@@ -271,7 +271,7 @@ func TestUsersSeeOnlyThemselvesUnlessAdmin(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	q := `query($id: ID!) { node(id: $id) { ... on User { email } } }`
-	other := map[string]any{"id": p.staffB.NodeID()}
+	other := map[string]any{"id": relay.NodeID(models.TypeUser, p.staffB.ID)}
 	if r := a.postAs(a.login(p.staffA), q, other); string(r.Data) != `{"node":null}` {
 		t.Fatalf("staff saw another user: %s", r.raw)
 	}

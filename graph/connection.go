@@ -10,7 +10,7 @@ import (
 
 // Node is anything with a global ID; node(id:) returns one.
 type Node interface {
-	NodeID() string
+	Key() models.Key
 }
 
 // PageInfo tells a client whether there is more to page through.

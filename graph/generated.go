@@ -53,8 +53,8 @@ type ComplexityRoot struct {
 
 	Dealer struct {
 		City     func(childComplexity int) int
+		Key      func(childComplexity int) int
 		Name     func(childComplexity int) int
-		NodeID   func(childComplexity int) int
 		Vehicles func(childComplexity int, first *int, after *string, filter *VehicleFilter, orderBy *models.VehicleOrder) int
 	}
 
@@ -71,9 +71,9 @@ type ComplexityRoot struct {
 	}
 
 	Make struct {
+		Key    func(childComplexity int) int
 		Models func(childComplexity int) int
 		Name   func(childComplexity int) int
-		NodeID func(childComplexity int) int
 	}
 
 	MakeCount struct {
@@ -82,9 +82,9 @@ type ComplexityRoot struct {
 	}
 
 	Model struct {
-		Make   func(childComplexity int) int
-		Name   func(childComplexity int) int
-		NodeID func(childComplexity int) int
+		Key  func(childComplexity int) int
+		Make func(childComplexity int) int
+		Name func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -130,7 +130,7 @@ type ComplexityRoot struct {
 	User struct {
 		Dealer func(childComplexity int) int
 		Email  func(childComplexity int) int
-		NodeID func(childComplexity int) int
+		Key    func(childComplexity int) int
 		Role   func(childComplexity int) int
 	}
 
@@ -140,10 +140,10 @@ type ComplexityRoot struct {
 		Dealer     func(childComplexity int) int
 		Fuel       func(childComplexity int) int
 		History    func(childComplexity int, first *int, after *string) int
+		Key        func(childComplexity int) int
 		Make       func(childComplexity int) int
 		MileageKm  func(childComplexity int) int
 		Model      func(childComplexity int) int
-		NodeID     func(childComplexity int) int
 		PriceCents func(childComplexity int) int
 		Status     func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
@@ -172,7 +172,7 @@ type ComplexityRoot struct {
 		SequenceString func(childComplexity int) int
 		Snapshot       func(childComplexity int) int
 		Vehicle        func(childComplexity int) int
-		VehicleNodeID  func(childComplexity int) int
+		VehicleKey     func(childComplexity int) int
 	}
 
 	VehicleEventConnection struct {
@@ -314,18 +314,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dealer.City(childComplexity), true
+	case "Dealer.id":
+		if e.ComplexityRoot.Dealer.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.Key(childComplexity), true
 	case "Dealer.name":
 		if e.ComplexityRoot.Dealer.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Dealer.Name(childComplexity), true
-	case "Dealer.id":
-		if e.ComplexityRoot.Dealer.NodeID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Dealer.NodeID(childComplexity), true
 	case "Dealer.vehicles":
 		if e.ComplexityRoot.Dealer.Vehicles == nil {
 			break
@@ -376,6 +376,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DealerEdge.Node(childComplexity), true
 
+	case "Make.id":
+		if e.ComplexityRoot.Make.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Make.Key(childComplexity), true
 	case "Make.models":
 		if e.ComplexityRoot.Make.Models == nil {
 			break
@@ -388,12 +394,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Make.Name(childComplexity), true
-	case "Make.id":
-		if e.ComplexityRoot.Make.NodeID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Make.NodeID(childComplexity), true
 
 	case "MakeCount.count":
 		if e.ComplexityRoot.MakeCount.Count == nil {
@@ -408,6 +408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MakeCount.Make(childComplexity), true
 
+	case "Model.id":
+		if e.ComplexityRoot.Model.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Key(childComplexity), true
 	case "Model.make":
 		if e.ComplexityRoot.Model.Make == nil {
 			break
@@ -420,12 +426,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Model.Name(childComplexity), true
-	case "Model.id":
-		if e.ComplexityRoot.Model.NodeID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Model.NodeID(childComplexity), true
 
 	case "Mutation.createDealer":
 		if e.ComplexityRoot.Mutation.CreateDealer == nil {
@@ -681,11 +681,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
 	case "User.id":
-		if e.ComplexityRoot.User.NodeID == nil {
+		if e.ComplexityRoot.User.Key == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.NodeID(childComplexity), true
+		return e.ComplexityRoot.User.Key(childComplexity), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -728,6 +728,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vehicle.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Vehicle.id":
+		if e.ComplexityRoot.Vehicle.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Key(childComplexity), true
 	case "Vehicle.make":
 		if e.ComplexityRoot.Vehicle.Make == nil {
 			break
@@ -746,12 +752,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vehicle.Model(childComplexity), true
-	case "Vehicle.id":
-		if e.ComplexityRoot.Vehicle.NodeID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Vehicle.NodeID(childComplexity), true
 	case "Vehicle.priceCents":
 		if e.ComplexityRoot.Vehicle.PriceCents == nil {
 			break
@@ -870,11 +870,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VehicleEvent.Vehicle(childComplexity), true
 	case "VehicleEvent.vehicleId":
-		if e.ComplexityRoot.VehicleEvent.VehicleNodeID == nil {
+		if e.ComplexityRoot.VehicleEvent.VehicleKey == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VehicleEvent.VehicleNodeID(childComplexity), true
+		return e.ComplexityRoot.VehicleEvent.VehicleKey(childComplexity), true
 
 	case "VehicleEventConnection.edges":
 		if e.ComplexityRoot.VehicleEventConnection.Edges == nil {
@@ -2485,11 +2485,11 @@ func (ec *executionContext) _Dealer_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Dealer_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NodeID(), nil
+			return obj.Key(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2772,11 +2772,11 @@ func (ec *executionContext) _Make_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Make_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NodeID(), nil
+			return obj.Key(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2905,11 +2905,11 @@ func (ec *executionContext) _Model_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Model_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NodeID(), nil
+			return obj.Key(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4009,11 +4009,11 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NodeID(), nil
+			return obj.Key(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4110,11 +4110,11 @@ func (ec *executionContext) _Vehicle_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Vehicle_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NodeID(), nil
+			return obj.Key(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4723,11 +4723,11 @@ func (ec *executionContext) _VehicleEvent_vehicleId(ctx context.Context, field g
 			return ec.fieldContext_VehicleEvent_vehicleId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.VehicleNodeID(), nil
+			return obj.VehicleKey(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8603,6 +8603,20 @@ var (
 		models.FuelElectric: "ELECTRIC",
 	}
 )
+
+func (ec *executionContext) unmarshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx context.Context, v any) (models.Key, error) {
+	res, err := UnmarshalGlobalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx context.Context, sel ast.SelectionSet, v models.Key) graphql.Marshaler {
+	_ = sel
+	res := MarshalGlobalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)

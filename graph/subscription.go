@@ -43,7 +43,7 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 	// Subscribed first, then checked: a vehicle deleted in between is reported, not waited on forever.
 	exists, err := r.Plan.Exists(ctx, vehicleID)
 	if err != nil {
-		if !live.CloseSocket(ctx, live.ErrUnavailable) {
+		if !live.Abort(ctx, live.ErrUnavailable) {
 			return nil, err
 		}
 		// The database failed, which says nothing of the vehicle: the socket
@@ -67,7 +67,7 @@ func (r *Resolver) vehicleUpdated(ctx context.Context, id string) (<-chan *model
 			if err != nil {
 				// The database is gone. "complete" would say the vehicle was
 				// deleted: the socket closes with a code the client retries on.
-				live.CloseSocket(ctx, live.ErrUnavailable)
+				live.Abort(ctx, live.ErrUnavailable)
 				return
 			}
 			select {

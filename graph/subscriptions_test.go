@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/gqlws"
-	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 )
@@ -344,8 +344,8 @@ func TestSocketAuthentication(t *testing.T) {
 		sub := dial(t, short.serve(), gqlws.Options{Init: map[string]any{"Authorization": token}})
 		sub.Subscribe(wait(t), "1", eventsSubscription, nil)
 		_, err := sub.Next(wait(t))
-		if code := gqlws.CloseCode(err); code != live.CloseTokenExpired {
-			t.Fatalf("close code %d (%v), want %d", code, err, live.CloseTokenExpired)
+		if code := gqlws.CloseCode(err); code != httpapi.CloseTokenExpired {
+			t.Fatalf("close code %d (%v), want %d", code, err, httpapi.CloseTokenExpired)
 		}
 	})
 }

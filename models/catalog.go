@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
@@ -16,8 +15,8 @@ type Make struct {
 	Name string `bun:"name,notnull"`
 }
 
-// NodeID is the make's global ID.
-func (m *Make) NodeID() string { return relay.NodeID(TypeMake, m.ID) }
+// Key names the make.
+func (m *Make) Key() Key { return Key{TypeMake, m.ID} }
 
 // Model is a model of a make, such as the Toyota Corolla.
 type Model struct {
@@ -31,10 +30,18 @@ type Model struct {
 	Make *Make `bun:"rel:belongs-to,join:make_id=id"`
 }
 
-// NodeID is the model's global ID.
-func (m *Model) NodeID() string { return relay.NodeID(TypeModel, m.ID) }
+// Key names the model.
+func (m *Model) Key() Key { return Key{TypeModel, m.ID} }
 
-// The type names inside global IDs.
+// Key names one object of the domain: its type name and its row id. The
+// API turns a Key into the opaque global ID clients see (graph does, with
+// internal/relay); models never encodes or parses one.
+type Key struct {
+	Type string
+	ID   int64
+}
+
+// The type names of keys, and so inside global IDs.
 const (
 	TypeMake    = "Make"
 	TypeModel   = "Model"

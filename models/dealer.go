@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
@@ -19,8 +18,8 @@ type Dealer struct {
 	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
 
-// NodeID is the dealer's global ID.
-func (d *Dealer) NodeID() string { return relay.NodeID(TypeDealer, d.ID) }
+// Key names the dealer.
+func (d *Dealer) Key() Key { return Key{TypeDealer, d.ID} }
 
 // DealerPosition is a place in the dealers' name ordering.
 type DealerPosition struct {

@@ -3,6 +3,17 @@
 // a context and a bun.IDB, so the same function serves the pool, a
 // transaction and a test's transaction.
 //
+// A write that needs a transaction (a vehicle write and its event, a refresh
+// token exchange) opens it with the IDB's RunInTx: on the pool that is a
+// transaction of its own; inside a caller's bun.Tx, bun runs it in a
+// SAVEPOINT of that transaction. So a write that fails rolls back to its
+// savepoint and leaves the caller's transaction usable, and whatever it
+// wrote (its event, and the NOTIFY that wakes the live readers, included)
+// is seen by no one before the caller commits, and is gone if the caller
+// rolls back. The event append holds a transaction-level advisory lock
+// until the outermost transaction ends: a caller's transaction that writes
+// vehicles holds every other vehicle write until it commits, so keep it short.
+//
 // models knows nothing of GraphQL or HTTP; its Error type carries the machine
 // code that the API layer turns into extensions.code.
 package models

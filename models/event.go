@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/uptrace/bun"
 )
 
@@ -109,5 +108,5 @@ func LastEventSequence(ctx context.Context, db bun.IDB) (int64, error) {
 	return last, err
 }
 
-// VehicleNodeID is the global ID of the event's vehicle.
-func (e *VehicleEvent) VehicleNodeID() string { return relay.NodeID(TypeVehicle, e.VehicleID) }
+// VehicleKey names the event's vehicle.
+func (e *VehicleEvent) VehicleKey() Key { return Key{TypeVehicle, e.VehicleID} }

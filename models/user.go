@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
@@ -29,13 +28,13 @@ type User struct {
 	CreatedAt    time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
 
-// NodeID is the user's global ID.
-func (u *User) NodeID() string { return relay.NodeID(TypeUser, u.ID) }
+// Key names the user.
+func (u *User) Key() Key { return Key{TypeUser, u.ID} }
 
 // Actor describes what the user may do.
 func (u *User) Actor() *Actor { return &Actor{UserID: u.ID, Role: u.Role, DealerID: u.DealerID} }
 
-// TypeUser is the type name inside users' global IDs.
+// TypeUser is the type name of users' keys.
 const TypeUser = "User"
 
 // NewUser is what creating a user needs.
@@ -167,7 +166,7 @@ var errBadRefreshToken = &Error{Code: CodeUnauthenticated, Message: "refresh tok
 // The old token stops working. Presenting a token that was already
 // exchanged means it leaked (or the client raced itself): the whole family
 // is revoked, which logs the thief and the owner out.
-func RefreshSession(ctx context.Context, db *bun.DB, token string, ttl time.Duration) (*Session, error) {
+func RefreshSession(ctx context.Context, db bun.IDB, token string, ttl time.Duration) (*Session, error) {
 	var s *Session
 	var reused bool
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carlot/carlot/internal/relay"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
@@ -67,8 +66,8 @@ type Vehicle struct {
 	Dealer *Dealer `bun:"-" json:"-"`
 }
 
-// NodeID is the vehicle's global ID.
-func (v *Vehicle) NodeID() string { return relay.NodeID(TypeVehicle, v.ID) }
+// Key names the vehicle.
+func (v *Vehicle) Key() Key { return Key{TypeVehicle, v.ID} }
 
 // VehicleFilter narrows a list of vehicles; every set condition must hold.
 type VehicleFilter struct {

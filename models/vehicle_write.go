@@ -115,7 +115,7 @@ func (in NewVehicle) Check(inv *Invalid) *Vehicle {
 
 // CreateVehicle validates in, checks that actor may list vehicles for its
 // dealer, and stores the vehicle and its CREATED event in one transaction.
-func CreateVehicle(ctx context.Context, db *bun.DB, actor *Actor, in NewVehicle) (*Vehicle, error) {
+func CreateVehicle(ctx context.Context, db bun.IDB, actor *Actor, in NewVehicle) (*Vehicle, error) {
 	if err := CanManageSomeVehicles(actor); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func CreateVehicle(ctx context.Context, db *bun.DB, actor *Actor, in NewVehicle)
 // apply one after the other and none is lost; when expectedVersion is given
 // and the vehicle has moved on, nothing changes and the answer is CONFLICT.
 // Moving a vehicle to another dealer needs the right to manage both.
-func UpdateVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, patch VehiclePatch, expectedVersion *int) (*Vehicle, error) {
+func UpdateVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, patch VehiclePatch, expectedVersion *int) (*Vehicle, error) {
 	if err := CanManageSomeVehicles(actor); err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func UpdateVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, patc
 
 // DeleteVehicle deletes vehicle id for actor, in one transaction with its
 // DELETED event (whose snapshot is the vehicle as it was).
-func DeleteVehicle(ctx context.Context, db *bun.DB, actor *Actor, id int64, expectedVersion *int) error {
+func DeleteVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, expectedVersion *int) error {
 	if err := CanManageSomeVehicles(actor); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/database"
-	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -302,8 +302,8 @@ func TestLiveUpdatesSampleSurvivesTokenExpiry(t *testing.T) {
 	w.change(2)
 	f.awaitSequence(start + 2)
 	f.await("the token to expire", func(l followerLine) bool { return l.Closed != 0 })
-	if f.closes[0] != live.CloseTokenExpired {
-		t.Fatalf("closed with %d, want %d", f.closes[0], live.CloseTokenExpired)
+	if f.closes[0] != httpapi.CloseTokenExpired {
+		t.Fatalf("closed with %d, want %d", f.closes[0], httpapi.CloseTokenExpired)
 	}
 	w.change(2) // before the client is back
 	f.await("the reconnect", func(l followerLine) bool { return l.Connected && l.Retrying })

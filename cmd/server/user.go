@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/models"
 	"golang.org/x/term"
@@ -60,7 +61,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("user create: %s", userErrorLine(err))
 	}
-	fmt.Fprintf(stdout, "created %s %s (id %s)\n", u.Role, u.Email, u.NodeID())
+	fmt.Fprintf(stdout, "created %s %s (id %s)\n", u.Role, u.Email, graph.NodeID(u.Key()))
 	return nil
 }
 

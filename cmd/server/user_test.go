@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -75,7 +76,7 @@ func TestUserCreateEachRole(t *testing.T) {
 			if err != nil {
 				t.Fatalf("log in as the new user: %v", err)
 			}
-			if want := "created " + string(tc.role) + " " + email + " (id " + u.NodeID() + ")\n"; out != want {
+			if want := "created " + string(tc.role) + " " + email + " (id " + graph.NodeID(u.Key()) + ")\n"; out != want {
 				t.Fatalf("output %q, want %q", out, want)
 			}
 			if u.Role != tc.role || (u.DealerID == nil) != (tc.dealer == nil) || (u.DealerID != nil && *u.DealerID != *tc.dealer) {

@@ -45,7 +45,7 @@ func New(secret []byte, ttl time.Duration) *Tokens {
 func (t *Tokens) Issue(u *models.User, now time.Time) (string, time.Time, error) {
 	exp := now.Add(t.ttl).Truncate(time.Second)
 	claims := map[string]any{
-		"sub":  u.NodeID(), // the user's global ID, as me.id shows it
+		"sub":  relay.NodeID(models.TypeUser, u.ID), // the user's global ID, as me.id shows it
 		"role": string(u.Role),
 		"iss":  Issuer,
 		"iat":  now.Unix(),

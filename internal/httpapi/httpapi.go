@@ -79,7 +79,7 @@ type API struct {
 // Shutdown, which does not wait for hijacked connections.
 // It is safe to call more than once.
 func (a *API) Close() {
-	a.sockets.closeAll(live.CloseGoingAway, "server shutting down")
+	a.sockets.abortAll(live.ErrShutdown)
 	a.stop()
 	<-a.stopped
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/gqlws"
-	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/seed"
 )
 
@@ -75,10 +74,10 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 			}
 			m, err := sub.Read(outageWait(t))
 			if err == nil {
-				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, live.CloseTryAgainLater)
+				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, CloseTryAgainLater)
 			}
-			if code := gqlws.CloseCode(err); code != live.CloseTryAgainLater {
-				t.Fatalf("close code %d (%v), want %d", code, err, live.CloseTryAgainLater)
+			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
+				t.Fatalf("close code %d (%v), want %d", code, err, CloseTryAgainLater)
 			}
 		})
 	}
@@ -102,7 +101,7 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 			}
 			break
 		}
-		if code := gqlws.CloseCode(err); code != live.CloseTryAgainLater {
+		if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
 			t.Fatalf("close code %d (%v) while the database comes back", code, err)
 		}
 		if time.Now().After(deadline) {

@@ -245,14 +245,14 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 			if actor != nil {
 				s.user = strconv.FormatInt(actor.UserID, 10) // the key limitByUser uses
 				s.expiry = time.AfterFunc(time.Until(expires), func() {
-					s.closeWith(live.CloseTokenExpired, "access token expired: refresh it and reconnect")
+					s.abort(errTokenExpired)
 				})
 			}
 			s.mu.Unlock()
 			if actor != nil {
 				ctx = models.WithActor(ctx, actor)
 			}
-			ctx = live.WithSocketCloser(ctx, s.closeWith)
+			ctx = live.WithAborter(ctx, s.abort)
 			return context.WithValue(ctx, socketOperationsKey{}, broker), nil, nil
 		},
 		ErrorFunc: func(ctx context.Context, err error) {

@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -47,8 +48,8 @@ func all(*models.VehicleEvent, models.CatalogNames) bool { return true }
 func TestSlowSubscriberIsCutOffAndOthersKeepGoing(t *testing.T) {
 	t.Parallel()
 	b, change := startBroker(t, live.Options{Buffer: 4, PollInterval: 50 * time.Millisecond})
-	closed := make(chan int, 1)
-	slowCtx := live.WithSocketCloser(context.Background(), func(code int, _ string) { closed <- code })
+	closed := make(chan error, 1)
+	slowCtx := live.WithAborter(context.Background(), func(err error) bool { closed <- err; return true })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -84,9 +85,9 @@ func TestSlowSubscriberIsCutOffAndOthersKeepGoing(t *testing.T) {
 		}
 	}
 	select {
-	case code := <-closed:
-		if code != live.CloseTooSlow {
-			t.Fatalf("slow subscriber closed with %d, want %d", code, live.CloseTooSlow)
+	case err := <-closed:
+		if !errors.Is(err, live.ErrTooSlow) {
+			t.Fatalf("slow subscriber aborted with %v, want %v", err, live.ErrTooSlow)
 		}
 	case <-ctx.Done():
 		t.Fatal("the slow subscriber was never cut off")

@@ -18,59 +18,31 @@ var (
 	ErrUnavailable = errors.New("events unavailable; resubscribe with after set to the last sequence received")
 )
 
-// Close codes for websocket clients. Each one is a code the graphql-ws
-// client reconnects on (it gives up for good on 4400, 4401, 4406, 4409,
-// 4429, 4500 and most 1xxx codes), so a client with retryAttempts resumes by
-// itself.
-const (
-	// CloseGoingAway: the server is shutting down; reconnect to another replica.
-	CloseGoingAway = 1001
-	// CloseTryAgainLater: the events could not be read (the database is
-	// unreachable); reconnect and resubscribe with after.
-	CloseTryAgainLater = 1013
-	// CloseTooSlow: the client fell behind; reconnect and resubscribe with after.
-	CloseTooSlow = 4290
-	// CloseTokenExpired: the access token expired; reconnect with a fresh one.
-	// It is 4403 Forbidden, what a connection_init with an expired token
-	// gets, rather than 4401 Unauthorized, which graphql-ws treats as fatal.
-	CloseTokenExpired = 4403
-)
+// Aborter ends the connection a subscription runs on because of err, in the
+// way that tells the client what to do next (a websocket closes with a code
+// the client reconnects on). It reports whether it did: a transport aborts
+// only for the errors it knows how to tell its client about.
+type Aborter func(err error) bool
 
-// SocketCloser closes the websocket a subscription runs on with a code.
-type SocketCloser func(code int, reason string)
+type aborterKey struct{}
 
-type socketCloserKey struct{}
-
-// WithSocketCloser lets subscriptions under ctx close their websocket.
-func WithSocketCloser(ctx context.Context, c SocketCloser) context.Context {
-	return context.WithValue(ctx, socketCloserKey{}, c)
+// WithAborter lets subscriptions under ctx abort their connection.
+func WithAborter(ctx context.Context, a Aborter) context.Context {
+	return context.WithValue(ctx, aborterKey{}, a)
 }
 
-// CloseSocket closes the websocket of the subscription under ctx with the
-// code that tells the client what to do after err (ErrTooSlow, ErrShutdown
-// or ErrUnavailable). It reports whether it did: it does nothing for other
-// errors or outside a websocket.
+// Abort ends the connection of the subscription under ctx because of err
+// (ErrTooSlow, ErrShutdown or ErrUnavailable) and reports whether it did:
+// outside a transport that aborts, or for an error the transport does not
+// tell its client about, it does nothing.
 //
-// A subscription that ends because of the server must close its socket
+// A subscription that ends because of the server must abort its connection
 // before it ends its stream: a stream that just ends is sent as "complete",
 // which a client takes for a normal end and never retries, while the
-// transport sends nothing more once the socket is closing.
-func CloseSocket(ctx context.Context, err error) bool {
-	c, ok := ctx.Value(socketCloserKey{}).(SocketCloser)
-	if !ok {
-		return false
-	}
-	switch {
-	case errors.Is(err, ErrTooSlow):
-		c(CloseTooSlow, "too slow: resubscribe with after")
-	case errors.Is(err, ErrShutdown):
-		c(CloseGoingAway, "server shutting down")
-	case errors.Is(err, ErrUnavailable):
-		c(CloseTryAgainLater, "events unavailable: try again later")
-	default:
-		return false
-	}
-	return true
+// transport sends nothing more once the connection is closing.
+func Abort(ctx context.Context, err error) bool {
+	a, ok := ctx.Value(aborterKey{}).(Aborter)
+	return ok && a(err)
 }
 
 // subscriber is one subscription's place in the fan-out.
@@ -85,7 +57,7 @@ type subscriber struct {
 	limit int
 	out   chan *models.VehicleEvent
 	// ctx is the subscription's, kept to read what the feeder needs from
-	// it (the database reads of a replay, the socket closer at the end).
+	// it (the database reads of a replay, the aborter at the end).
 	ctx context.Context
 
 	mu      sync.Mutex
@@ -189,10 +161,10 @@ func (s *subscriber) stop(err error) {
 	}
 }
 
-// finish ends the websocket with a code that tells the client what to do
-// when the broker ended the subscription, then the stream.
+// finish aborts the connection, to tell the client what to do when the
+// broker ended the subscription, then ends the stream.
 func (s *subscriber) finish() {
-	CloseSocket(s.ctx, s.err)
+	Abort(s.ctx, s.err)
 	close(s.out)
 }
 
@@ -206,9 +178,9 @@ func (s *subscriber) isStopped() bool {
 // first replays every matching event after that sequence from the table,
 // then continues live, with no gap and no duplicate at the seam. The channel
 // closes when ctx ends, when the subscriber falls too far behind (then the
-// websocket is closed with CloseTooSlow so the client resumes) and when the
+// connection is aborted with ErrTooSlow so the client resumes) and when the
 // events cannot be read, at the start or during the replay (then it is
-// closed with CloseTryAgainLater, for the same reason).
+// aborted with ErrUnavailable, for the same reason).
 func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models.VehicleEvent, models.CatalogNames) bool) (<-chan *models.VehicleEvent, error) {
 	select {
 	case <-b.ready:
@@ -250,7 +222,7 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 		go s.feed(func(send func(*models.VehicleEvent) bool) bool {
 			if !b.replay(ctx, *after, seam, s, send) {
 				// The stream ends (if it was not stopped already), and the
-				// socket with a code the client retries on, unless the
+				// connection aborted so that the client retries, unless the
 				// client itself went away.
 				err := ErrUnavailable
 				if ctx.Err() != nil {
@@ -266,11 +238,11 @@ func (b *Broker) Subscribe(ctx context.Context, after *int64, match func(*models
 }
 
 // unavailable answers a subscription that cannot start because the events
-// cannot be read: on a websocket, the socket closes with CloseTryAgainLater
-// and the stream ends unsent (an error answer would be followed by
+// cannot be read: where the connection aborts with ErrUnavailable, the
+// stream ends unsent (an error answer would be followed by
 // "complete", which ends the subscription for good in graphql-ws).
 func unavailable(ctx context.Context, err error) (<-chan *models.VehicleEvent, error) {
-	if ctx.Err() != nil || !CloseSocket(ctx, ErrUnavailable) {
+	if ctx.Err() != nil || !Abort(ctx, ErrUnavailable) {
 		return nil, err
 	}
 	out := make(chan *models.VehicleEvent)
