@@ -3,15 +3,12 @@ package models_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
 )
-
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 // state is what a write changes: the vehicles and the event stream.
 type state struct {
