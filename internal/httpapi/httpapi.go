@@ -268,7 +268,9 @@ func withLoaders(db bun.IDB, wait time.Duration) func(http.Handler) http.Handler
 				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(db, wait, nil))))
+			// Made when first asked for: most requests (every vehicle read,
+			// which goes through the planner) never use them.
+			next.ServeHTTP(w, r.WithContext(loaders.WithLazy(r.Context(), func() *loaders.Loaders { return loaders.New(db, wait, nil) })))
 		})
 	}
 }
