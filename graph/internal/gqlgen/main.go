@@ -18,6 +18,13 @@
 // subscriptions that would render it identically and gives the others the
 // same bytes.
 //
+// Deferred groups. For every object it marshals, gqlgen makes a group for
+// the object's @defer'd fields up front: the object's path (walked up
+// through every enclosing field and allocated), a field set and a map, even
+// when nothing is deferred, as nothing usually is. The executor calls
+// newDeferredGroup (graph/lists.go) instead, which makes gqlgen's group only
+// when one of the object's collected fields is deferred.
+//
 // Run it with `go generate ./...`.
 package main
 
@@ -57,7 +64,7 @@ func main() {
 	}
 }
 
-// rewriteExecutor makes the two changes to the generated executor. It
+// rewriteExecutor makes the three changes to the generated executor. It
 // fails, rather than leave a slower executor, if gqlgen's output no longer
 // has the calls it changes.
 func rewriteExecutor(filename string) error {
@@ -66,7 +73,7 @@ func rewriteExecutor(filename string) error {
 	if err != nil {
 		return err
 	}
-	var lists, streams int
+	var lists, streams, groups int
 	var bad error
 	ast.Inspect(file, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -77,6 +84,17 @@ func rewriteExecutor(filename string) error {
 		case isGraphQLFunc(call.Fun, "MarshalSliceConcurrently"):
 			call.Fun = ast.NewIdent("marshalList")
 			lists++
+		case isGraphQLFunc(call.Fun, "NewDeferredGroup"):
+			// NewDeferredGroup(ctx) → newDeferredGroup(ctx, fields), fields
+			// being the object's collected fields, which the generated
+			// code always holds in a variable of that name by then.
+			if len(call.Args) != 1 {
+				bad = fmt.Errorf("%s: graphql.NewDeferredGroup has %d arguments, want 1", fset.Position(call.Pos()), len(call.Args))
+				return false
+			}
+			call.Fun = &ast.Ident{NamePos: call.Fun.Pos(), Name: "newDeferredGroup"}
+			call.Args = append(call.Args, &ast.Ident{NamePos: call.Args[0].End(), Name: "fields"})
+			groups++
 		case isGraphQLFunc(call.Fun, "ResolveFieldStream"):
 			// ResolveFieldStream(ctx, oc, field, initFieldContext, resolver, middleware, marshal, …)
 			const marshalArg = 6
@@ -106,8 +124,9 @@ func rewriteExecutor(filename string) error {
 	if bad != nil {
 		return bad
 	}
-	if lists == 0 || streams == 0 {
-		return fmt.Errorf("%s: found %d list and %d subscription marshallers to rewrite; has gqlgen changed its output?", filename, lists, streams)
+	if lists == 0 || streams == 0 || groups == 0 {
+		return fmt.Errorf("%s: found %d list and %d subscription marshallers and %d deferred groups to rewrite; has gqlgen changed its output?",
+			filename, lists, streams, groups)
 	}
 	var b bytes.Buffer
 	if err := format.Node(&b, fset, file); err != nil {
