@@ -3925,7 +3925,7 @@ func (ec *executionContext) _Subscription_vehicleEvents(ctx context.Context, fie
 			return ec.Resolvers.Subscription().VehicleEvents(ctx, fc.Args["filter"].(*VehicleFilter), fc.Args["after"].(*string))
 		},
 		nil,
-		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
+		shareRendering(ctx, ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
 			return ec.marshalNVehicleEvent2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleEvent(ctx, selections, v)
 		}),
 		true,
@@ -3969,7 +3969,7 @@ func (ec *executionContext) _Subscription_vehicleUpdated(ctx context.Context, fi
 			return ec.Resolvers.Subscription().VehicleUpdated(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
+		shareRendering(ctx, ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
 			return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
 		}),
 		true,

@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"strconv"
 	"testing"
 	"time"
+	"unique"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
@@ -42,7 +44,10 @@ func TestRenderingsAreSharedBrieflyOnly(t *testing.T) {
 	clock := time.Unix(0, 0)
 	r := NewRenderings(2, time.Second)
 	r.now = func() time.Time { return clock }
-	key := func(event string) renderingKey { return renderingKey{event: event, operation: "q"} }
+	key := func(event string) renderingKey {
+		id, _ := strconv.ParseInt(event, 10, 64)
+		return renderingKey{event: eventID{id: id}, operation: unique.Make("q")}
+	}
 	claim := func(event string, wantMine bool) {
 		t.Helper()
 		rd, mine := r.claim(key(event))

@@ -112,6 +112,7 @@ func rewriteExecutor(filename string) error {
 				Fun:    &ast.Ident{NamePos: at, Name: "shareRendering"},
 				Lparen: at,
 				Args: []ast.Expr{
+					&ast.Ident{NamePos: at, Name: "ctx"}, // the subscription field's: it is run when the subscription starts
 					&ast.SelectorExpr{X: &ast.Ident{NamePos: at, Name: "ec"}, Sel: &ast.Ident{NamePos: at, Name: "Resolvers"}},
 					marshal,
 				},
