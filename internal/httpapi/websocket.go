@@ -228,11 +228,13 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 	accept := coderws.AcceptOptions{InsecureSkipVerify: true}
 	limit := int64(d.Config.WSMaxMessageBytes)
 	return transport.Websocket{
-		Implementation:        socketAdapter{inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
-		InitTimeout:           d.Config.WSInitTimeout,
-		KeepAlivePingInterval: d.Config.WSPingInterval, // graphql-ws "ka"
-		PingPongInterval:      d.Config.WSPingInterval, // graphql-transport-ws ping; a client that never pongs is dropped
-		PayloadReadLimit:      &limit,
+		// Keep-alives ("ka" on graphql-ws; on graphql-transport-ws a ping,
+		// and a client that never pongs is dropped) come from the adapter,
+		// on a timer: gqlgen's transport would keep a goroutine per socket
+		// for them.
+		Implementation:   socketAdapter{inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}, keepAlive: d.Config.WSPingInterval},
+		InitTimeout:      d.Config.WSInitTimeout,
+		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			s := socketFrom(ctx)
 			actor, expires, err := d.tokens.Authenticate(payload.Authorization())
@@ -266,9 +268,11 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 type socketOperationsKey struct{}
 
 // socketAdapter wraps gqlgen's coder/websocket adapter to close with the
-// codes the graphql-transport-ws protocol defines.
+// codes the graphql-transport-ws protocol defines, and sends keep-alives
+// every keepAlive (none when 0).
 type socketAdapter struct {
-	inner transport.WebsocketImplementation
+	inner     transport.WebsocketImplementation
+	keepAlive time.Duration
 }
 
 func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -287,7 +291,9 @@ func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts trans
 	s.mu.Unlock()
 	if code != 0 { // shut down while upgrading
 		_ = wrapped.WriteClose(code, s.reason)
+		return wrapped, nil
 	}
+	wrapped.startKeepAlive(a.keepAlive)
 	return wrapped, nil
 }
 
@@ -296,6 +302,66 @@ type socketConn struct {
 	s         *socket
 	closeOnce sync.Once
 	inits     int
+
+	// The keep-alive timer, and on graphql-transport-ws whether a pong came
+	// since the last ping.
+	kaMu      sync.Mutex
+	kaTimer   *time.Timer
+	kaStopped bool
+	ponged    bool
+}
+
+// Keep-alive messages, as gqlgen's transport writes them.
+var (
+	pingMessage      = struct{ Type string `json:"type"` }{"ping"}
+	keepAliveMessage = struct{ Type string `json:"type"` }{"ka"}
+)
+
+// startKeepAlive sends a keep-alive every interval, as gqlgen's transport
+// does from a goroutine of its own: on graphql-transport-ws a ping, with a
+// read deadline two intervals away that each ping pushes back only if a
+// pong came since the one before (a pong clears it: gqlgen's read loop
+// does that); on graphql-ws "ka".
+func (c *socketConn) startKeepAlive(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	ping := c.s.protocol == graphqlTransportWS
+	if ping {
+		_ = c.SetReadDeadline(time.Now().Add(2 * interval))
+	}
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.kaTimer = time.AfterFunc(interval, func() {
+		msg := keepAliveMessage
+		if ping {
+			msg = pingMessage
+		}
+		if c.WebsocketConn.WriteJSON(msg) != nil {
+			return // closing: the read loop ends the socket
+		}
+		c.kaMu.Lock()
+		defer c.kaMu.Unlock()
+		if ping {
+			if c.ponged {
+				_ = c.SetReadDeadline(time.Now().Add(2 * interval))
+			}
+			c.ponged = false
+		}
+		if !c.kaStopped {
+			c.kaTimer.Reset(interval)
+		}
+	})
+}
+
+// stopKeepAlive stops the keep-alives for good.
+func (c *socketConn) stopKeepAlive() {
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.kaStopped = true
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
+	}
 }
 
 var errClosedByServer = errors.New("websocket closed by the server")
@@ -328,6 +394,11 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 		c.s.mu.Lock()
 		initOK := c.s.initOK
 		c.s.mu.Unlock()
+		if valid && msg.Type == "pong" {
+			c.kaMu.Lock()
+			c.ponged = true
+			c.kaMu.Unlock()
+		}
 		if c.s.protocol == graphqlTransportWS {
 			if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
 				return c.refuse(code, reason)
@@ -427,6 +498,7 @@ func (c *socketConn) refuse(code int, reason string) (int, io.Reader, error) {
 // chose (shutdown, token expiry, too slow) or the protocol's code for what
 // gqlgen reports as a generic protocol error.
 func (c *socketConn) WriteClose(code int, reason string) error {
+	c.stopKeepAlive()
 	c.s.mu.Lock()
 	if c.s.code != 0 {
 		code, reason = c.s.code, c.s.reason
@@ -443,6 +515,12 @@ func (c *socketConn) WriteClose(code int, reason string) error {
 	var err error
 	c.closeOnce.Do(func() { err = c.WebsocketConn.WriteClose(code, reason) })
 	return err
+}
+
+// Close stops the keep-alives and closes the connection.
+func (c *socketConn) Close() error {
+	c.stopKeepAlive()
+	return c.WebsocketConn.Close()
 }
 
 // SetReadLimit and SetReadDeadline pass through to the wrapped connection.
