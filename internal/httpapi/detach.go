@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 )
 
@@ -100,6 +101,13 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		// the socket started (its operations and their goroutines) derives
 		// from it, and ends with it.
 		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		socket := r.WithContext(ctx)
+		// What follows the upgrade is the socket's, never a body; and
+		// the body reader may hold the response (http.MaxBytesReader does).
+		socket.Body = http.NoBody
+		// The socket keeps its request for as long as it is open; of the
+		// headers only the upgrade's are read after this point.
+		socket.Header = upgradeHeaders(r.Header)
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
 		var panicked any // a panic before the upgrade, raised again on the request's goroutine
@@ -119,10 +127,6 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 					panicked = p // not upgraded: the request's middleware answers it
 				}
 			}()
-			socket := r.WithContext(ctx)
-			// What follows the upgrade is the socket's, never a body; and
-			// the body reader may hold the response (http.MaxBytesReader does).
-			socket.Body = http.NoBody
 			next.ServeHTTP(dw, socket)
 		}()
 		select {
@@ -134,6 +138,19 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 			}
 		}
 	})
+}
+
+// upgradeHeaders returns the headers of h that the websocket handshake
+// reads: Connection, Upgrade, Origin and Sec-WebSocket-*.
+func upgradeHeaders(h http.Header) http.Header {
+	kept := make(http.Header, 8)
+	for k, v := range h {
+		switch {
+		case k == "Connection", k == "Upgrade", k == "Origin", strings.HasPrefix(k, "Sec-Websocket-"):
+			kept[k] = v
+		}
+	}
+	return kept
 }
 
 // detachingWriter hands the hijacked connection over with small buffers and
