@@ -101,6 +101,11 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		// the socket started (its operations and their goroutines) derives
 		// from it, and ends with it.
 		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		if s := socketFrom(ctx); s != nil {
+			s.mu.Lock()
+			s.end = cancel
+			s.mu.Unlock()
+		}
 		socket := r.WithContext(ctx)
 		// What follows the upgrade is the socket's, never a body; and
 		// the body reader may hold the response (http.MaxBytesReader does).
@@ -111,7 +116,7 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
 		var panicked any // a panic before the upgrade, raised again on the request's goroutine
-		go func() {
+		go func(socket *http.Request) { // an argument, not captured: the request is let go once upgraded
 			defer close(done)
 			defer life.end()
 			defer cancel()
@@ -128,7 +133,7 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 				}
 			}()
 			next.ServeHTTP(dw, socket)
-		}()
+		}(socket)
 		select {
 		case <-dw.hijacked:
 			life.detach()
@@ -143,10 +148,18 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 // upgradeHeaders returns the headers of h that the websocket handshake
 // reads: Connection, Upgrade, Origin and Sec-WebSocket-*.
 func upgradeHeaders(h http.Header) http.Header {
-	kept := make(http.Header, 8)
+	upgrade := func(k string) bool {
+		return k == "Connection" || k == "Upgrade" || k == "Origin" || strings.HasPrefix(k, "Sec-Websocket-")
+	}
+	n := 0
+	for k := range h {
+		if upgrade(k) {
+			n++
+		}
+	}
+	kept := make(http.Header, n)
 	for k, v := range h {
-		switch {
-		case k == "Connection", k == "Upgrade", k == "Origin", strings.HasPrefix(k, "Sec-Websocket-"):
+		if upgrade(k) {
 			kept[k] = v
 		}
 	}

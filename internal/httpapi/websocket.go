@@ -87,7 +87,9 @@ type socket struct {
 	// WS_MAX_SUBSCRIPTIONS_PER_SOCKET (100 by default), so a slice, which
 	// for one id takes a tenth of a map's memory.
 	active []string
-	cancel context.CancelFunc
+	// end ends the socket's context (serveDetached's), which gqlgen's
+	// transport answers by closing the connection.
+	end    context.CancelFunc
 	expiry *time.Timer
 }
 
@@ -138,11 +140,14 @@ func (s *socket) closeWith(code int, reason string) {
 	if s.code == 0 {
 		s.code, s.reason = code, reason
 	}
-	cancel, conn := s.cancel, s.conn
+	end, conn := s.end, s.conn
+	if !s.initOK {
+		end = nil // gqlgen watches the context only once initialised
+	}
 	s.mu.Unlock()
 	switch {
-	case cancel != nil:
-		cancel()
+	case end != nil:
+		end()
 	case conn != nil: // not initialised yet: close directly
 		_ = conn.WriteClose(code, reason)
 	}
@@ -243,9 +248,8 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 			if err != nil || s == nil {
 				return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, auth.ErrInvalidToken
 			}
-			ctx, cancel := context.WithCancel(ctx)
 			s.mu.Lock()
-			s.initOK, s.cancel = true, cancel
+			s.initOK = true
 			if actor != nil {
 				s.user = strconv.FormatInt(actor.UserID, 10) // the key limitByUser uses
 				s.expiry = time.AfterFunc(time.Until(expires), func() {
