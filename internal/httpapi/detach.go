@@ -115,7 +115,7 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		socket.Header = upgradeHeaders(r.Header)
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
-		var panicked any // a panic before the upgrade, raised again on the request's goroutine
+		var panicked any                // a panic before the upgrade, raised again on the request's goroutine
 		go func(socket *http.Request) { // an argument, not captured: the request is let go once upgraded
 			defer close(done)
 			defer life.end()
@@ -172,6 +172,10 @@ type detachingWriter struct {
 	http.ResponseWriter
 	hijacked chan struct{}
 	header   http.Header // the response's, still read after the hijack
+	// conn and reader are the hijacked connection and the buffered reader
+	// handed over with it.
+	conn   net.Conn
+	reader *bufio.Reader
 }
 
 func (d *detachingWriter) Header() http.Header {
@@ -203,6 +207,7 @@ func (d *detachingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// response's headers only the chosen subprotocol is read afterwards.
 	d.header = http.Header{"Sec-Websocket-Protocol": d.ResponseWriter.Header().Values("Sec-Websocket-Protocol")}
 	d.ResponseWriter = nil
+	d.conn, d.reader = conn, r
 	close(d.hijacked)
 	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
 }

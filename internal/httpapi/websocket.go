@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,7 +238,7 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 		// and a client that never pongs is dropped) come from the adapter,
 		// on a timer: gqlgen's transport would keep a goroutine per socket
 		// for them.
-		Implementation:   socketAdapter{inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}, keepAlive: d.Config.WSPingInterval},
+		Implementation:   socketAdapter{inner: coderAdapter{options: accept}, keepAlive: d.Config.WSPingInterval},
 		InitTimeout:      d.Config.WSInitTimeout,
 		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -291,6 +290,9 @@ func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts trans
 		s = &socket{}
 	}
 	wrapped := &socketConn{WebsocketConn: conn, s: s}
+	if dw, ok := w.(*detachingWriter); ok && dw.conn != nil {
+		wrapped.awaitReadable = readableWaiter(dw.conn, dw.reader)
+	}
 	s.mu.Lock()
 	s.protocol, s.conn = conn.Subprotocol(), wrapped
 	code := s.code
@@ -308,6 +310,9 @@ type socketConn struct {
 	s         *socket
 	closeOnce sync.Once
 	inits     int
+	// awaitReadable returns once the client has sent something (or the
+	// connection failed); nil where the connection gives no way to wait.
+	awaitReadable func()
 
 	// The keep-alive timer, and on graphql-transport-ws whether a pong came
 	// since the last ping.
@@ -319,8 +324,12 @@ type socketConn struct {
 
 // Keep-alive messages, as gqlgen's transport writes them.
 var (
-	pingMessage      = struct{ Type string `json:"type"` }{"ping"}
-	keepAliveMessage = struct{ Type string `json:"type"` }{"ka"}
+	pingMessage = struct {
+		Type string `json:"type"`
+	}{"ping"}
+	keepAliveMessage = struct {
+		Type string `json:"type"`
+	}{"ka"}
 )
 
 // startKeepAlive sends a keep-alive every interval, as gqlgen's transport
@@ -384,47 +393,65 @@ var errClosedByServer = errors.New("websocket closed by the server")
 //     an error message here and gqlgen never sees it).
 func (c *socketConn) NextReader() (int, io.Reader, error) {
 	for {
+		// Wait for the client's next message here, with little of the
+		// stack in use, rather than deep in the websocket library's read:
+		// an idle socket's goroutine then keeps a stack half the size.
+		if c.awaitReadable != nil {
+			c.awaitReadable()
+		}
 		kind, r, err := c.WebsocketConn.NextReader()
 		if err != nil {
 			return kind, r, err
 		}
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return kind, nil, err
-		}
-		var msg struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
-		}
-		valid := json.Unmarshal(data, &msg) == nil
-		c.s.mu.Lock()
-		initOK := c.s.initOK
-		c.s.mu.Unlock()
-		if valid && msg.Type == "pong" {
-			c.kaMu.Lock()
-			c.ponged = true
-			c.kaMu.Unlock()
-		}
-		if c.s.protocol == graphqlTransportWS {
-			if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
-				return c.refuse(code, reason)
-			}
-		}
-		// Before connection_init, gqlgen refuses every other message itself.
-		if !valid || !initOK || msg.Type != c.s.operationStart() {
-			return kind, bytes.NewReader(data), nil
-		}
-		if c.s.running(msg.ID) {
-			return c.refuse(closeDuplicateID, duplicateReason(msg.ID))
-		}
-		refusal := c.s.admit(msg.ID)
-		if refusal == nil {
-			return kind, bytes.NewReader(data), nil
-		}
-		if err := c.WebsocketConn.WriteJSON(operationError{ID: msg.ID, Type: "error", Payload: gqlerror.List{refusal}}); err != nil {
-			return kind, nil, err
+		if kind, r, pass, err := c.check(kind, r); pass {
+			return kind, r, err
 		}
 	}
+}
+
+// check is NextReader's look at one message: whether to pass it on (or
+// the error that ends the socket), or to read the next one (the operation
+// it starts was refused with an error message).
+func (c *socketConn) check(kind int, r io.Reader) (int, io.Reader, bool, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return kind, nil, true, err
+	}
+	var msg struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	valid := json.Unmarshal(data, &msg) == nil
+	c.s.mu.Lock()
+	initOK := c.s.initOK
+	c.s.mu.Unlock()
+	if valid && msg.Type == "pong" {
+		c.kaMu.Lock()
+		c.ponged = true
+		c.kaMu.Unlock()
+	}
+	if c.s.protocol == graphqlTransportWS {
+		if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
+			kind, r, err := c.refuse(code, reason)
+			return kind, r, true, err
+		}
+	}
+	// Before connection_init, gqlgen refuses every other message itself.
+	if !valid || !initOK || msg.Type != c.s.operationStart() {
+		return kind, bytes.NewReader(data), true, nil
+	}
+	if c.s.running(msg.ID) {
+		kind, r, err := c.refuse(closeDuplicateID, duplicateReason(msg.ID))
+		return kind, r, true, err
+	}
+	refusal := c.s.admit(msg.ID)
+	if refusal == nil {
+		return kind, bytes.NewReader(data), true, nil
+	}
+	if err := c.WebsocketConn.WriteJSON(operationError{ID: msg.ID, Type: "error", Payload: gqlerror.List{refusal}}); err != nil {
+		return kind, nil, true, err
+	}
+	return 0, nil, false, nil
 }
 
 // duplicateReason is the close reason graphql-transport-ws gives 4409, the
@@ -476,21 +503,11 @@ func (c *socketConn) WriteJSON(v any) error {
 }
 
 // endedOperation returns the id of the operation a message from gqlgen ends:
-// its complete or error message, in either protocol. gqlgen's messages are
-// structs of its own with string fields ID and Type; reading those by
-// reflection spares encoding every message twice.
+// its complete or error message, in either protocol.
 func endedOperation(v any) (string, bool) {
-	m := reflect.Indirect(reflect.ValueOf(v))
-	if m.Kind() != reflect.Struct {
-		return "", false
-	}
-	kind, id := m.FieldByName("Type"), m.FieldByName("ID")
-	if kind.Kind() != reflect.String || id.Kind() != reflect.String {
-		return "", false
-	}
-	switch kind.String() {
-	case "complete", "error":
-		return id.String(), true
+	id, kind, ok := messageIDAndType(v)
+	if ok && (kind == "complete" || kind == "error") {
+		return id, true
 	}
 	return "", false
 }

@@ -1,0 +1,40 @@
+//go:build unix
+
+package httpapi
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"syscall"
+)
+
+// readableWaiter returns a function that returns once conn has something to
+// read (or has failed), with nothing read: at once when br, the buffered
+// reader over conn, holds bytes already, else when the kernel has some for
+// conn (or an error, or the end). It returns nil when conn gives no access to
+// its descriptor (TLS, for instance).
+func readableWaiter(conn net.Conn, br *bufio.Reader) func() {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var one [1]byte
+	// ready peeks at the socket without waiting; false has the runtime's
+	// poller park the goroutine until the descriptor is readable and ask
+	// again.
+	ready := func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	return func() {
+		if br.Buffered() > 0 {
+			return
+		}
+		_ = raw.Read(ready)
+	}
+}
