@@ -164,6 +164,9 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		DB: d.DB, Plan: planner, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 		Passwords:  d.Passwords,
 		Renderings: renderings,
+		// The extensions below intercept operations and responses, never
+		// fields: add a field interceptor (or AroundFields) and this must go.
+		PlainFields: true,
 	}})
 	srv := handler.New(schema)
 	// The websocket transport first: it claims upgrade requests, which the
