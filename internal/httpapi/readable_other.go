@@ -2,10 +2,7 @@
 
 package httpapi
 
-import (
-	"bufio"
-	"net"
-)
+import "net"
 
 // readableWaiter has no way to wait without reading here.
-func readableWaiter(net.Conn, *bufio.Reader) func() { return nil }
+func readableWaiter(net.Conn) func() { return nil }

@@ -3,18 +3,16 @@
 package httpapi
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"syscall"
 )
 
-// readableWaiter returns a function that returns once conn has something to
-// read (or has failed), with nothing read: at once when br, the buffered
-// reader over conn, holds bytes already, else when the kernel has some for
-// conn (or an error, or the end). It returns nil when conn gives no access to
-// its descriptor (TLS, for instance).
-func readableWaiter(conn net.Conn, br *bufio.Reader) func() {
+// readableWaiter returns a function that returns once the kernel has
+// something to read for conn (or an error, or the end), with nothing read.
+// It returns nil when conn gives no access to its descriptor (TLS, for
+// instance).
+func readableWaiter(conn net.Conn) func() {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
@@ -31,10 +29,5 @@ func readableWaiter(conn net.Conn, br *bufio.Reader) func() {
 		_, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EWOULDBLOCK)
 	}
-	return func() {
-		if br.Buffered() > 0 {
-			return
-		}
-		_ = raw.Read(ready)
-	}
+	return func() { _ = raw.Read(ready) }
 }

@@ -290,9 +290,6 @@ func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts trans
 		s = &socket{}
 	}
 	wrapped := &socketConn{WebsocketConn: conn, s: s}
-	if dw, ok := w.(*detachingWriter); ok && dw.conn != nil {
-		wrapped.awaitReadable = readableWaiter(dw.conn, dw.reader)
-	}
 	s.mu.Lock()
 	s.protocol, s.conn = conn.Subprotocol(), wrapped
 	code := s.code
@@ -310,9 +307,6 @@ type socketConn struct {
 	s         *socket
 	closeOnce sync.Once
 	inits     int
-	// awaitReadable returns once the client has sent something (or the
-	// connection failed); nil where the connection gives no way to wait.
-	awaitReadable func()
 
 	// The keep-alive timer, and on graphql-transport-ws whether a pong came
 	// since the last ping.
@@ -396,8 +390,8 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 		// Wait for the client's next message here, with little of the
 		// stack in use, rather than deep in the websocket library's read:
 		// an idle socket's goroutine then keeps a stack half the size.
-		if c.awaitReadable != nil {
-			c.awaitReadable()
+		if cc, ok := c.WebsocketConn.(*coderConn); ok {
+			cc.awaitReadable()
 		}
 		kind, r, err := c.WebsocketConn.NextReader()
 		if err != nil {

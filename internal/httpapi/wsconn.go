@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -46,12 +47,21 @@ func (a coderAdapter) Accept(w http.ResponseWriter, r *http.Request, options tra
 	if err != nil {
 		return nil, err
 	}
-	return &coderConn{conn: conn}, nil
+	c := &coderConn{conn: conn}
+	if dw, ok := w.(*detachingWriter); ok && dw.conn != nil {
+		c.buffered, c.awaitKernel = dw.reader, readableWaiter(dw.conn)
+	}
+	return c, nil
 }
 
 // coderConn is one connection; its methods behave as gqlgen's adapter's.
 type coderConn struct {
 	conn *coderws.Conn
+	// buffered is the buffered reader coder/websocket reads the
+	// connection through, and awaitKernel waits until the kernel has
+	// bytes for it (see awaitReadable); both nil when unknown.
+	buffered    *bufio.Reader
+	awaitKernel func()
 
 	mu            sync.Mutex
 	readDeadline  *time.Timer
@@ -64,6 +74,22 @@ var (
 	_ transport.WebsocketReadLimiter   = (*coderConn)(nil)
 	_ transport.WebsocketReadDeadliner = (*coderConn)(nil)
 )
+
+// awaitReadable returns once the client has sent something (or the
+// connection failed), reading nothing: at once when bytes are buffered
+// already, else when the kernel has some. An idle socket's read loop waits
+// here, with little of its stack in use, rather than deep in the library's
+// read, so its stack shrinks to half. Once a close handshake has started,
+// the handshake reads the connection on a goroutine of its own, and this
+// returns at once: the buffered reader is the handshake's then.
+func (c *coderConn) awaitReadable() {
+	c.mu.Lock()
+	skip := c.awaitKernel == nil || c.closeStarted || c.buffered.Buffered() > 0
+	c.mu.Unlock()
+	if !skip {
+		c.awaitKernel() // reads no buffer, only asks the kernel
+	}
+}
 
 func (c *coderConn) NextReader() (int, io.Reader, error) {
 	kind, data, err := c.conn.Read(context.Background())
