@@ -107,11 +107,10 @@ func prepare(ctx context.Context, s *settings, getenv func(string) string, logs 
 	}
 	env.databaseURL = dbURL
 
-	env.db, err = database.Open(dbURL, database.Options{MaxOpenConns: 20, ApplicationName: "carlot-bench"})
+	env.db, err = database.Open(dbURL, database.Options{MaxOpenConns: 20, ApplicationName: "carlot-bench", OnStatement: env.tally.count})
 	if err != nil {
 		return nil, err
 	}
-	env.db.AddQueryHook(env.tally)
 	env.cleanups = append(env.cleanups, func() { _ = env.db.Close() })
 	if _, err := migrations.Migrate(ctx, env.db); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -289,22 +288,18 @@ func (env *environment) close(progress func(string, ...any)) {
 	progress("scratch database dropped")
 }
 
-// statementTally is a bun query hook that counts every statement on the
-// pool, and separately those run for one chosen request id (the mutation
-// whose fan-out is being measured).
+// statementTally counts every statement sent on the bench's pool (bun's
+// and the read planner's alike: the pool's driver reports each one), and
+// separately those run for one chosen request id (the mutation whose
+// fan-out is being measured).
 type statementTally struct {
 	all      atomic.Int64
 	excluded atomic.Int64
 	exclude  atomic.Pointer[string]
 }
 
-// BeforeQuery implements bun.QueryHook.
-func (t *statementTally) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-// AfterQuery implements bun.QueryHook.
-func (t *statementTally) AfterQuery(ctx context.Context, _ *bun.QueryEvent) {
+// count is the pool's database.Options.OnStatement.
+func (t *statementTally) count(ctx context.Context) {
 	t.all.Add(1)
 	if id := t.exclude.Load(); id != nil && logging.RequestID(ctx) == *id {
 		t.excluded.Add(1)

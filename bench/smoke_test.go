@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -50,6 +51,16 @@ func TestHarnessSmoke(t *testing.T) {
 	defer env.close(quiet)
 	if env.postmaster == 0 {
 		t.Error("the test cluster runs on this machine, but its postmaster was not found")
+	}
+	// The subscriber runs count the statements of the in-process server,
+	// whose planner sends its reads on the pgx pool, not through bun.
+	before := env.tally.all.Load()
+	var one int
+	if err := database.Pool(env.db).QueryRow(t.Context(), "SELECT $1::int", database.Prepared, 1).Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.tally.all.Load() - before; got != 1 {
+		t.Errorf("a statement sent on the pgx pool counted %d times, want 1", got)
 	}
 
 	rep := newReport(s, nil)

@@ -2376,17 +2376,17 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *AuthPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuthPayload_accessToken(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccessToken, nil
+		func() string {
+			return obj.AccessToken
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2399,17 +2399,17 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *AuthPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.RefreshToken, nil
+		func() string {
+			return obj.RefreshToken
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2500,17 +2500,17 @@ func (ec *executionContext) fieldContext_Dealer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Dealer_name(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Dealer_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2523,17 +2523,17 @@ func (ec *executionContext) fieldContext_Dealer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Dealer_city(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Dealer_city(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.City, nil
+		func() string {
+			return obj.City
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2709,17 +2709,17 @@ func (ec *executionContext) fieldContext_DealerConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _DealerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *DealerEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DealerEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+		func() string {
+			return obj.Cursor
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2787,17 +2787,17 @@ func (ec *executionContext) fieldContext_Make_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Make_name(ctx context.Context, field graphql.CollectedField, obj *models.Make) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Make_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -2874,17 +2874,17 @@ func (ec *executionContext) fieldContext_MakeCount_make(_ context.Context, field
 }
 
 func (ec *executionContext) _MakeCount_count(ctx context.Context, field graphql.CollectedField, obj *models.MakeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_MakeCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
+		func() int {
+			return obj.Count
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -2920,17 +2920,17 @@ func (ec *executionContext) fieldContext_Model_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Model_name(ctx context.Context, field graphql.CollectedField, obj *models.Model) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Model_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -3283,17 +3283,17 @@ func (ec *executionContext) fieldContext_Mutation_createDealer(ctx context.Conte
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasNextPage, nil
+		func() bool {
+			return obj.HasNextPage
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -3306,17 +3306,17 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasPreviousPage, nil
+		func() bool {
+			return obj.HasPreviousPage
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -3890,17 +3890,17 @@ func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, f
 }
 
 func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *models.StatusCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_StatusCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
+		func() int {
+			return obj.Count
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -3925,7 +3925,7 @@ func (ec *executionContext) _Subscription_vehicleEvents(ctx context.Context, fie
 			return ec.Resolvers.Subscription().VehicleEvents(ctx, fc.Args["filter"].(*VehicleFilter), fc.Args["after"].(*string))
 		},
 		nil,
-		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
+		shareRendering(ctx, ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
 			return ec.marshalNVehicleEvent2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleEvent(ctx, selections, v)
 		}),
 		true,
@@ -3969,7 +3969,7 @@ func (ec *executionContext) _Subscription_vehicleUpdated(ctx context.Context, fi
 			return ec.Resolvers.Subscription().VehicleUpdated(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		shareRendering(ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
+		shareRendering(ctx, ec.Resolvers, func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
 			return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
 		}),
 		true,
@@ -4024,17 +4024,17 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_email(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
+		func() string {
+			return obj.Email
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -4125,17 +4125,17 @@ func (ec *executionContext) fieldContext_Vehicle_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Vehicle_vin(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_vin(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.VIN, nil
+		func() string {
+			return obj.VIN
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -4212,17 +4212,17 @@ func (ec *executionContext) fieldContext_Vehicle_model(_ context.Context, field 
 }
 
 func (ec *executionContext) _Vehicle_year(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_year(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Year, nil
+		func() int {
+			return obj.Year
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -4258,17 +4258,17 @@ func (ec *executionContext) fieldContext_Vehicle_color(_ context.Context, field 
 }
 
 func (ec *executionContext) _Vehicle_mileageKm(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_mileageKm(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.MileageKm, nil
+		func() int {
+			return obj.MileageKm
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -4281,17 +4281,17 @@ func (ec *executionContext) fieldContext_Vehicle_mileageKm(_ context.Context, fi
 }
 
 func (ec *executionContext) _Vehicle_priceCents(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_priceCents(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PriceCents, nil
+		func() int64 {
+			return obj.PriceCents
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
 			return ec.marshalNInt2int64(ctx, selections, v)
 		},
@@ -4382,17 +4382,17 @@ func (ec *executionContext) fieldContext_Vehicle_dealer(_ context.Context, field
 }
 
 func (ec *executionContext) _Vehicle_version(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Version, nil
+		func() int {
+			return obj.Version
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -4614,17 +4614,17 @@ func (ec *executionContext) fieldContext_VehicleConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _VehicleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *VehicleEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+		func() string {
+			return obj.Cursor
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -4953,17 +4953,17 @@ func (ec *executionContext) fieldContext_VehicleEventConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _VehicleEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *VehicleEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleEventEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+		func() string {
+			return obj.Cursor
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5008,17 +5008,17 @@ func (ec *executionContext) fieldContext_VehicleEventEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _VehicleStats_count(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleStats_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
+		func() int {
+			return obj.Count
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -5164,17 +5164,17 @@ func (ec *executionContext) fieldContext_VehicleStats_byMake(_ context.Context, 
 }
 
 func (ec *executionContext) _VinInfo_vin(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_vin(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.VIN, nil
+		func() string {
+			return obj.VIN
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5187,17 +5187,17 @@ func (ec *executionContext) fieldContext_VinInfo_vin(_ context.Context, field gr
 }
 
 func (ec *executionContext) _VinInfo_valid(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_valid(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Valid, nil
+		func() bool {
+			return obj.Valid
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -5426,17 +5426,17 @@ func (ec *executionContext) fieldContext_VinProblem_code(_ context.Context, fiel
 }
 
 func (ec *executionContext) _VinProblem_message(ctx context.Context, field graphql.CollectedField, obj *models.VINFault) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinProblem_message(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Message, nil
+		func() string {
+			return obj.Message
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5449,17 +5449,17 @@ func (ec *executionContext) fieldContext_VinProblem_message(_ context.Context, f
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___Directive_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5495,17 +5495,17 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___Directive_isRepeatable(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsRepeatable, nil
+		func() bool {
+			return obj.IsRepeatable
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -5585,17 +5585,17 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___EnumValue_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5677,17 +5677,17 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___Field_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -5845,17 +5845,17 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___InputValue_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+		func() string {
+			return obj.Name
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -6955,7 +6955,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7003,7 +7003,7 @@ func (ec *executionContext) _Dealer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7052,7 +7052,7 @@ func (ec *executionContext) _DealerConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealerConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7101,7 +7101,7 @@ func (ec *executionContext) _DealerEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealerEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7139,7 +7139,7 @@ func (ec *executionContext) _Make(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, makeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7183,7 +7183,7 @@ func (ec *executionContext) _MakeCount(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, makeCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7222,7 +7222,7 @@ func (ec *executionContext) _Model(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, modelImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7268,7 +7268,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -7350,7 +7350,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7401,7 +7401,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -7508,7 +7508,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7568,7 +7568,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7617,7 +7617,7 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7721,7 +7721,7 @@ func (ec *executionContext) _VehicleConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7770,7 +7770,7 @@ func (ec *executionContext) _VehicleEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7808,7 +7808,7 @@ func (ec *executionContext) _VehicleEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7880,7 +7880,7 @@ func (ec *executionContext) _VehicleEventConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7918,7 +7918,7 @@ func (ec *executionContext) _VehicleEventEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7956,7 +7956,7 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, vehicleStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8014,7 +8014,7 @@ func (ec *executionContext) _VinInfo(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, vinInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8092,7 +8092,7 @@ func (ec *executionContext) _VinProblem(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, vinProblemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8130,7 +8130,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8183,7 +8183,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8231,7 +8231,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8289,7 +8289,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8347,7 +8347,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8405,7 +8405,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -66,3 +66,18 @@ func selectsConcurrentField(sel ast.SelectionSet) bool {
 	}
 	return false
 }
+
+// newDeferredGroup is graphql.NewDeferredGroup(ctx) for an object whose
+// collected fields are fields, which the executor calls instead (see
+// graph/internal/gqlgen). gqlgen's group holds the object's path, a field
+// set and a map, all allocated for every object; they are used only for
+// fields under @defer. Without such a field the group stays empty: nothing
+// adds to it, and the executor finds no deferred fields in it to process.
+func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{Context: ctx}
+}

@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"strconv"
 	"testing"
 	"time"
+	"unique"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -41,7 +44,10 @@ func TestRenderingsAreSharedBrieflyOnly(t *testing.T) {
 	clock := time.Unix(0, 0)
 	r := NewRenderings(2, time.Second)
 	r.now = func() time.Time { return clock }
-	key := func(event string) renderingKey { return renderingKey{event: event, operation: "q"} }
+	key := func(event string) renderingKey {
+		id, _ := strconv.ParseInt(event, 10, 64)
+		return renderingKey{event: eventID{id: id}, operation: unique.Make("q")}
+	}
 	claim := func(event string, wantMine bool) {
 		t.Helper()
 		rd, mine := r.claim(key(event))
@@ -62,4 +68,19 @@ func TestRenderingsAreSharedBrieflyOnly(t *testing.T) {
 	claim("3", true) // full: drops the oldest, 1
 	claim("2", false)
 	claim("1", true)
+}
+
+// An object gets gqlgen's deferred group only when one of its fields is
+// deferred; otherwise an empty one, which nothing adds to.
+func TestNewDeferredGroup(t *testing.T) {
+	ctx := graphql.WithPathContext(t.Context(), graphql.NewPathWithField("vehicle"))
+	plain := []graphql.CollectedField{{Field: &ast.Field{Name: "vin"}}}
+	if g := newDeferredGroup(ctx, plain); g.FieldSet != nil || g.Defers != nil || g.Path != nil || g.Context != ctx {
+		t.Errorf("no deferred field: got %+v, want an empty group on ctx", g)
+	}
+	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Name: "priceCents"}, Deferrables: []*graphql.Deferrable{{Label: "price"}}})
+	g := newDeferredGroup(ctx, deferred)
+	if g.FieldSet == nil || g.Defers == nil || g.Context != ctx || g.Path.String() != "vehicle" {
+		t.Errorf("a deferred field: got %+v, want gqlgen's group at vehicle", g)
+	}
 }

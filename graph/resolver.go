@@ -34,4 +34,9 @@ type Resolver struct {
 	// Renderings lets subscriptions share the execution of an event they
 	// would render identically; nil executes each event for each of them.
 	Renderings *Renderings
+	// PlainFields says that the server runs no field middleware (no gqlgen
+	// extension that intercepts fields, no AroundFields): fields that only
+	// read a value of their object then skip gqlgen's per-field machinery
+	// (see resolvePlainField). Leave it false for a server that does.
+	PlainFields bool
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/models"
@@ -46,8 +47,21 @@ type Renderings struct {
 }
 
 type renderingKey struct {
-	event     string // which event: its sequence, or a vehicle's id and version
-	operation string // who asked for what: actor, operation name, variables, document
+	event eventID // which event
+	// operation is who asked for what: actor, operation name, variables,
+	// document; interned, so that every subscription running the same
+	// operation holds one copy of it.
+	operation unique.Handle[string]
+}
+
+// eventID names what a subscription delivers: an event by its sequence and
+// the version its vehicle has now (0 and gone when it is deleted), or a
+// vehicle by its id and version.
+type eventID struct {
+	vehicle bool // a vehicle rather than an event
+	id      int64
+	version int
+	gone    bool
 }
 
 type rendering struct {
@@ -98,25 +112,26 @@ func (r *Renderings) dropOldest() {
 }
 
 // shareRendering wraps the marshaller of a subscription field's events (the
-// executor is generated to call it; see graph/internal/gqlgen). Events it
-// cannot key, and every event when the resolver has no Renderings, are
-// executed as usual.
-func shareRendering[T any](root ResolverRoot, marshal func(context.Context, ast.SelectionSet, T) graphql.Marshaler) func(context.Context, ast.SelectionSet, T) graphql.Marshaler {
+// executor is generated to call it when the subscription starts, with the
+// field's context; see graph/internal/gqlgen). Events it cannot key, and
+// every event when the resolver has no Renderings, are executed as usual.
+func shareRendering[T any](ctx context.Context, root ResolverRoot, marshal func(context.Context, ast.SelectionSet, T) graphql.Marshaler) func(context.Context, ast.SelectionSet, T) graphql.Marshaler {
 	var renderings *Renderings
 	if r, ok := root.(*Resolver); ok {
 		renderings = r.Renderings
 	}
-	// This runs once per subscription, so the operation's half of the key
-	// is worked out once, at its first event: neither the actor nor the
-	// operation changes while a subscription runs.
-	var operation string
+	if renderings == nil {
+		return marshal
+	}
+	// Neither the actor nor the operation changes while a subscription
+	// runs, so the operation's half of the key is worked out now, when the
+	// subscription starts, rather than in the fan-out of its first event,
+	// where ten thousand subscriptions would each work it out at once.
+	operation := unique.Make(operationKey(ctx))
 	return func(ctx context.Context, sel ast.SelectionSet, v T) graphql.Marshaler {
 		event, ok := eventKey(v)
-		if renderings == nil || !ok {
+		if !ok {
 			return marshal(ctx, sel, v)
-		}
-		if operation == "" { // events of one subscription are marshalled one after another
-			operation = operationKey(ctx)
 		}
 		rd, mine := renderings.claim(renderingKey{event: event, operation: operation})
 		if !mine {
@@ -143,26 +158,25 @@ func shareRendering[T any](root ResolverRoot, marshal func(context.Context, ast.
 }
 
 // eventKey names what a subscription delivers.
-func eventKey(v any) (string, bool) {
+func eventKey(v any) (eventID, bool) {
 	switch v := v.(type) {
 	case *models.VehicleEvent:
 		// The event's vehicle is the vehicle as it is now: shared only when
 		// the broker read it for everyone, and keyed by its version.
 		if v == nil || !v.CurrentKnown {
-			return "", false
+			return eventID{}, false
 		}
-		now := "gone"
-		if v.Current != nil {
-			now = "v" + strconv.Itoa(v.Current.Version)
+		if v.Current == nil {
+			return eventID{id: v.Sequence, gone: true}, true
 		}
-		return "event " + strconv.FormatInt(v.Sequence, 10) + " now " + now, true
+		return eventID{id: v.Sequence, version: v.Current.Version}, true
 	case *models.Vehicle:
 		if v == nil {
-			return "", false
+			return eventID{}, false
 		}
-		return "vehicle " + strconv.FormatInt(v.ID, 10) + " v" + strconv.Itoa(v.Version), true
+		return eventID{vehicle: true, id: v.ID, version: v.Version}, true
 	}
-	return "", false
+	return eventID{}, false
 }
 
 // operationKey names who runs which operation, with which variables.

@@ -3,8 +3,6 @@ package models
 import (
 	"context"
 	"sync/atomic"
-
-	"github.com/uptrace/bun"
 )
 
 type statementCountKey struct{}
@@ -25,19 +23,3 @@ func CountStatement(ctx context.Context) {
 		n.Add(1)
 	}
 }
-
-// StatementCounter is a bun query hook that counts bun's statements with
-// CountStatement, for a bun.DB whose driver does not count them itself.
-// (Pools opened by internal/database count every statement in the driver;
-// adding it there would count bun's twice.)
-type StatementCounter struct{}
-
-var _ bun.QueryHook = StatementCounter{}
-
-// BeforeQuery implements bun.QueryHook.
-func (StatementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-// AfterQuery implements bun.QueryHook.
-func (StatementCounter) AfterQuery(ctx context.Context, _ *bun.QueryEvent) { CountStatement(ctx) }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 )
 
@@ -100,10 +101,22 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 		// the socket started (its operations and their goroutines) derives
 		// from it, and ends with it.
 		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		if s := socketFrom(ctx); s != nil {
+			s.mu.Lock()
+			s.end = cancel
+			s.mu.Unlock()
+		}
+		socket := r.WithContext(ctx)
+		// What follows the upgrade is the socket's, never a body; and
+		// the body reader may hold the response (http.MaxBytesReader does).
+		socket.Body = http.NoBody
+		// The socket keeps its request for as long as it is open; of the
+		// headers only the upgrade's are read after this point.
+		socket.Header = upgradeHeaders(r.Header)
 		dw := &detachingWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
-		var panicked any // a panic before the upgrade, raised again on the request's goroutine
-		go func() {
+		var panicked any                // a panic before the upgrade, raised again on the request's goroutine
+		go func(socket *http.Request) { // an argument, not captured: the request is let go once upgraded
 			defer close(done)
 			defer life.end()
 			defer cancel()
@@ -119,12 +132,8 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 					panicked = p // not upgraded: the request's middleware answers it
 				}
 			}()
-			socket := r.WithContext(ctx)
-			// What follows the upgrade is the socket's, never a body; and
-			// the body reader may hold the response (http.MaxBytesReader does).
-			socket.Body = http.NoBody
 			next.ServeHTTP(dw, socket)
-		}()
+		}(socket)
 		select {
 		case <-dw.hijacked:
 			life.detach()
@@ -136,12 +145,37 @@ func serveDetached(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// upgradeHeaders returns the headers of h that the websocket handshake
+// reads: Connection, Upgrade, Origin and Sec-WebSocket-*.
+func upgradeHeaders(h http.Header) http.Header {
+	upgrade := func(k string) bool {
+		return k == "Connection" || k == "Upgrade" || k == "Origin" || strings.HasPrefix(k, "Sec-Websocket-")
+	}
+	n := 0
+	for k := range h {
+		if upgrade(k) {
+			n++
+		}
+	}
+	kept := make(http.Header, n)
+	for k, v := range h {
+		if upgrade(k) {
+			kept[k] = v
+		}
+	}
+	return kept
+}
+
 // detachingWriter hands the hijacked connection over with small buffers and
 // tells serveDetached it may return.
 type detachingWriter struct {
 	http.ResponseWriter
 	hijacked chan struct{}
 	header   http.Header // the response's, still read after the hijack
+	// conn and reader are the hijacked connection and the buffered reader
+	// handed over with it.
+	conn   net.Conn
+	reader *bufio.Reader
 }
 
 func (d *detachingWriter) Header() http.Header {
@@ -173,6 +207,7 @@ func (d *detachingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// response's headers only the chosen subprotocol is read afterwards.
 	d.header = http.Header{"Sec-Websocket-Protocol": d.ResponseWriter.Header().Values("Sec-Websocket-Protocol")}
 	d.ResponseWriter = nil
+	d.conn, d.reader = conn, r
 	close(d.hijacked)
 	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
 }

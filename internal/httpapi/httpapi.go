@@ -178,6 +178,9 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		DB: d.DB, Plan: planner, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 		Passwords:  d.Passwords,
 		Renderings: renderings,
+		// The extensions below intercept operations and responses, never
+		// fields: add a field interceptor (or AroundFields) and this must go.
+		PlainFields: true,
 	}})
 	srv := handler.New(schema)
 	// The websocket transport first: it claims upgrade requests, which the
@@ -288,7 +291,9 @@ func withLoaders(db bun.IDB, wait time.Duration) func(http.Handler) http.Handler
 				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(db, wait, nil))))
+			// Made when first asked for: most requests (every vehicle read,
+			// which goes through the planner) never use them.
+			next.ServeHTTP(w, r.WithContext(loaders.WithLazy(r.Context(), func() *loaders.Loaders { return loaders.New(db, wait, nil) })))
 		})
 	}
 }

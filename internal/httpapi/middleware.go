@@ -30,9 +30,7 @@ func requestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		ctx := logging.WithRequestID(r.Context(), id)
-		ctx = context.WithValue(ctx, middleware.RequestIDKey, id)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -85,6 +83,12 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
 			ctx, statements := models.WithStatementCount(ctx)
 			info.statements = statements
+			if !log.Enabled(ctx, slog.LevelInfo) {
+				// LOG_LEVEL=warn and above: no line to write, so no status
+				// or size to record.
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r.WithContext(ctx))
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {

@@ -312,7 +312,9 @@ func writeGraphQL(w http.ResponseWriter, r *http.Request, media string, status i
 	}
 	var body []byte
 	var err error
-	if withData {
+	if withData && onlyData(resp) {
+		body = dataOnlyBody(resp.Data)
+	} else if withData {
 		body, err = json.Marshal(resp)
 	} else {
 		body, err = json.Marshal(struct {
@@ -328,4 +330,25 @@ func writeGraphQL(w http.ResponseWriter, r *http.Request, media string, status i
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// onlyData tells whether resp is nothing but its data, as a successful
+// query or mutation's answer is.
+func onlyData(resp *graphql.Response) bool {
+	return len(resp.Data) > 0 && len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil &&
+		resp.HasNext == nil && resp.Extensions == nil
+}
+
+// dataOnlyBody is json.Marshal of a response that holds only data, byte
+// for byte, without what json.Marshal spends on the data: gqlgen wrote it
+// as compact, valid JSON, which json.Marshal would scan again, validating
+// and compacting it, to escape <, > and & for HTML. json.HTMLEscape does
+// only the escaping.
+func dataOnlyBody(data json.RawMessage) []byte {
+	const prefix, suffix = `{"data":`, `}`
+	buf := bytes.NewBuffer(make([]byte, 0, len(prefix)+len(data)+len(data)/8+len(suffix)))
+	buf.WriteString(prefix)
+	json.HTMLEscape(buf, data)
+	buf.WriteString(suffix)
+	return buf.Bytes()
 }

@@ -9,7 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,8 +82,13 @@ type socket struct {
 	reason string
 	initOK bool
 	user   string // the authenticated user's rate-limit key, if any
-	active map[string]struct{}
-	cancel context.CancelFunc
+	// active holds the ids of the operations running: usually one, at most
+	// WS_MAX_SUBSCRIPTIONS_PER_SOCKET (100 by default), so a slice, which
+	// for one id takes a tenth of a map's memory.
+	active []string
+	// end ends the socket's context (serveDetached's), which gqlgen's
+	// transport answers by closing the connection.
+	end    context.CancelFunc
 	expiry *time.Timer
 }
 
@@ -134,11 +139,14 @@ func (s *socket) closeWith(code int, reason string) {
 	if s.code == 0 {
 		s.code, s.reason = code, reason
 	}
-	cancel, conn := s.cancel, s.conn
+	end, conn := s.end, s.conn
+	if !s.initOK {
+		end = nil // gqlgen watches the context only once initialised
+	}
 	s.mu.Unlock()
 	switch {
-	case cancel != nil:
-		cancel()
+	case end != nil:
+		end()
 	case conn != nil: // not initialised yet: close directly
 		_ = conn.WriteClose(code, reason)
 	}
@@ -162,8 +170,7 @@ func (s *socket) operationStart() string {
 func (s *socket) running(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.active[id]
-	return ok
+	return slices.Contains(s.active, id)
 }
 
 // admit counts operation id against the socket's limits and records it as
@@ -194,10 +201,7 @@ func (s *socket) admit(id string) *gqlerror.Error {
 		l.metrics.RateLimited("subscriptions")
 		return rateLimited(0, fmt.Sprintf("too many operations on this socket (limit %d at once): complete one first", l.maxActive))
 	}
-	if s.active == nil {
-		s.active = make(map[string]struct{})
-	}
-	s.active[id] = struct{}{}
+	s.active = append(s.active, id)
 	return nil
 }
 
@@ -205,7 +209,9 @@ func (s *socket) admit(id string) *gqlerror.Error {
 func (s *socket) ended(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.active, id)
+	if i := slices.Index(s.active, id); i >= 0 {
+		s.active = slices.Delete(s.active, i, i+1)
+	}
 }
 
 // rateLimited is the error an operation refused by a limit gets;
@@ -228,20 +234,21 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 	accept := coderws.AcceptOptions{InsecureSkipVerify: true}
 	limit := int64(d.Config.WSMaxMessageBytes)
 	return transport.Websocket{
-		Implementation:        socketAdapter{inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
-		InitTimeout:           d.Config.WSInitTimeout,
-		KeepAlivePingInterval: d.Config.WSPingInterval, // graphql-ws "ka"
-		PingPongInterval:      d.Config.WSPingInterval, // graphql-transport-ws ping; a client that never pongs is dropped
-		PayloadReadLimit:      &limit,
+		// Keep-alives ("ka" on graphql-ws; on graphql-transport-ws a ping,
+		// and a client that never pongs is dropped) come from the adapter,
+		// on a timer: gqlgen's transport would keep a goroutine per socket
+		// for them.
+		Implementation:   socketAdapter{inner: coderAdapter{options: accept}, keepAlive: d.Config.WSPingInterval},
+		InitTimeout:      d.Config.WSInitTimeout,
+		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			s := socketFrom(ctx)
 			actor, expires, err := d.tokens.Authenticate(payload.Authorization())
 			if err != nil || s == nil {
 				return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, auth.ErrInvalidToken
 			}
-			ctx, cancel := context.WithCancel(ctx)
 			s.mu.Lock()
-			s.initOK, s.cancel = true, cancel
+			s.initOK = true
 			if actor != nil {
 				s.user = strconv.FormatInt(actor.UserID, 10) // the key limitByUser uses
 				s.expiry = time.AfterFunc(time.Until(expires), func() {
@@ -266,9 +273,11 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 type socketOperationsKey struct{}
 
 // socketAdapter wraps gqlgen's coder/websocket adapter to close with the
-// codes the graphql-transport-ws protocol defines.
+// codes the graphql-transport-ws protocol defines, and sends keep-alives
+// every keepAlive (none when 0).
 type socketAdapter struct {
-	inner transport.WebsocketImplementation
+	inner     transport.WebsocketImplementation
+	keepAlive time.Duration
 }
 
 func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -287,7 +296,9 @@ func (a socketAdapter) Accept(w http.ResponseWriter, r *http.Request, opts trans
 	s.mu.Unlock()
 	if code != 0 { // shut down while upgrading
 		_ = wrapped.WriteClose(code, s.reason)
+		return wrapped, nil
 	}
+	wrapped.startKeepAlive(a.keepAlive)
 	return wrapped, nil
 }
 
@@ -296,6 +307,70 @@ type socketConn struct {
 	s         *socket
 	closeOnce sync.Once
 	inits     int
+
+	// The keep-alive timer, and on graphql-transport-ws whether a pong came
+	// since the last ping.
+	kaMu      sync.Mutex
+	kaTimer   *time.Timer
+	kaStopped bool
+	ponged    bool
+}
+
+// Keep-alive messages, as gqlgen's transport writes them.
+var (
+	pingMessage = struct {
+		Type string `json:"type"`
+	}{"ping"}
+	keepAliveMessage = struct {
+		Type string `json:"type"`
+	}{"ka"}
+)
+
+// startKeepAlive sends a keep-alive every interval, as gqlgen's transport
+// does from a goroutine of its own: on graphql-transport-ws a ping, with a
+// read deadline two intervals away that each ping pushes back only if a
+// pong came since the one before (a pong clears it: gqlgen's read loop
+// does that); on graphql-ws "ka".
+func (c *socketConn) startKeepAlive(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	ping := c.s.protocol == graphqlTransportWS
+	if ping {
+		_ = c.SetReadDeadline(time.Now().Add(2 * interval))
+	}
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.kaTimer = time.AfterFunc(interval, func() {
+		msg := keepAliveMessage
+		if ping {
+			msg = pingMessage
+		}
+		if c.WebsocketConn.WriteJSON(msg) != nil {
+			return // closing: the read loop ends the socket
+		}
+		c.kaMu.Lock()
+		defer c.kaMu.Unlock()
+		if ping {
+			if c.ponged {
+				_ = c.SetReadDeadline(time.Now().Add(2 * interval))
+			}
+			c.ponged = false
+		}
+		if !c.kaStopped {
+			c.kaTimer.Reset(interval)
+		}
+	})
+}
+
+// stopKeepAlive stops the keep-alives for good.
+func (c *socketConn) stopKeepAlive() {
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.kaStopped = true
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
+	}
 }
 
 var errClosedByServer = errors.New("websocket closed by the server")
@@ -312,45 +387,68 @@ var errClosedByServer = errors.New("websocket closed by the server")
 //     an error message here and gqlgen never sees it).
 func (c *socketConn) NextReader() (int, io.Reader, error) {
 	for {
+		// Wait for the client's next message here, with little of the
+		// stack in use, rather than deep in the websocket library's read:
+		// an idle socket's goroutine then keeps a stack half the size.
+		if cc, ok := c.WebsocketConn.(*coderConn); ok {
+			cc.awaitReadable()
+		}
 		kind, r, err := c.WebsocketConn.NextReader()
 		if err != nil {
 			return kind, r, err
 		}
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return kind, nil, err
-		}
-		var msg struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
-		}
-		valid := json.Unmarshal(data, &msg) == nil
-		c.s.mu.Lock()
-		initOK := c.s.initOK
-		c.s.mu.Unlock()
-		if c.s.protocol == graphqlTransportWS {
-			if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
-				return c.refuse(code, reason)
-			}
-			if msg.Type == "subscribe" {
-				data = liftDocumentID(data)
-			}
-		}
-		// Before connection_init, gqlgen refuses every other message itself.
-		if !valid || !initOK || msg.Type != c.s.operationStart() {
-			return kind, bytes.NewReader(data), nil
-		}
-		if c.s.running(msg.ID) {
-			return c.refuse(closeDuplicateID, duplicateReason(msg.ID))
-		}
-		refusal := c.s.admit(msg.ID)
-		if refusal == nil {
-			return kind, bytes.NewReader(data), nil
-		}
-		if err := c.WebsocketConn.WriteJSON(operationError{ID: msg.ID, Type: "error", Payload: gqlerror.List{refusal}}); err != nil {
-			return kind, nil, err
+		if kind, r, pass, err := c.check(kind, r); pass {
+			return kind, r, err
 		}
 	}
+}
+
+// check is NextReader's look at one message: whether to pass it on (or
+// the error that ends the socket), or to read the next one (the operation
+// it starts was refused with an error message).
+func (c *socketConn) check(kind int, r io.Reader) (int, io.Reader, bool, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return kind, nil, true, err
+	}
+	var msg struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	valid := json.Unmarshal(data, &msg) == nil
+	c.s.mu.Lock()
+	initOK := c.s.initOK
+	c.s.mu.Unlock()
+	if valid && msg.Type == "pong" {
+		c.kaMu.Lock()
+		c.ponged = true
+		c.kaMu.Unlock()
+	}
+	if c.s.protocol == graphqlTransportWS {
+		if code, reason := c.protocolFault(valid, msg.Type, initOK); code != 0 {
+			kind, r, err := c.refuse(code, reason)
+			return kind, r, true, err
+		}
+		if msg.Type == "subscribe" {
+			data = liftDocumentID(data)
+		}
+	}
+	// Before connection_init, gqlgen refuses every other message itself.
+	if !valid || !initOK || msg.Type != c.s.operationStart() {
+		return kind, bytes.NewReader(data), true, nil
+	}
+	if c.s.running(msg.ID) {
+		kind, r, err := c.refuse(closeDuplicateID, duplicateReason(msg.ID))
+		return kind, r, true, err
+	}
+	refusal := c.s.admit(msg.ID)
+	if refusal == nil {
+		return kind, bytes.NewReader(data), true, nil
+	}
+	if err := c.WebsocketConn.WriteJSON(operationError{ID: msg.ID, Type: "error", Payload: gqlerror.List{refusal}}); err != nil {
+		return kind, nil, true, err
+	}
+	return 0, nil, false, nil
 }
 
 // duplicateReason is the close reason graphql-transport-ws gives 4409, the
@@ -402,21 +500,11 @@ func (c *socketConn) WriteJSON(v any) error {
 }
 
 // endedOperation returns the id of the operation a message from gqlgen ends:
-// its complete or error message, in either protocol. gqlgen's messages are
-// structs of its own with string fields ID and Type; reading those by
-// reflection spares encoding every message twice.
+// its complete or error message, in either protocol.
 func endedOperation(v any) (string, bool) {
-	m := reflect.Indirect(reflect.ValueOf(v))
-	if m.Kind() != reflect.Struct {
-		return "", false
-	}
-	kind, id := m.FieldByName("Type"), m.FieldByName("ID")
-	if kind.Kind() != reflect.String || id.Kind() != reflect.String {
-		return "", false
-	}
-	switch kind.String() {
-	case "complete", "error":
-		return id.String(), true
+	id, kind, ok := messageIDAndType(v)
+	if ok && (kind == "complete" || kind == "error") {
+		return id, true
 	}
 	return "", false
 }
@@ -430,6 +518,7 @@ func (c *socketConn) refuse(code int, reason string) (int, io.Reader, error) {
 // chose (shutdown, token expiry, too slow) or the protocol's code for what
 // gqlgen reports as a generic protocol error.
 func (c *socketConn) WriteClose(code int, reason string) error {
+	c.stopKeepAlive()
 	c.s.mu.Lock()
 	if c.s.code != 0 {
 		code, reason = c.s.code, c.s.reason
@@ -446,6 +535,12 @@ func (c *socketConn) WriteClose(code int, reason string) error {
 	var err error
 	c.closeOnce.Do(func() { err = c.WebsocketConn.WriteClose(code, reason) })
 	return err
+}
+
+// Close stops the keep-alives and closes the connection.
+func (c *socketConn) Close() error {
+	c.stopKeepAlive()
+	return c.WebsocketConn.Close()
 }
 
 // SetReadLimit and SetReadDeadline pass through to the wrapped connection.

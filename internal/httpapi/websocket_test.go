@@ -13,6 +13,7 @@ import (
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
+	"github.com/coder/websocket/wsjson"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -338,4 +339,65 @@ func TestSocketOrigins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Keep-alives: on graphql-transport-ws the server pings every
+// WS_PING_INTERVAL, keeps a client that answers, and drops one that never
+// does once two intervals pass; on graphql-ws it sends "ka".
+func TestKeepAlives(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_PING_INTERVAL": "100ms"})
+	srv := httptest.NewServer(a.h)
+	t.Cleanup(srv.Close)
+
+	t.Run("a client that answers pings stays", func(t *testing.T) {
+		s := dialWebsocket(t, srv.URL)
+		defer s.close()
+		for pings := 0; pings < 5; {
+			switch msg := s.read(); msg["type"] {
+			case "ping":
+				pings++
+				s.send(map[string]any{"type": "pong"})
+			default:
+				t.Fatalf("unexpected message %v", msg)
+			}
+		}
+		s.send(map[string]any{"type": "ping"})
+		for {
+			if msg := s.read(); msg["type"] == "pong" {
+				break
+			}
+		}
+	})
+	t.Run("a client that never answers is dropped", func(t *testing.T) {
+		s := dialWebsocket(t, srv.URL)
+		defer s.close()
+		pings := 0
+		for {
+			var msg map[string]any
+			if err := wsjson.Read(socketWait(t), s.conn, &msg); err != nil {
+				break // dropped
+			}
+			if msg["type"] != "ping" {
+				t.Fatalf("unexpected message %v", msg)
+			}
+			pings++
+		}
+		if pings == 0 {
+			t.Error("dropped before the first ping")
+		}
+	})
+	t.Run("graphql-ws gets ka", func(t *testing.T) {
+		c := dialSocket(t, socketURL(t, a), gqlws.Options{Subprotocol: gqlws.LegacyWS})
+		for ka := 0; ka < 3; {
+			m, err := c.Read(socketWait(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Type != "ka" {
+				t.Fatalf("unexpected message %+v", m)
+			}
+			ka++
+		}
+	})
 }

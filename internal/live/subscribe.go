@@ -91,6 +91,18 @@ func (s *subscriber) offer(events []*models.VehicleEvent, names models.CatalogNa
 		s.pending = nil // let the memory go; the client resumes from its last sequence
 	}
 	start := !over && n > 0 && !s.feeding
+	if start && len(s.pending) == 1 && s.pending[0].Sequence > s.sent {
+		// The usual case: one event for a subscription whose reader waits
+		// on the channel. Hand it over now rather than from a feeder
+		// goroutine: a fan-out to ten thousand would start ten thousand.
+		// (No feeder runs, so s.sent is this goroutine's to update.)
+		select {
+		case s.out <- s.pending[0]:
+			s.sent = s.pending[0].Sequence
+			s.pending, start = nil, false
+		default: // the reader is busy: the feeder waits for it
+		}
+	}
 	s.feeding = s.feeding || start
 	s.mu.Unlock()
 	if over {

@@ -18,6 +18,20 @@
 // subscriptions that would render it identically and gives the others the
 // same bytes.
 //
+// Deferred groups. For every object it marshals, gqlgen makes a group for
+// the object's @defer'd fields up front: the object's path (walked up
+// through every enclosing field and allocated), a field set and a map, even
+// when nothing is deferred, as nothing usually is. The executor calls
+// newDeferredGroup (graph/lists.go) instead, which makes gqlgen's group only
+// when one of the object's collected fields is deferred.
+//
+// Plain fields. A field that only reads a string, integer or boolean field
+// of its object (a vehicle's vin, a make's name) costs gqlgen a field
+// context, a context value, a middleware call and three closures, for every
+// object: most of a page's allocations. The executor calls
+// resolvePlainField (graph/plain.go) for those instead, which reads and
+// writes the value directly when the server runs no field middleware.
+//
 // Run it with `go generate ./...`.
 package main
 
@@ -57,7 +71,7 @@ func main() {
 	}
 }
 
-// rewriteExecutor makes the two changes to the generated executor. It
+// rewriteExecutor makes the four changes to the generated executor. It
 // fails, rather than leave a slower executor, if gqlgen's output no longer
 // has the calls it changes.
 func rewriteExecutor(filename string) error {
@@ -66,7 +80,7 @@ func rewriteExecutor(filename string) error {
 	if err != nil {
 		return err
 	}
-	var lists, streams int
+	var lists, streams, groups, plain int
 	var bad error
 	ast.Inspect(file, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -77,6 +91,21 @@ func rewriteExecutor(filename string) error {
 		case isGraphQLFunc(call.Fun, "MarshalSliceConcurrently"):
 			call.Fun = ast.NewIdent("marshalList")
 			lists++
+		case isGraphQLFunc(call.Fun, "ResolveField"):
+			if rewritePlainField(call) {
+				plain++
+			}
+		case isGraphQLFunc(call.Fun, "NewDeferredGroup"):
+			// NewDeferredGroup(ctx) → newDeferredGroup(ctx, fields), fields
+			// being the object's collected fields, which the generated
+			// code always holds in a variable of that name by then.
+			if len(call.Args) != 1 {
+				bad = fmt.Errorf("%s: graphql.NewDeferredGroup has %d arguments, want 1", fset.Position(call.Pos()), len(call.Args))
+				return false
+			}
+			call.Fun = &ast.Ident{NamePos: call.Fun.Pos(), Name: "newDeferredGroup"}
+			call.Args = append(call.Args, &ast.Ident{NamePos: call.Args[0].End(), Name: "fields"})
+			groups++
 		case isGraphQLFunc(call.Fun, "ResolveFieldStream"):
 			// ResolveFieldStream(ctx, oc, field, initFieldContext, resolver, middleware, marshal, …)
 			const marshalArg = 6
@@ -94,6 +123,7 @@ func rewriteExecutor(filename string) error {
 				Fun:    &ast.Ident{NamePos: at, Name: "shareRendering"},
 				Lparen: at,
 				Args: []ast.Expr{
+					&ast.Ident{NamePos: at, Name: "ctx"}, // the subscription field's: it is run when the subscription starts
 					&ast.SelectorExpr{X: &ast.Ident{NamePos: at, Name: "ec"}, Sel: &ast.Ident{NamePos: at, Name: "Resolvers"}},
 					marshal,
 				},
@@ -106,14 +136,75 @@ func rewriteExecutor(filename string) error {
 	if bad != nil {
 		return bad
 	}
-	if lists == 0 || streams == 0 {
-		return fmt.Errorf("%s: found %d list and %d subscription marshallers to rewrite; has gqlgen changed its output?", filename, lists, streams)
+	if lists == 0 || streams == 0 || groups == 0 || plain == 0 {
+		return fmt.Errorf("%s: found %d list and %d subscription marshallers, %d deferred groups and %d plain fields to rewrite; has gqlgen changed its output?",
+			filename, lists, streams, groups, plain)
 	}
 	var b bytes.Buffer
 	if err := format.Node(&b, fset, file); err != nil {
 		return err
 	}
 	return os.WriteFile(filename, b.Bytes(), 0o644)
+}
+
+// plainTypes are the Go types of the values a plain field may return: those
+// whose gqlgen marshaller never fails and never reads the field context.
+var plainTypes = map[string]bool{"string": true, "int": true, "int32": true, "int64": true, "bool": true}
+
+// rewritePlainField turns
+//
+//	graphql.ResolveField(ctx, oc, field, fieldContext, func(ctx context.Context) (any, error) { return obj.X, nil }, nil, marshal, recover, nonNull)
+//
+// where marshal takes one of plainTypes, into
+//
+//	resolvePlainField(ec.Resolvers, ctx, oc, field, fieldContext, func() T { return obj.X }, marshal, recover, nonNull)
+//
+// and reports whether it did.
+func rewritePlainField(call *ast.CallExpr) bool {
+	if len(call.Args) != 9 {
+		return false
+	}
+	if mw, ok := call.Args[5].(*ast.Ident); !ok || mw.Name != "nil" {
+		return false // directives run around this field
+	}
+	resolver, ok := call.Args[4].(*ast.FuncLit)
+	if !ok || len(resolver.Body.List) != 1 {
+		return false
+	}
+	ret, ok := resolver.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 2 {
+		return false
+	}
+	if e, ok := ret.Results[1].(*ast.Ident); !ok || e.Name != "nil" {
+		return false
+	}
+	value, ok := ret.Results[0].(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	if o, ok := value.X.(*ast.Ident); !ok || o.Name != "obj" {
+		return false // a method call, or something other than the object's own field
+	}
+	marshal, ok := call.Args[6].(*ast.FuncLit)
+	if !ok || len(marshal.Type.Params.List) != 3 {
+		return false
+	}
+	typ, ok := marshal.Type.Params.List[2].Type.(*ast.Ident)
+	if !ok || !plainTypes[typ.Name] {
+		return false
+	}
+	at := resolver.Pos()
+	resolver.Type = &ast.FuncType{
+		Func:    at,
+		Params:  &ast.FieldList{Opening: at, Closing: at},
+		Results: &ast.FieldList{List: []*ast.Field{{Type: &ast.Ident{NamePos: at, Name: typ.Name}}}},
+	}
+	ret.Results = ret.Results[:1]
+	call.Fun = &ast.Ident{NamePos: call.Fun.Pos(), Name: "resolvePlainField"}
+	root := &ast.SelectorExpr{X: &ast.Ident{NamePos: call.Lparen, Name: "ec"}, Sel: &ast.Ident{NamePos: call.Lparen, Name: "Resolvers"}}
+	orig := call.Args // ctx, oc, field, fieldContext, resolver, nil, marshal, recover, nonNull
+	call.Args = []ast.Expr{root, orig[0], orig[1], orig[2], orig[3], orig[4], orig[6], orig[7], orig[8]}
+	return true
 }
 
 // isGraphQLFunc reports whether fun is graphql.<name>.

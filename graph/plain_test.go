@@ -1,0 +1,45 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// A plain field answers as gqlgen's own resolution would, with or without
+// the shortcut: its value, or null and an error at its path when reading
+// the value panics.
+func TestResolvePlainField(t *testing.T) {
+	for _, shortcut := range []bool{false, true} {
+		root := &Resolver{PlainFields: shortcut}
+		run := func(value func() string) (string, string) {
+			ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+			ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Name: "vehicle", Alias: "vehicle"}}})
+			oc := &graphql.OperationContext{RecoverFunc: graphql.DefaultRecover, ResolverMiddleware: func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) }}
+			ctx = graphql.WithOperationContext(ctx, oc)
+			field := graphql.CollectedField{Field: &ast.Field{Name: "vin", Alias: "vin"}}
+			fc := func(_ context.Context, f graphql.CollectedField) (*graphql.FieldContext, error) {
+				return graphql.NewScalarFieldContext("Vehicle", f, false, false, "String")
+			}
+			m := resolvePlainField(root, ctx, oc, field, fc, value, func(_ context.Context, _ ast.SelectionSet, v string) graphql.Marshaler {
+				return graphql.MarshalString(v)
+			}, true, true)
+			var b bytes.Buffer
+			m.MarshalGQL(&b)
+			errs := graphql.GetErrors(ctx)
+			if len(errs) == 0 {
+				return b.String(), ""
+			}
+			return b.String(), errs[0].Path.String()
+		}
+		if got, path := run(func() string { return "1HGCM82633A004352" }); got != `"1HGCM82633A004352"` || path != "" {
+			t.Errorf("shortcut %v: %s, error at %q", shortcut, got, path)
+		}
+		if got, path := run(func() string { panic("no vehicle") }); got != "null" || path != "vehicle.vin" {
+			t.Errorf("shortcut %v, panic: %s, error at %q; want null and an error at vehicle.vin", shortcut, got, path)
+		}
+	}
+}
