@@ -1,12 +1,13 @@
 package apitest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 )
 
-// PollInterval is how often Eventually checks its condition.
+// PollInterval is how often Eventually and Poll check their condition.
 const PollInterval = 10 * time.Millisecond
 
 // Eventually polls cond until it holds, and fails the test (saying what,
@@ -15,23 +16,23 @@ const PollInterval = 10 * time.Millisecond
 // measurement: pick one generous enough for a loaded machine.
 func Eventually(t testing.TB, cond func() bool, timeout time.Duration, what string, args ...any) {
 	t.Helper()
-	if !Poll(cond, timeout) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if !Poll(ctx, cond) && !cond() {
 		t.Fatalf("not within %v: %s", timeout, fmt.Sprintf(what, args...))
 	}
 }
 
-// Poll polls cond until it holds or timeout passes, and reports whether it
-// held. For tests that must clean up before failing, or fail from another
-// goroutine than the test's.
-func Poll(cond func() bool, timeout time.Duration) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+// Poll checks cond every PollInterval until it holds (true) or ctx ends
+// (false). For tests whose bound is a context they already have, or that
+// must do more than fail when the condition never comes.
+func Poll(ctx context.Context, cond func() bool) bool {
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
 	for !cond() {
 		select {
-		case <-deadline.C:
-			return cond()
+		case <-ctx.Done():
+			return false
 		case <-tick.C:
 		}
 	}

@@ -34,7 +34,7 @@ func TestGraphQLOverHTTPConformance(t *testing.T) {
 	// Development mode: several audits query __type, which production's
 	// disabled introspection refuses.
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0"})
-	srv := httptest.NewServer(a.h)
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

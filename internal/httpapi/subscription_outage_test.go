@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/seed"
 )
@@ -23,24 +24,24 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	t.Parallel()
 	const password = "outage-test-password"
 	o := startOutageCluster(t, seed.Options{Vehicles: 3, Password: password})
-	a := newTestAPIOn(t, o.db, testConfig(t, nil))
-	srv := httptest.NewServer(a.h)
+	a := newTestAPIOn(t, o.db, apitest.Config(t, nil))
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
 
 	var login struct{ Login struct{ AccessToken string } }
-	r := a.mustQuery(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
+	r := a.MustQuery(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
 		map[string]any{"e": seed.AdminEmail, "p": password})
-	mustDecode(t, r.body.Data, &login)
+	mustDecode(t, r.Data, &login)
 	var page struct {
 		Vehicles struct{ Nodes []struct{ ID string } }
 	}
-	mustDecode(t, a.mustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil).body.Data, &page)
+	mustDecode(t, a.MustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil).Data, &page)
 	vehicleID := page.Vehicles.Nodes[0].ID
 	for _, price := range []int{101, 102} {
-		if r := a.post(`mutation($id: ID!, $p: Int!) { updateVehicle(id: $id, input: { priceCents: $p }) { id } }`,
-			map[string]any{"id": vehicleID, "p": price}, "Authorization", "Bearer "+login.Login.AccessToken); len(r.body.Errors) > 0 {
-			t.Fatalf("update: %s", r.raw)
+		if r := a.Post(`mutation($id: ID!, $p: Int!) { updateVehicle(id: $id, input: { priceCents: $p }) { id } }`,
+			map[string]any{"id": vehicleID, "p": price}, "Authorization", "Bearer "+login.Login.AccessToken); len(r.Errors) > 0 {
+			t.Fatalf("update: %s", r.Raw)
 		}
 	}
 	const events = `subscription($after: String) { vehicleEvents(after: $after) { sequence } }`
@@ -85,30 +86,26 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	o.restart()
 	// What the client does next: reconnect (until the pool has dialled
 	// the database again) and resume from its last sequence.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	apitest.Eventually(t, func() bool {
 		sub := dialOutage(t, url)
 		if err := sub.Subscribe(outageWait(t), "1", events, fromStart); err != nil {
 			t.Fatal(err)
 		}
 		m, err := sub.Read(outageWait(t))
-		if err == nil {
-			if m.Type != "next" || !strings.Contains(string(m.Payload), `"sequence":"1"`) {
-				t.Fatalf("after the outage: %s %s", m.Type, m.Payload)
+		if err != nil {
+			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
+				t.Fatalf("close code %d (%v) while the database comes back", code, err)
 			}
-			if got := outageSequences(t, sub, 1); got[0] != "2" {
-				t.Fatalf("after the outage, then %v", got)
-			}
-			break
+			return false
 		}
-		if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
-			t.Fatalf("close code %d (%v) while the database comes back", code, err)
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"sequence":"1"`) {
+			t.Fatalf("after the outage: %s %s", m.Type, m.Payload)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("subscriptions did not recover within 30s of the database's return")
+		if got := outageSequences(t, sub, 1); got[0] != "2" {
+			t.Fatalf("after the outage, then %v", got)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return true
+	}, 30*time.Second, "subscriptions recovered after the database's return")
 }
 
 func outageWait(t *testing.T) context.Context {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -22,7 +23,7 @@ const eventsSubscription = `subscription { vehicleEvents { sequence } }`
 // returns its websocket URL.
 func socketURL(t *testing.T, a *testAPI) string {
 	t.Helper()
-	srv := httptest.NewServer(a.h)
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
 }
@@ -45,20 +46,7 @@ func dialSocket(t *testing.T, url string, opts gqlws.Options) *gqlws.Conn {
 	return c
 }
 
-// waitUntil polls cond until it holds, failing the test after a generous bound.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx := socketWait(t)
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: still not so after 20s", what)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-func liveSubscribers(a *testAPI) int { return a.h.(*API).LiveSubscribers() }
+func liveSubscribers(a *testAPI) int { return a.api().LiveSubscribers() }
 
 // socketError is an error message's payload.
 type socketError []struct {
@@ -136,9 +124,9 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 			if code := closeCode(t, c); code != 4409 {
 				t.Fatalf("close code %d, want 4409", code)
 			}
-			waitUntil(t, "every subscription of the closed socket ended", func() bool {
-				return liveSubscribers(a) == 0 && testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 0
-			})
+			apitest.Eventually(t, func() bool {
+				return liveSubscribers(a) == 0 && testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 0
+			}, 20*time.Second, "every subscription of the closed socket ended")
 		})
 	}
 	t.Run("a long id is shortened in the close reason", func(t *testing.T) {
@@ -169,7 +157,7 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the subscription started", func() bool { return liveSubscribers(a) == 1 })
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started")
 		_ = c.Send(socketWait(t), gqlws.Message{ID: "s", Type: "complete"})
 		if code := result(t, c, "s"); code != "" {
 			t.Fatalf("complete: %s", code)
@@ -177,9 +165,9 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the subscription started again", func() bool { return liveSubscribers(a) == 1 })
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started again")
 		c.CloseNow() // no close handshake: the connection just drops
-		waitUntil(t, "the dropped socket's subscription ended", func() bool { return liveSubscribers(a) == 0 })
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 0 }, 20*time.Second, "the dropped socket's subscription ended")
 	})
 }
 
@@ -192,7 +180,7 @@ func TestSocketOperationCap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, "two subscriptions started", func() bool { return liveSubscribers(a) == 2 })
+	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "two subscriptions started")
 
 	for _, id := range []string{"c", "d"} {
 		if err := c.Subscribe(socketWait(t), id, eventsSubscription, nil); err != nil {
@@ -202,7 +190,7 @@ func TestSocketOperationCap(t *testing.T) {
 			t.Fatalf("subscription %s past the cap: %q, want RATE_LIMITED", id, code)
 		}
 	}
-	if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("subscriptions")); got != 2 {
+	if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("subscriptions")); got != 2 {
 		t.Fatalf(`carlot_rate_limited_total{limit="subscriptions"} = %v, want 2`, got)
 	}
 
@@ -214,8 +202,8 @@ func TestSocketOperationCap(t *testing.T) {
 	if err := c.Subscribe(socketWait(t), "c", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the third subscription started", func() bool { return liveSubscribers(a) == 2 })
-	if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("subscriptions")); got != 2 {
+	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "the third subscription started")
+	if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("subscriptions")); got != 2 {
 		t.Fatalf("the subscription in the freed place was refused (%v refusals)", got)
 	}
 }
@@ -259,7 +247,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 			t.Fatalf("%d queries ran, want 3", n)
 		}
 		stillOpen(t, c)
-		if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("ip")); got != 1 {
+		if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("ip")); got != 1 {
 			t.Fatalf(`carlot_rate_limited_total{limit="ip"} = %v, want 1`, got)
 		}
 	})
@@ -275,15 +263,15 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	t.Run("per user, sharing the budget of the user's HTTP requests", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "3", "RATE_LIMIT_PER_IP": "1000"})
 		alice := bearer(t, 7, models.RoleViewer)
-		if r := a.send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.status != http.StatusOK {
-			t.Fatalf("over HTTP: %d %s", r.status, r.raw)
+		if r := a.Send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.Status != http.StatusOK {
+			t.Fatalf("over HTTP: %d %s", r.Status, r.Raw)
 		}
 		c := dialSocket(t, socketURL(t, a), gqlws.Options{Init: map[string]any{"Authorization": alice}})
 		if n := run(t, c, `{ __typename }`, nil); n != 2 {
 			t.Fatalf("%d queries ran, want 2", n)
 		}
 		stillOpen(t, c)
-		if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("user")); got != 1 {
+		if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("user")); got != 1 {
 			t.Fatalf(`carlot_rate_limited_total{limit="user"} = %v, want 1`, got)
 		}
 		anonymous := dialSocket(t, socketURL(t, a), gqlws.Options{})
