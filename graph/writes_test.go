@@ -265,12 +265,14 @@ func TestUpdateAndDelete(t *testing.T) {
 			{relay.NodeID("Dealer", 1), "NOT_FOUND"},
 			{"garbage", "BAD_USER_INPUT"},
 		} {
-			if code := a.PostAs(staffA, updateMutation, map[string]any{"id": tc.id, "input": map[string]any{"priceCents": 1}}).ErrorCode(t); code != tc.code {
-				t.Errorf("update %s: %s, want %s", tc.id, code, tc.code)
-			}
-			if code := a.PostAs(staffA, deleteMutation, map[string]any{"id": tc.id}).ErrorCode(t); code != tc.code {
-				t.Errorf("delete %s: %s, want %s", tc.id, code, tc.code)
-			}
+			t.Run(tc.id, func(t *testing.T) {
+				if code := a.PostAs(staffA, updateMutation, map[string]any{"id": tc.id, "input": map[string]any{"priceCents": 1}}).ErrorCode(t); code != tc.code {
+					t.Errorf("update %s: %s, want %s", tc.id, code, tc.code)
+				}
+				if code := a.PostAs(staffA, deleteMutation, map[string]any{"id": tc.id}).ErrorCode(t); code != tc.code {
+					t.Errorf("delete %s: %s, want %s", tc.id, code, tc.code)
+				}
+			})
 		}
 	})
 	t.Run("delete", func(t *testing.T) {
@@ -439,14 +441,16 @@ func TestHistoryRecordsEveryCommittedChangeInOrder(t *testing.T) {
 	}
 
 	t.Run("only staff of the dealer and admins see it", func(t *testing.T) {
-		for who, want := range map[string]string{
-			"":                "UNAUTHENTICATED",
-			a.login(p.viewer): "FORBIDDEN",
-			a.login(p.staffB): "FORBIDDEN",
+		for _, tc := range []struct{ name, who, want string }{
+			{"anonymous", "", "UNAUTHENTICATED"},
+			{"a viewer", a.login(p.viewer), "FORBIDDEN"},
+			{"staff of another dealer", a.login(p.staffB), "FORBIDDEN"},
 		} {
-			if code := a.PostAs(who, historyQuery, map[string]any{"id": id}).ErrorCode(t); code != want {
-				t.Errorf("history as %q: %s, want %s", who, code, want)
-			}
+			t.Run(tc.name, func(t *testing.T) {
+				if code := a.PostAs(tc.who, historyQuery, map[string]any{"id": id}).ErrorCode(t); code != tc.want {
+					t.Errorf("history as %q: %s, want %s", tc.who, code, tc.want)
+				}
+			})
 		}
 		if r := a.PostAs(a.login(p.admin), historyQuery, map[string]any{"id": id}); len(r.Errors) > 0 {
 			t.Fatalf("admin: %s", r.Raw)

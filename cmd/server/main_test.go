@@ -47,14 +47,16 @@ func TestCommandLineErrorsAreOneLine(t *testing.T) {
 		{"db", "create", "Bad Name"},
 		{"serve", "extra"},
 	} {
-		_, err := runCmd(t, nil, args...)
-		if err == nil {
-			t.Errorf("%v: want an error", args)
-			continue
-		}
-		if strings.Contains(err.Error(), "\n") || err.Error() == "" {
-			t.Errorf("%v: error is not one line: %q", args, err)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, err := runCmd(t, nil, args...)
+			if err == nil {
+				t.Errorf("%v: want an error", args)
+				return
+			}
+			if strings.Contains(err.Error(), "\n") || err.Error() == "" {
+				t.Errorf("%v: error is not one line: %q", args, err)
+			}
+		})
 	}
 	if _, err := runCmd(t, map[string]string{"PORT": "eighty"}, "serve"); err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Errorf("bad PORT: %v", err)

@@ -187,10 +187,12 @@ func TestUserCommandErrorsAreOneLine(t *testing.T) {
 		{"user", "create", "extra"},
 		{"user", "create", "--email"},
 	} {
-		_, err := runCmd(t, nil, args...)
-		if err == nil || err.Error() == "" || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: want a one-line error, got %q", args, err)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, err := runCmd(t, nil, args...)
+			if err == nil || err.Error() == "" || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%v: want a one-line error, got %q", args, err)
+			}
+		})
 	}
 }
 

@@ -229,15 +229,17 @@ func TestMeasureDocument(t *testing.T) {
 		{"{ ... on Q { a { b } } ...F } fragment F on Q { c { d { e } } }", 3, 0, 5, false},
 		{"{ __schema { types { fields { name } } } }", 1, 0, 4, true},
 	} {
-		doc, err := parser.ParseQuery(&ast.Source{Input: tc.query})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := newMeasurer(doc, tc.introspectionDepthIsOne)
-		s := m.selectionSet(doc.Operations[0].SelectionSet)
-		if s.depth != tc.depth || s.aliases != tc.aliases || s.fields != tc.fields {
-			t.Errorf("%s: %+v, want depth %d aliases %d fields %d", tc.query, s, tc.depth, tc.aliases, tc.fields)
-		}
+		t.Run(tc.query, func(t *testing.T) {
+			doc, err := parser.ParseQuery(&ast.Source{Input: tc.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMeasurer(doc, tc.introspectionDepthIsOne)
+			s := m.selectionSet(doc.Operations[0].SelectionSet)
+			if s.depth != tc.depth || s.aliases != tc.aliases || s.fields != tc.fields {
+				t.Errorf("%s: %+v, want depth %d aliases %d fields %d", tc.query, s, tc.depth, tc.aliases, tc.fields)
+			}
+		})
 	}
 }
 

@@ -143,9 +143,11 @@ func TestTrustedDocumentsPreRegisterWhenNotOnly(t *testing.T) {
 		"other text":              {"query": untrustedQuery},
 		"APQ registration of new": {"query": untrustedQuery, "extensions": apq(untrustedQuery)},
 	} {
-		if r := a.postJSON(body); r.Status != http.StatusOK || len(r.Errors) > 0 {
-			t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
-		}
+		t.Run(what, func(t *testing.T) {
+			if r := a.postJSON(body); r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
+			}
+		})
 	}
 	if r := a.postJSON(map[string]any{"extensions": apq(untrustedQuery)}); len(r.Errors) > 0 {
 		t.Fatalf("the registered document: %s", r.Raw)
