@@ -257,9 +257,9 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 	rec := new(plan.Recorder)
 	srv := httptest.NewServer(withRecorder(a.Handler, rec))
 	t.Cleanup(srv.Close)
-	sub := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", gqlws.Options{})
+	sub := apitest.Dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", gqlws.Options{})
 	for field, c := range subscriptions {
-		if err := sub.Subscribe(wait(t), field, c.query, c.vars); err != nil {
+		if err := sub.Subscribe(apitest.Wait(t), field, c.query, c.vars); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -269,7 +269,7 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 		t.Fatalf("%s", r.Raw)
 	}
 	for range subscriptions {
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" || strings.Contains(string(m.Payload), "errors") {
 			t.Fatalf("subscription: %v %+v", err, m)
 		}

@@ -84,11 +84,11 @@ func TestEveryVehicleFieldFillsInItsRelations(t *testing.T) {
 	var vin string
 	a.SQL(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
 
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "events", `subscription { vehicleEvents { vehicle { `+related+` } snapshot { `+related+` } previous { `+related+` } } }`, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "events", `subscription { vehicleEvents { vehicle { `+related+` } snapshot { `+related+` } previous { `+related+` } } }`, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := sub.Subscribe(wait(t), "updated", `subscription($id: ID!) { vehicleUpdated(id: $id) { `+related+` } }`, map[string]any{"id": id}); err != nil {
+	if err := sub.Subscribe(apitest.Wait(t), "updated", `subscription($id: ID!) { vehicleUpdated(id: $id) { `+related+` } }`, map[string]any{"id": id}); err != nil {
 		t.Fatal(err)
 	}
 	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() == 2 }, 10*time.Second, "both subscriptions became active")
@@ -115,7 +115,7 @@ func TestEveryVehicleFieldFillsInItsRelations(t *testing.T) {
 
 	// The update made one event for each subscription (the create another for vehicleEvents).
 	for range 3 {
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" {
 			t.Fatalf("subscription: %v %+v", err, m)
 		}

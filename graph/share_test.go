@@ -17,7 +17,7 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	admin := a.login(p.admin)
-	url := a.serve()
+	url := a.SocketURL()
 	id, _ := a.vehicleOf(p.dealerA)
 
 	type subscriber struct {
@@ -30,8 +30,8 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 		if token != "" {
 			opts.Init = map[string]any{"Authorization": token}
 		}
-		c := dial(t, url, opts)
-		if err := c.Subscribe(wait(t), "1", eventsSubscription, vars); err != nil {
+		c := apitest.Dial(t, url, opts)
+		if err := c.Subscribe(apitest.Wait(t), "1", eventsSubscription, vars); err != nil {
 			t.Fatal(err)
 		}
 		subs = append(subs, subscriber{c, seesActor})

@@ -1,11 +1,9 @@
 package graph_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,33 +16,6 @@ import (
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 )
-
-// serve runs the API as a real HTTP server (websockets need one) and
-// returns its websocket URL.
-func (a *api) serve() string {
-	a.T.Helper()
-	srv := httptest.NewServer(a.Handler)
-	a.T.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
-}
-
-// wait bounds every read in these tests: generous, since the point is "it
-// arrives", not how fast.
-func wait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dial(t *testing.T, url string, opts gqlws.Options) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(wait(t), url, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
-}
 
 type liveEvent struct {
 	Sequence  string
@@ -68,7 +39,7 @@ const eventsSubscription = `subscription($filter: VehicleFilter, $after: String)
 // nextEvent reads the next vehicleEvents payload.
 func nextEvent(t *testing.T, c *gqlws.Conn) liveEvent {
 	t.Helper()
-	m, err := c.Next(wait(t))
+	m, err := c.Next(apitest.Wait(t))
 	if err != nil {
 		t.Fatalf("waiting for an event: %v", err)
 	}
@@ -102,8 +73,8 @@ func TestEventsReachSubscribersOnEveryReplica(t *testing.T) {
 	p := a.accounts()
 	staff := b.login(p.staffA)
 
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -145,11 +116,11 @@ func TestResumeReplaysExactlyTheMissedEvents(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	staff := a.login(p.staffA)
-	url := a.serve()
+	url := a.SocketURL()
 	id, version := a.vehicleOf(p.dealerA)
 
-	sub := dial(t, url, gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, url, gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -170,8 +141,8 @@ func TestResumeReplaysExactlyTheMissedEvents(t *testing.T) {
 		t.Fatalf("%s", r.Raw)
 	}
 
-	again := dial(t, url, gqlws.Options{})
-	if err := again.Subscribe(wait(t), "1", eventsSubscription, map[string]any{"after": last}); err != nil {
+	again := apitest.Dial(t, url, gqlws.Options{})
+	if err := again.Subscribe(apitest.Wait(t), "1", eventsSubscription, map[string]any{"after": last}); err != nil {
 		t.Fatal(err)
 	}
 	var kinds []string
@@ -206,8 +177,8 @@ func TestRolledBackWritesEmitNoEvent(t *testing.T) {
 	p := a.accounts()
 	staffA, staffB := a.login(p.staffA), a.login(p.staffB)
 	id, version := a.vehicleOf(p.dealerA)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -242,9 +213,9 @@ func TestEventFilter(t *testing.T) {
 	if r := a.PostAs(admin, updateMutation, map[string]any{"id": inA, "input": map[string]any{"status": "AVAILABLE"}}); len(r.Errors) > 0 {
 		t.Fatalf("%s", r.Raw)
 	}
-	sub := dial(t, a.serve(), gqlws.Options{})
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 	filter := map[string]any{"dealerId": relay.NodeID("Dealer", p.dealerA), "status": []string{"AVAILABLE"}}
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, map[string]any{"filter": filter}); err != nil {
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, map[string]any{"filter": filter}); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -279,8 +250,8 @@ func TestVehicleUpdatedStreamsUntilDeleted(t *testing.T) {
 	staff := a.login(p.staffA)
 	id, _ := a.vehicleOf(p.dealerA)
 	other, _ := a.vehicleOf(p.dealerB)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "v", `subscription($id: ID!) { vehicleUpdated(id: $id) { id priceCents version } }`, map[string]any{"id": id}); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "v", `subscription($id: ID!) { vehicleUpdated(id: $id) { id priceCents version } }`, map[string]any{"id": id}); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -289,19 +260,19 @@ func TestVehicleUpdatedStreamsUntilDeleted(t *testing.T) {
 		if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}}); len(r.Errors) > 0 {
 			t.Fatalf("%s", r.Raw)
 		}
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), fmt.Sprintf(`"priceCents":%d`, price)) || !strings.Contains(string(m.Payload), id) {
 			t.Fatalf("got %v %s %s", err, m.Type, m.Payload)
 		}
 	}
 	a.PostAs(staff, deleteMutation, map[string]any{"id": id})
-	if m, err := sub.Next(wait(t)); err != nil || m.Type != "complete" {
+	if m, err := sub.Next(apitest.Wait(t)); err != nil || m.Type != "complete" {
 		t.Fatalf("after the delete got %v %s %s, want complete", err, m.Type, m.Payload)
 	}
 
-	gone := dial(t, a.serve(), gqlws.Options{})
-	gone.Subscribe(wait(t), "x", `subscription($id: ID!) { vehicleUpdated(id: $id) { id } }`, map[string]any{"id": id})
-	if m, err := gone.Next(wait(t)); err != nil || (m.Type != "error" && !strings.Contains(string(m.Payload), "NOT_FOUND")) {
+	gone := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	gone.Subscribe(apitest.Wait(t), "x", `subscription($id: ID!) { vehicleUpdated(id: $id) { id } }`, map[string]any{"id": id})
+	if m, err := gone.Next(apitest.Wait(t)); err != nil || (m.Type != "error" && !strings.Contains(string(m.Payload), "NOT_FOUND")) {
 		t.Fatalf("subscribing to a deleted vehicle: %v %s %s", err, m.Type, m.Payload)
 	}
 }
@@ -310,12 +281,12 @@ func TestSocketAuthentication(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
-	url := a.serve()
+	url := a.SocketURL()
 
 	t.Run("a valid token lets the subscriber see who acted", func(t *testing.T) {
 		admin := a.login(p.admin)
-		sub := dial(t, url, gqlws.Options{Init: map[string]any{"Authorization": admin}})
-		sub.Subscribe(wait(t), "1", eventsSubscription, nil)
+		sub := apitest.Dial(t, url, gqlws.Options{Init: map[string]any{"Authorization": admin}})
+		sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		id, _ := a.vehicleOf(p.dealerA)
 		waitSubscribed(t, a)
 		a.PostAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 31}})
@@ -324,7 +295,7 @@ func TestSocketAuthentication(t *testing.T) {
 		}
 	})
 	t.Run("a bad token is refused at init", func(t *testing.T) {
-		_, err := gqlws.Dial(wait(t), url, gqlws.Options{Init: map[string]any{"Authorization": "Bearer forged.token.here"}})
+		_, err := gqlws.Dial(apitest.Wait(t), url, gqlws.Options{Init: map[string]any{"Authorization": "Bearer forged.token.here"}})
 		if code := gqlws.CloseCode(err); code != 4403 {
 			t.Fatalf("close code %d (%v), want 4403", code, err)
 		}
@@ -332,9 +303,9 @@ func TestSocketAuthentication(t *testing.T) {
 	t.Run("the socket closes when the token expires", func(t *testing.T) {
 		short := newAPIWith(t, a.URL, map[string]string{"ACCESS_TOKEN_TTL": "2s"})
 		token := short.login(p.viewer)
-		sub := dial(t, short.serve(), gqlws.Options{Init: map[string]any{"Authorization": token}})
-		sub.Subscribe(wait(t), "1", eventsSubscription, nil)
-		_, err := sub.Next(wait(t))
+		sub := apitest.Dial(t, short.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": token}})
+		sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
+		_, err := sub.Next(apitest.Wait(t))
 		if code := gqlws.CloseCode(err); code != httpapi.CloseTokenExpired {
 			t.Fatalf("close code %d (%v), want %d", code, err, httpapi.CloseTokenExpired)
 		}
@@ -344,11 +315,11 @@ func TestSocketAuthentication(t *testing.T) {
 func TestSocketProtocol(t *testing.T) {
 	t.Parallel()
 	a := newAPIWith(t, testdb.URL(t, testdb.Seeded), map[string]string{"WS_INIT_TIMEOUT": "300ms"})
-	url := a.serve()
+	url := a.SocketURL()
 	closed := func(t *testing.T, c *gqlws.Conn) int {
 		t.Helper()
 		for {
-			_, err := c.Read(wait(t))
+			_, err := c.Read(apitest.Wait(t))
 			if err != nil {
 				return gqlws.CloseCode(err)
 			}
@@ -356,54 +327,54 @@ func TestSocketProtocol(t *testing.T) {
 	}
 
 	t.Run("no connection_init in time is 4408", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{SkipInit: true})
+		c := apitest.Dial(t, url, gqlws.Options{SkipInit: true})
 		if code := closed(t, c); code != 4408 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("a second connection_init is 4429", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.SendRaw(wait(t), `{"type":"connection_init"}`)
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.SendRaw(apitest.Wait(t), `{"type":"connection_init"}`)
 		if code := closed(t, c); code != 4429 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("subscribe before init is 4401", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{SkipInit: true})
-		c.Subscribe(wait(t), "1", eventsSubscription, nil)
+		c := apitest.Dial(t, url, gqlws.Options{SkipInit: true})
+		c.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		if code := closed(t, c); code != 4401 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("a malformed message is 4400", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.SendRaw(wait(t), `{not json`)
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.SendRaw(apitest.Wait(t), `{not json`)
 		if code := closed(t, c); code != 4400 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("the legacy graphql-ws subprotocol is acknowledged", func(t *testing.T) {
-		dial(t, url, gqlws.Options{Subprotocol: gqlws.LegacyWS})
+		apitest.Dial(t, url, gqlws.Options{Subprotocol: gqlws.LegacyWS})
 	})
 	t.Run("queries work over the socket", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.Subscribe(wait(t), "q", `{ vehicles(first: 2) { nodes { vin make { name } } } }`, nil)
-		if m, err := c.Next(wait(t)); err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), "vin") {
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.Subscribe(apitest.Wait(t), "q", `{ vehicles(first: 2) { nodes { vin make { name } } } }`, nil)
+		if m, err := c.Next(apitest.Wait(t)); err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), "vin") {
 			t.Fatalf("%v %s %s", err, m.Type, m.Payload)
 		}
 	})
 	t.Run("an unknown origin is refused in production-like settings", func(t *testing.T) {
 		strict := newAPIWith(t, a.URL, map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"})
-		surl := strict.serve()
-		if _, err := gqlws.Dial(wait(t), surl, gqlws.Options{Header: http.Header{"Origin": {"https://evil.example"}}}); err == nil {
+		surl := strict.SocketURL()
+		if _, err := gqlws.Dial(apitest.Wait(t), surl, gqlws.Options{Header: http.Header{"Origin": {"https://evil.example"}}}); err == nil {
 			t.Fatal("a socket from an unknown origin was accepted")
 		}
-		dial(t, surl, gqlws.Options{Header: http.Header{"Origin": {"https://app.example.com"}}})
+		apitest.Dial(t, surl, gqlws.Options{Header: http.Header{"Origin": {"https://app.example.com"}}})
 	})
 	t.Run("shutdown closes sockets with 1001", func(t *testing.T) {
 		other := newAPIWith(t, a.URL, nil)
-		c := dial(t, other.serve(), gqlws.Options{})
-		c.Subscribe(wait(t), "1", eventsSubscription, nil)
+		c := apitest.Dial(t, other.SocketURL(), gqlws.Options{})
+		c.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		waitSubscribed(t, other)
 		go other.http.Close()
 		if code := closed(t, c); code != 1001 {
@@ -420,8 +391,8 @@ func TestListenerSurvivesLosingItsConnection(t *testing.T) {
 	p := a.accounts()
 	staff := a.login(p.staffA)
 	id, _ := a.vehicleOf(p.dealerA)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	sub.Subscribe(wait(t), "1", eventsSubscription, nil)
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 	waitSubscribed(t, a)
 
 	var killed int

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -51,8 +50,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := browserPath(t)
 	a := newTestAPI(t, testdb.Seeded, map[string]string{"RATE_LIMIT_PER_IP": "0"})
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
+	base := a.Serve()
 
 	var adminID int64
 	if err := a.DB.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
@@ -77,7 +75,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *fetch.EventRequestPaused:
-			allowed := strings.HasPrefix(ev.Request.URL, srv.URL+"/")
+			allowed := strings.HasPrefix(ev.Request.URL, base+"/")
 			if !allowed {
 				mu.Lock()
 				offsite = append(offsite, ev.Request.URL)
@@ -142,7 +140,7 @@ document.addEventListener('securitypolicyviolation', e => window.cspViolations.p
 			_, err := page.AddScriptToEvaluateOnNewDocument(recordViolations).Do(ctx)
 			return err
 		}),
-		chromedp.Navigate(srv.URL+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(queryEditor),
 	)
 

@@ -71,13 +71,12 @@ func TestMetrics(t *testing.T) {
 func TestWebsocketAndSubscriptionGauges(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, nil)
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
+	base := a.Serve()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		apitest.Eventually(t, cond, 10*time.Second, "%s", what)
 	}
-	ws := dialWebsocket(t, srv.URL)
+	ws := dialWebsocket(t, base)
 	waitFor("websocket counted", func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 1 })
 	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { vehicleEvents { sequence } }"}})
 	waitFor("subscription counted", func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 1 })

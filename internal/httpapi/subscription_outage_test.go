@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +23,7 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	const password = "outage-test-password"
 	o := startOutageCluster(t, seed.Options{Vehicles: 3, Password: password})
 	a := newTestAPIOn(t, o.db, apitest.Config(t, nil))
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
+	url := a.SocketURL()
 
 	var login struct{ Login struct{ AccessToken string } }
 	r := a.MustQuery(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
@@ -49,8 +45,8 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 
 	// Both events read once, so this replica's live position is past them
 	// and a resume from 0 has to replay them from the table.
-	sub := dialOutage(t, url)
-	if err := sub.Subscribe(outageWait(t), "1", events, fromStart); err != nil {
+	sub := apitest.Dial(t, url, gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", events, fromStart); err != nil {
 		t.Fatal(err)
 	}
 	if got := outageSequences(t, sub, 2); got[0] != "1" || got[1] != "2" {
@@ -69,11 +65,11 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 		{"a vehicle's updates", `subscription($id: ID!) { vehicleUpdated(id: $id) { priceCents } }`, map[string]any{"id": vehicleID}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sub := dialOutage(t, url)
-			if err := sub.Subscribe(outageWait(t), "1", c.query, c.vars); err != nil {
+			sub := apitest.Dial(t, url, gqlws.Options{})
+			if err := sub.Subscribe(apitest.Wait(t), "1", c.query, c.vars); err != nil {
 				t.Fatal(err)
 			}
-			m, err := sub.Read(outageWait(t))
+			m, err := sub.Read(apitest.Wait(t))
 			if err == nil {
 				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, CloseTryAgainLater)
 			}
@@ -87,11 +83,11 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	// What the client does next: reconnect (until the pool has dialled
 	// the database again) and resume from its last sequence.
 	apitest.Eventually(t, func() bool {
-		sub := dialOutage(t, url)
-		if err := sub.Subscribe(outageWait(t), "1", events, fromStart); err != nil {
+		sub := apitest.Dial(t, url, gqlws.Options{})
+		if err := sub.Subscribe(apitest.Wait(t), "1", events, fromStart); err != nil {
 			t.Fatal(err)
 		}
-		m, err := sub.Read(outageWait(t))
+		m, err := sub.Read(apitest.Wait(t))
 		if err != nil {
 			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
 				t.Fatalf("close code %d (%v) while the database comes back", code, err)
@@ -108,28 +104,12 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	}, 30*time.Second, "subscriptions recovered after the database's return")
 }
 
-func outageWait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dialOutage(t *testing.T, url string) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(outageWait(t), url, gqlws.Options{})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
-}
-
 // outageSequences reads n vehicleEvents and returns their sequences.
 func outageSequences(t *testing.T, c *gqlws.Conn, n int) []string {
 	t.Helper()
 	var got []string
 	for range n {
-		m, err := c.Next(outageWait(t))
+		m, err := c.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" {
 			t.Fatalf("waiting for an event: %v %s %s", err, m.Type, m.Payload)
 		}

@@ -105,9 +105,8 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 			refused("the refused registration registered nothing", a.postJSON(map[string]any{"extensions": apq(untrustedQuery)}), "PERSISTED_QUERY_NOT_IN_LIST")
 
 			t.Run("websocket", func(t *testing.T) {
-				srv := httptest.NewServer(a.Handler)
-				t.Cleanup(srv.Close)
-				ws := dialWebsocket(t, srv.URL)
+				base := a.Serve()
+				ws := dialWebsocket(t, base)
 				defer ws.close()
 				ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(trustedMakes)}})
 				if msg := ws.read(); msg["type"] != "next" || !strings.Contains(mustJSON(t, msg), `"makes"`) {

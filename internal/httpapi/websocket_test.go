@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,33 +17,6 @@ import (
 
 const eventsSubscription = `subscription { vehicleEvents { sequence } }`
 
-// socketURL serves a on a real HTTP server (websockets need one) and
-// returns its websocket URL.
-func socketURL(t *testing.T, a *testAPI) string {
-	t.Helper()
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
-}
-
-// socketWait bounds a wait in these tests: generous, since the point is
-// that something happens, not how fast.
-func socketWait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dialSocket(t *testing.T, url string, opts gqlws.Options) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(socketWait(t), url, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
-}
-
 func liveSubscribers(a *testAPI) int { return a.api().LiveSubscribers() }
 
 // socketError is an error message's payload.
@@ -58,7 +29,7 @@ type socketError []struct {
 // message's code ("" when it completed without one).
 func result(t *testing.T, c *gqlws.Conn, id string) string {
 	t.Helper()
-	ctx := socketWait(t)
+	ctx := apitest.Wait(t)
 	for {
 		m, err := c.Next(ctx)
 		if err != nil {
@@ -84,7 +55,7 @@ func result(t *testing.T, c *gqlws.Conn, id string) string {
 // closeCode reads until the server closes the socket and returns its code.
 func closeCode(t *testing.T, c *gqlws.Conn) int {
 	t.Helper()
-	ctx := socketWait(t) // for the whole wait: keep-alives arrive meanwhile
+	ctx := apitest.Wait(t) // for the whole wait: keep-alives arrive meanwhile
 	for {
 		m, err := c.Read(ctx)
 		if err != nil {
@@ -103,23 +74,23 @@ func closeCode(t *testing.T, c *gqlws.Conn) int {
 func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "0"})
-	url := socketURL(t, a)
+	url := a.SocketURL()
 
 	for _, protocol := range []string{gqlws.TransportWS, gqlws.LegacyWS} {
 		t.Run(protocol, func(t *testing.T) {
-			c := dialSocket(t, url, gqlws.Options{Subprotocol: protocol})
+			c := apitest.Dial(t, url, gqlws.Options{Subprotocol: protocol})
 			start := "subscribe"
 			if protocol == gqlws.LegacyWS {
 				start = "start"
 			}
 			payload, _ := json.Marshal(map[string]any{"query": eventsSubscription})
 			for range 1000 {
-				if c.Send(socketWait(t), gqlws.Message{ID: "same", Type: start, Payload: payload}) != nil {
+				if c.Send(apitest.Wait(t), gqlws.Message{ID: "same", Type: start, Payload: payload}) != nil {
 					break // closed
 				}
 			}
 			if protocol == gqlws.TransportWS {
-				_ = c.Send(socketWait(t), gqlws.Message{Type: "ping"}) // answered only if the socket is still open
+				_ = c.Send(apitest.Wait(t), gqlws.Message{Type: "ping"}) // answered only if the socket is still open
 			}
 			if code := closeCode(t, c); code != 4409 {
 				t.Fatalf("close code %d, want 4409", code)
@@ -130,12 +101,12 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 		})
 	}
 	t.Run("a long id is shortened in the close reason", func(t *testing.T) {
-		c := dialSocket(t, url, gqlws.Options{})
+		c := apitest.Dial(t, url, gqlws.Options{})
 		id := strings.Repeat("é", 100)
 		for range 2 {
-			_ = c.Subscribe(socketWait(t), id, eventsSubscription, nil)
+			_ = c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil)
 		}
-		ctx := socketWait(t)
+		ctx := apitest.Wait(t)
 		_, err := c.Read(ctx)
 		for err == nil {
 			_, err = c.Read(ctx)
@@ -145,24 +116,24 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 		}
 	})
 	t.Run("an id may be reused once its operation ended", func(t *testing.T) {
-		c := dialSocket(t, url, gqlws.Options{})
+		c := apitest.Dial(t, url, gqlws.Options{})
 		for range 3 {
-			if err := c.Subscribe(socketWait(t), "q", `{ __typename }`, nil); err != nil {
+			if err := c.Subscribe(apitest.Wait(t), "q", `{ __typename }`, nil); err != nil {
 				t.Fatal(err)
 			}
 			if code := result(t, c, "q"); code != "" {
 				t.Fatalf("query: %s", code)
 			}
 		}
-		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started")
-		_ = c.Send(socketWait(t), gqlws.Message{ID: "s", Type: "complete"})
+		_ = c.Send(apitest.Wait(t), gqlws.Message{ID: "s", Type: "complete"})
 		if code := result(t, c, "s"); code != "" {
 			t.Fatalf("complete: %s", code)
 		}
-		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started again")
@@ -174,16 +145,16 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 func TestSocketOperationCap(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "2"})
-	c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+	c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 	for _, id := range []string{"a", "b"} {
-		if err := c.Subscribe(socketWait(t), id, eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "two subscriptions started")
 
 	for _, id := range []string{"c", "d"} {
-		if err := c.Subscribe(socketWait(t), id, eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 		if code := result(t, c, id); code != string(models.CodeRateLimited) {
@@ -195,11 +166,11 @@ func TestSocketOperationCap(t *testing.T) {
 	}
 
 	// Completing one makes room for another; the socket stayed open throughout.
-	_ = c.Send(socketWait(t), gqlws.Message{ID: "a", Type: "complete"})
+	_ = c.Send(apitest.Wait(t), gqlws.Message{ID: "a", Type: "complete"})
 	if code := result(t, c, "a"); code != "" {
 		t.Fatalf("complete: %s", code)
 	}
-	if err := c.Subscribe(socketWait(t), "c", eventsSubscription, nil); err != nil {
+	if err := c.Subscribe(apitest.Wait(t), "c", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "the third subscription started")
@@ -215,7 +186,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		t.Helper()
 		for i := range 10 {
 			id := fmt.Sprint(i)
-			if err := c.Subscribe(socketWait(t), id, query, vars); err != nil {
+			if err := c.Subscribe(apitest.Wait(t), id, query, vars); err != nil {
 				t.Fatal(err)
 			}
 			switch code := result(t, c, id); code {
@@ -232,17 +203,17 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	// stillOpen checks that a refused operation left the socket open.
 	stillOpen := func(t *testing.T, c *gqlws.Conn) {
 		t.Helper()
-		if err := c.Send(socketWait(t), gqlws.Message{Type: "ping"}); err != nil {
+		if err := c.Send(apitest.Wait(t), gqlws.Message{Type: "ping"}); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Read(socketWait(t)); err != nil || m.Type != "pong" {
+		if m, err := c.Read(apitest.Wait(t)); err != nil || m.Type != "pong" {
 			t.Fatalf("after a refusal: %v %s", err, m.Type)
 		}
 	}
 
 	t.Run("per address, the upgrade request counting as one", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "4"})
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		if n := run(t, c, `{ __typename }`, nil); n != 3 {
 			t.Fatalf("%d queries ran, want 3", n)
 		}
@@ -253,7 +224,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	})
 	t.Run("login over a socket is throttled", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "3"})
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
 		if n := run(t, c, login, map[string]any{"e": "nobody@example.com", "p": "guess"}); n != 2 {
 			t.Fatalf("%d login attempts ran, want 2", n)
@@ -266,7 +237,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		if r := a.Send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.Status != http.StatusOK {
 			t.Fatalf("over HTTP: %d %s", r.Status, r.Raw)
 		}
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{Init: map[string]any{"Authorization": alice}})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": alice}})
 		if n := run(t, c, `{ __typename }`, nil); n != 2 {
 			t.Fatalf("%d queries ran, want 2", n)
 		}
@@ -274,8 +245,8 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("user")); got != 1 {
 			t.Fatalf(`carlot_rate_limited_total{limit="user"} = %v, want 1`, got)
 		}
-		anonymous := dialSocket(t, socketURL(t, a), gqlws.Options{})
-		if err := anonymous.Subscribe(socketWait(t), "q", `{ __typename }`, nil); err != nil {
+		anonymous := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+		if err := anonymous.Subscribe(apitest.Wait(t), "q", `{ __typename }`, nil); err != nil {
 			t.Fatal(err)
 		}
 		if code := result(t, anonymous, "q"); code != "" {
@@ -288,7 +259,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000"})
-	url := socketURL(t, a)
+	url := a.SocketURL()
 	self := "http://" + strings.TrimPrefix(url, "ws://")
 	self = self[:strings.Index(self[len("http://"):], "/")+len("http://")]
 	for _, tc := range []struct {
@@ -312,7 +283,7 @@ func TestSocketOrigins(t *testing.T) {
 			if tc.origin != "" {
 				header.Set("Origin", tc.origin)
 			}
-			c, err := gqlws.Dial(socketWait(t), url, gqlws.Options{Header: header})
+			c, err := gqlws.Dial(apitest.Wait(t), url, gqlws.Options{Header: header})
 			switch {
 			case tc.ok && err != nil:
 				t.Fatalf("refused: %v", err)
