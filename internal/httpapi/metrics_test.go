@@ -72,16 +72,12 @@ func TestWebsocketAndSubscriptionGauges(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, nil)
 	base := a.Serve()
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		apitest.Eventually(t, cond, 10*time.Second, "%s", what)
-	}
 	ws := dialWebsocket(t, base)
-	waitFor("websocket counted", func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 1 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 1 }, 10*time.Second, "websocket counted")
 	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { vehicleEvents { sequence } }"}})
-	waitFor("subscription counted", func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 1 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 1 }, 10*time.Second, "subscription counted")
 	ws.send(map[string]any{"id": "1", "type": "complete"})
-	waitFor("subscription ended", func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 0 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 0 }, 10*time.Second, "subscription ended")
 	ws.close()
-	waitFor("websocket closed", func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 0 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 0 }, 10*time.Second, "websocket closed")
 }
