@@ -188,13 +188,7 @@ func (a *API) PostRaw(contentType, body string, headers ...string) Response {
 // Query posts and decodes data into out, failing the test on any error.
 func (a *API) Query(out any, query string, vars map[string]any) {
 	a.T.Helper()
-	a.QueryAs("", out, query, vars)
-}
-
-// QueryAs is Query with an Authorization header (none when empty).
-func (a *API) QueryAs(authorization string, out any, query string, vars map[string]any) {
-	a.T.Helper()
-	r := a.PostAs(authorization, query, vars)
+	r := a.Post(query, vars)
 	if len(r.Errors) > 0 {
 		a.T.Fatalf("unexpected errors: %s", r.Raw)
 	}
@@ -250,9 +244,6 @@ func (a *API) CountStatements(fn func()) int64 {
 	fn()
 	return a.statements.Load() - before
 }
-
-// Statements is how many SQL statements requests have run so far.
-func (a *API) Statements() int64 { return a.statements.Load() }
 
 // Counter reads one of the server's counters (one without labels).
 func (a *API) Counter(name string) float64 {
