@@ -181,27 +181,11 @@ func newWriter(t *testing.T, base string) *writer {
 
 func (w *writer) post(out any, token, query string, vars map[string]any) {
 	w.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, w.base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	authorization := ""
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		authorization = "Bearer " + token
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   json.RawMessage
-		Errors []any
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
-		w.t.Fatalf("%s: %v %v", query, err, r.Errors)
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		w.t.Fatal(err)
-	}
+	apitest.Remote(w.t, w.base).QueryAs(authorization, out, query, vars)
 }
 
 // change updates a vehicle's price (one event), logging in each time so a

@@ -209,20 +209,12 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 
 func graphQL(t *testing.T, base, query string) map[string]any {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
-	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	var data map[string]any
+	apitest.Remote(t, base).Query(&data, query, nil)
+	if data == nil {
+		t.Fatalf("no data for %s", query)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	if out["errors"] != nil {
-		t.Fatalf("errors: %v", out["errors"])
-	}
-	return out["data"].(map[string]any)
+	return data
 }
 
 const fiveVehicles = `{ vehicles(first: 5) { nodes { vin make { name } model { name } dealer { name } } } }`

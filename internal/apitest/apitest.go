@@ -12,6 +12,7 @@ package apitest
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -97,6 +98,7 @@ type API struct {
 	Metrics *metrics.Registry
 	Logs    *LogBuffer // the server's log, as JSON lines
 
+	base        string // a Remote's server
 	requireJSON bool
 	statements  atomic.Int64
 }
@@ -142,15 +144,45 @@ func New(t testing.TB, build Build, opts Options) *API {
 	return a
 }
 
-// Send runs req through the handler and decodes the answer.
+// Remote is a client of a Carlot server that the test runs as a process of
+// its own, at base ("http://127.0.0.1:port"): Send and the methods built on
+// it go over the network. Every answer must be JSON.
+func Remote(t testing.TB, base string) *API {
+	return &API{T: t, base: base, requireJSON: true}
+}
+
+// Send runs req through the handler (or, for a Remote, sends it to the
+// server) and decodes the answer.
 func (a *API) Send(req *http.Request) Response {
 	a.T.Helper()
+	if a.base != "" {
+		return a.sendRemote(req)
+	}
 	rec := httptest.NewRecorder()
 	a.Handler.ServeHTTP(rec, req)
 	if a.requireJSON {
 		return DecodeJSON(a.T, rec.Code, rec.Header(), rec.Body.Bytes())
 	}
 	return Decode(a.T, rec.Code, rec.Header(), rec.Body.Bytes())
+}
+
+func (a *API) sendRemote(req *http.Request) Response {
+	a.T.Helper()
+	out, err := http.NewRequestWithContext(req.Context(), req.Method, a.base+req.URL.RequestURI(), req.Body)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	out.Header = req.Header.Clone()
+	resp, err := http.DefaultClient.Do(out)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	return DecodeJSON(a.T, resp.StatusCode, resp.Header, raw)
 }
 
 // Post sends a GraphQL request as application/json, with header name/value
@@ -188,7 +220,13 @@ func (a *API) PostRaw(contentType, body string, headers ...string) Response {
 // Query posts and decodes data into out, failing the test on any error.
 func (a *API) Query(out any, query string, vars map[string]any) {
 	a.T.Helper()
-	r := a.Post(query, vars)
+	a.QueryAs("", out, query, vars)
+}
+
+// QueryAs is Query with an Authorization header (none when empty).
+func (a *API) QueryAs(authorization string, out any, query string, vars map[string]any) {
+	a.T.Helper()
+	r := a.PostAs(authorization, query, vars)
 	if len(r.Errors) > 0 {
 		a.T.Fatalf("unexpected errors: %s", r.Raw)
 	}

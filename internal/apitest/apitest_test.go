@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,5 +102,27 @@ func TestDecode(t *testing.T) {
 	DecodeJSON(f, 200, http.Header{"Content-Type": {"text/plain"}}, []byte("hello"))
 	if f.failed == "" {
 		t.Fatal("DecodeJSON took a body that is not JSON")
+	}
+}
+
+func TestRemoteSendsOverTheNetwork(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/graphql" || r.Header.Get("Authorization") != "Bearer x" || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"bad request","extensions":{"code":"BAD_REQUEST"}}]}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":{"me":{"role":"ADMIN"}}}`))
+	}))
+	t.Cleanup(srv.Close)
+	var out struct{ Me struct{ Role string } }
+	Remote(t, srv.URL).QueryAs("Bearer x", &out, `{ me { role } }`, nil)
+	if out.Me.Role != "ADMIN" {
+		t.Fatalf("%+v", out)
+	}
+	if r := Remote(t, srv.URL).Post(`{ me { role } }`, nil); r.Status != http.StatusBadRequest || r.Code() != "BAD_REQUEST" {
+		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 }
