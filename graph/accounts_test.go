@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -26,14 +27,14 @@ type people struct {
 
 // accounts creates an admin, a viewer, and staff of two dealers that both have vehicles.
 func (a *api) accounts() people {
-	a.t.Helper()
+	a.T.Helper()
 	var dealers []int64
-	a.sql(&dealers, "SELECT dealer_id FROM vehicles GROUP BY dealer_id ORDER BY dealer_id LIMIT 2")
+	a.SQL(&dealers, "SELECT dealer_id FROM vehicles GROUP BY dealer_id ORDER BY dealer_id LIMIT 2")
 	p := people{dealerA: dealers[0], dealerB: dealers[1]}
 	mk := func(email string, role models.Role, dealer *int64) *models.User {
-		u, err := models.CreateUser(context.Background(), a.db, models.NewUser{Email: email, Password: password, Role: role, DealerID: dealer})
+		u, err := models.CreateUser(context.Background(), a.DB, models.NewUser{Email: email, Password: password, Role: role, DealerID: dealer})
 		if err != nil {
-			a.t.Fatalf("create %s: %v", email, err)
+			a.T.Fatalf("create %s: %v", email, err)
 		}
 		return u
 	}
@@ -55,15 +56,10 @@ type authPayload struct {
 	}
 }
 
-const loginMutation = `mutation($email: String!, $password: String!) {
-	login(email: $email, password: $password) { accessToken refreshToken expiresAt user { id email role } } }`
-
 // login returns "Bearer <access token>" for u.
 func (a *api) login(u *models.User) string {
-	a.t.Helper()
-	var out struct{ Login authPayload }
-	a.query(&out, loginMutation, map[string]any{"email": u.Email, "password": password})
-	return "Bearer " + out.Login.AccessToken
+	a.T.Helper()
+	return a.Login(u.Email, password)
 }
 
 func TestLogin(t *testing.T) {
@@ -72,7 +68,7 @@ func TestLogin(t *testing.T) {
 	p := a.accounts()
 
 	var out struct{ Login authPayload }
-	a.query(&out, loginMutation, map[string]any{"email": "  ALICE@Example.TEST ", "password": password})
+	a.Query(&out, apitest.LoginMutation, map[string]any{"email": "  ALICE@Example.TEST ", "password": password})
 	l := out.Login
 	if l.AccessToken == "" || l.RefreshToken == "" || l.User.Email != "alice@example.test" || l.User.Role != "STAFF" {
 		t.Fatalf("login: %+v", l)
@@ -103,7 +99,7 @@ func TestLogin(t *testing.T) {
 			t.Errorf("claims: %v", c)
 		}
 		// sub is the user's global ID, the id every client sees as me.id.
-		r := a.postAs("Bearer "+l.AccessToken, `{ me { id } }`, nil)
+		r := a.PostAs("Bearer "+l.AccessToken, `{ me { id } }`, nil)
 		var me struct{ Me struct{ ID string } }
 		_ = json.Unmarshal(r.Data, &me)
 		if me.Me.ID == "" || c["sub"] != me.Me.ID || c["sub"] != l.User.ID {
@@ -112,21 +108,21 @@ func TestLogin(t *testing.T) {
 	})
 
 	t.Run("me", func(t *testing.T) {
-		r := a.postAs("Bearer "+l.AccessToken, `{ me { id email role dealer { id } } }`, nil)
+		r := a.PostAs("Bearer "+l.AccessToken, `{ me { id email role dealer { id } } }`, nil)
 		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), relay.NodeID("Dealer", p.dealerA)) {
-			t.Fatalf("me: %s", r.raw)
+			t.Fatalf("me: %s", r.Raw)
 		}
-		if r := a.post(`{ me { id } }`, nil); len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
-			t.Fatalf("anonymous me: %s", r.raw)
+		if r := a.Post(`{ me { id } }`, nil); len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
+			t.Fatalf("anonymous me: %s", r.Raw)
 		}
 	})
 
 	t.Run("wrong password and unknown email answer alike", func(t *testing.T) {
-		wrong := a.post(loginMutation, map[string]any{"email": "alice@example.test", "password": "nope-nope-nope"})
-		unknown := a.post(loginMutation, map[string]any{"email": "nobody@example.test", "password": "nope-nope-nope"})
-		if wrong.errorCode(t) != "UNAUTHENTICATED" || unknown.errorCode(t) != "UNAUTHENTICATED" ||
+		wrong := a.Post(apitest.LoginMutation, map[string]any{"email": "alice@example.test", "password": "nope-nope-nope"})
+		unknown := a.Post(apitest.LoginMutation, map[string]any{"email": "nobody@example.test", "password": "nope-nope-nope"})
+		if wrong.ErrorCode(t) != "UNAUTHENTICATED" || unknown.ErrorCode(t) != "UNAUTHENTICATED" ||
 			wrong.Errors[0].Message != unknown.Errors[0].Message {
-			t.Fatalf("answers differ:\n%s\n%s", wrong.raw, unknown.raw)
+			t.Fatalf("answers differ:\n%s\n%s", wrong.Raw, unknown.Raw)
 		}
 	})
 }
@@ -169,47 +165,47 @@ func TestForgedTokensAreRefused(t *testing.T) {
 		return enc.EncodeToString(h) + "." + enc.EncodeToString(c) + "."
 	}()
 
-	good := forge(t, jwa.HS256, []byte(testSecret), valid())
-	if r := a.postAs("Bearer "+good, `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.raw, "ADMIN") {
-		t.Fatalf("a correctly signed token was refused, so the cases below prove nothing: %s", r.raw)
+	good := forge(t, jwa.HS256, []byte(apitest.Secret), valid())
+	if r := a.PostAs("Bearer "+good, `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.Raw, "ADMIN") {
+		t.Fatalf("a correctly signed token was refused, so the cases below prove nothing: %s", r.Raw)
 	}
 	// Tokens issued before sub became the global ID (the raw id) still
 	// verify until they expire.
 	legacy := valid()
 	legacy["sub"] = fmt.Sprint(p.admin.ID)
-	if r := a.postAs("Bearer "+forge(t, jwa.HS256, []byte(testSecret), legacy), `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.raw, "ADMIN") {
-		t.Fatalf("a token with a numeric sub was refused: %s", r.raw)
+	if r := a.PostAs("Bearer "+forge(t, jwa.HS256, []byte(apitest.Secret), legacy), `{ me { role } }`, nil); len(r.Errors) > 0 || !strings.Contains(r.Raw, "ADMIN") {
+		t.Fatalf("a token with a numeric sub was refused: %s", r.Raw)
 	}
 	dealerSub := valid()
 	dealerSub["sub"] = relay.NodeID("Dealer", p.admin.ID)
-	otherType := "Bearer " + forge(t, jwa.HS256, []byte(testSecret), dealerSub)
+	otherType := "Bearer " + forge(t, jwa.HS256, []byte(apitest.Secret), dealerSub)
 
 	for name, header := range map[string]string{
 		"alg none":                 "Bearer " + unsigned,
 		"sub of another type":      otherType,
 		"wrong key":                "Bearer " + forge(t, jwa.HS256, []byte("another-secret-0123456789abcdef0123456789"), valid()),
-		"expired":                  "Bearer " + forge(t, jwa.HS256, []byte(testSecret), expired),
-		"no exp":                   "Bearer " + forge(t, jwa.HS256, []byte(testSecret), noExp),
-		"other issuer":             "Bearer " + forge(t, jwa.HS256, []byte(testSecret), otherIssuer),
-		"HS512 with the right key": "Bearer " + forge(t, jwa.HS512, []byte(testSecret), valid()),
+		"expired":                  "Bearer " + forge(t, jwa.HS256, []byte(apitest.Secret), expired),
+		"no exp":                   "Bearer " + forge(t, jwa.HS256, []byte(apitest.Secret), noExp),
+		"other issuer":             "Bearer " + forge(t, jwa.HS256, []byte(apitest.Secret), otherIssuer),
+		"HS512 with the right key": "Bearer " + forge(t, jwa.HS512, []byte(apitest.Secret), valid()),
 		"garbage":                  "Bearer not.a.jwt",
 		"not bearer":               "Basic " + base64.StdEncoding.EncodeToString([]byte("boss@example.test:"+password)),
 		"empty bearer":             "Bearer ",
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, q := range []string{`{ me { id } }`, `{ vehicles(first: 1) { totalCount } }`} {
-				r := a.postAs(header, q, nil)
-				if code := r.errorCode(t); code != "UNAUTHENTICATED" || string(r.Data) != "null" && r.Data != nil {
-					t.Fatalf("%s: %s", q, r.raw)
+				r := a.PostAs(header, q, nil)
+				if code := r.ErrorCode(t); code != "UNAUTHENTICATED" || string(r.Data) != "null" && r.Data != nil {
+					t.Fatalf("%s: %s", q, r.Raw)
 				}
 			}
 		})
 	}
 
 	t.Run("tokens are read from the Authorization header only", func(t *testing.T) {
-		r := a.post(`{ me { id } }`, map[string]any{"access_token": good})
+		r := a.Post(`{ me { id } }`, map[string]any{"access_token": good})
 		if string(r.Data) != `{"me":null}` {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
 	})
 }
@@ -221,26 +217,26 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	var in struct{ Login authPayload }
-	a.query(&in, loginMutation, map[string]any{"email": p.viewer.Email, "password": password})
+	a.Query(&in, apitest.LoginMutation, map[string]any{"email": p.viewer.Email, "password": password})
 
 	var r1 struct{ RefreshToken authPayload }
-	a.query(&r1, refreshMutation, map[string]any{"t": in.Login.RefreshToken})
+	a.Query(&r1, refreshMutation, map[string]any{"t": in.Login.RefreshToken})
 	if r1.RefreshToken.RefreshToken == in.Login.RefreshToken || r1.RefreshToken.User.Email != p.viewer.Email {
 		t.Fatalf("refresh did not rotate: %+v", r1)
 	}
-	if r := a.postAs("Bearer "+r1.RefreshToken.AccessToken, `{ me { email } }`, nil); !strings.Contains(r.raw, p.viewer.Email) {
-		t.Fatalf("refreshed access token does not work: %s", r.raw)
+	if r := a.PostAs("Bearer "+r1.RefreshToken.AccessToken, `{ me { email } }`, nil); !strings.Contains(r.Raw, p.viewer.Email) {
+		t.Fatalf("refreshed access token does not work: %s", r.Raw)
 	}
 
 	// The first token was used: presenting it again is theft or a bug.
-	if code := a.post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+	if code := a.Post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).ErrorCode(t); code != "UNAUTHENTICATED" {
 		t.Fatalf("reused refresh token: %s", code)
 	}
 	// ... and it revoked the rotated successor too.
-	if code := a.post(refreshMutation, map[string]any{"t": r1.RefreshToken.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+	if code := a.Post(refreshMutation, map[string]any{"t": r1.RefreshToken.RefreshToken}).ErrorCode(t); code != "UNAUTHENTICATED" {
 		t.Fatalf("the family survived a reuse: %s", code)
 	}
-	if code := a.post(refreshMutation, map[string]any{"t": "made-up"}).errorCode(t); code != "UNAUTHENTICATED" {
+	if code := a.Post(refreshMutation, map[string]any{"t": "made-up"}).ErrorCode(t); code != "UNAUTHENTICATED" {
 		t.Fatalf("unknown refresh token: %s", code)
 	}
 }
@@ -250,18 +246,18 @@ func TestLogout(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	var in struct{ Login authPayload }
-	a.query(&in, loginMutation, map[string]any{"email": p.admin.Email, "password": password})
+	a.Query(&in, apitest.LoginMutation, map[string]any{"email": p.admin.Email, "password": password})
 	logout := `mutation($t: String!) { logout(refreshToken: $t) }`
 	var out struct{ Logout bool }
-	a.query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
+	a.Query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
 	if !out.Logout {
 		t.Fatal("logout of a live session returned false")
 	}
-	a.query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
+	a.Query(&out, logout, map[string]any{"t": in.Login.RefreshToken})
 	if out.Logout {
 		t.Fatal("second logout returned true")
 	}
-	if code := a.post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).errorCode(t); code != "UNAUTHENTICATED" {
+	if code := a.Post(refreshMutation, map[string]any{"t": in.Login.RefreshToken}).ErrorCode(t); code != "UNAUTHENTICATED" {
 		t.Fatalf("refresh after logout: %s", code)
 	}
 }
@@ -272,16 +268,16 @@ func TestUsersSeeOnlyThemselvesUnlessAdmin(t *testing.T) {
 	p := a.accounts()
 	q := `query($id: ID!) { node(id: $id) { ... on User { email } } }`
 	other := map[string]any{"id": relay.NodeID(models.TypeUser, p.staffB.ID)}
-	if r := a.postAs(a.login(p.staffA), q, other); string(r.Data) != `{"node":null}` {
-		t.Fatalf("staff saw another user: %s", r.raw)
+	if r := a.PostAs(a.login(p.staffA), q, other); string(r.Data) != `{"node":null}` {
+		t.Fatalf("staff saw another user: %s", r.Raw)
 	}
-	if r := a.post(q, other); string(r.Data) != `{"node":null}` {
-		t.Fatalf("anonymous saw a user: %s", r.raw)
+	if r := a.Post(q, other); string(r.Data) != `{"node":null}` {
+		t.Fatalf("anonymous saw a user: %s", r.Raw)
 	}
-	if r := a.postAs(a.login(p.admin), q, other); !strings.Contains(r.raw, p.staffB.Email) {
-		t.Fatalf("admin could not see a user: %s", r.raw)
+	if r := a.PostAs(a.login(p.admin), q, other); !strings.Contains(r.Raw, p.staffB.Email) {
+		t.Fatalf("admin could not see a user: %s", r.Raw)
 	}
-	if r := a.postAs(a.login(p.staffB), q, other); !strings.Contains(r.raw, p.staffB.Email) {
-		t.Fatalf("a user could not see themselves: %s", r.raw)
+	if r := a.PostAs(a.login(p.staffB), q, other); !strings.Contains(r.Raw, p.staffB.Email) {
+		t.Fatalf("a user could not see themselves: %s", r.Raw)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/carlot/carlot/graph"
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/logging"
 )
 
@@ -26,7 +27,7 @@ func TestClientThatGoesAwayIsNotLoggedAsAnError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			logs := new(logBuffer)
+			logs := new(apitest.LogBuffer)
 			present := graph.ErrorPresenter(logging.New(logs, slog.LevelDebug, "text"))
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 )
@@ -16,7 +17,7 @@ func TestNodeRoundTripsEveryType(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var ids struct{ VehicleID, DealerID, MakeID, ModelID int64 }
-	a.sql(&ids, "SELECT id AS vehicle_id, dealer_id, make_id, model_id FROM vehicles ORDER BY id LIMIT 1")
+	a.SQL(&ids, "SELECT id AS vehicle_id, dealer_id, make_id, model_id FROM vehicles ORDER BY id LIMIT 1")
 
 	for _, tc := range []struct {
 		typ string
@@ -30,7 +31,7 @@ func TestNodeRoundTripsEveryType(t *testing.T) {
 					ID       string `json:"id"`
 				}
 			}
-			a.query(&out, `query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": gid})
+			a.Query(&out, `query($id: ID!) { node(id: $id) { __typename id } }`, map[string]any{"id": gid})
 			if out.Node == nil || out.Node.Typename != tc.typ || out.Node.ID != gid {
 				t.Fatalf("node(%s) = %+v", gid, out.Node)
 			}
@@ -43,7 +44,7 @@ func TestNodeRoundTripsEveryType(t *testing.T) {
 			Dealer  *struct{ ID string }
 			Wrong   *struct{ ID string }
 		}
-		a.query(&out, `query($v: ID!, $d: ID!) { vehicle(id: $v) { id } dealer(id: $d) { id } wrong: vehicle(id: $d) { id } }`,
+		a.Query(&out, `query($v: ID!, $d: ID!) { vehicle(id: $v) { id } dealer(id: $d) { id } wrong: vehicle(id: $d) { id } }`,
 			map[string]any{"v": relay.NodeID("Vehicle", ids.VehicleID), "d": relay.NodeID("Dealer", ids.DealerID)})
 		if out.Vehicle == nil || out.Dealer == nil || out.Wrong != nil {
 			t.Fatalf("typed lookups: %+v", out)
@@ -54,10 +55,10 @@ func TestNodeRoundTripsEveryType(t *testing.T) {
 func TestUnknownIDsAreNull(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
-	r := a.post(`query($v: ID!, $d: ID!, $n: ID!) { vehicle(id: $v) { id } dealer(id: $d) { id } node(id: $n) { id } }`,
+	r := a.Post(`query($v: ID!, $d: ID!, $n: ID!) { vehicle(id: $v) { id } dealer(id: $d) { id } node(id: $n) { id } }`,
 		map[string]any{"v": relay.NodeID("Vehicle", 999999), "d": relay.NodeID("Dealer", 999999), "n": relay.NodeID("Make", 999999)})
 	if len(r.Errors) != 0 || string(r.Data) != `{"vehicle":null,"dealer":null,"node":null}` {
-		t.Fatalf("got %s", r.raw)
+		t.Fatalf("got %s", r.Raw)
 	}
 }
 
@@ -83,11 +84,11 @@ func TestVehicleStats(t *testing.T) {
 	query := `query($filter: VehicleFilter) { vehicleStats(filter: $filter) {
 		count minPriceCents avgPriceCents maxPriceCents
 		byStatus { status count } byMake { make { name } count } } }`
-	statements := a.countStatements(func() { a.query(&out, query, nil) })
+	statements := a.CountStatements(func() { a.Query(&out, query, nil) })
 	s := out.VehicleStats
 
 	var want struct{ Count, Min, Avg, Max int }
-	a.sql(&want, "SELECT count(*), min(price_cents), round(avg(price_cents)) AS avg, max(price_cents) FROM vehicles")
+	a.SQL(&want, "SELECT count(*), min(price_cents), round(avg(price_cents)) AS avg, max(price_cents) FROM vehicles")
 	if s.Count != want.Count || *s.MinPriceCents != want.Min || *s.AvgPriceCents != want.Avg || *s.MaxPriceCents != want.Max {
 		t.Fatalf("stats %+v, want %+v", s, want)
 	}
@@ -115,7 +116,7 @@ func TestVehicleStats(t *testing.T) {
 	}
 
 	t.Run("empty result", func(t *testing.T) {
-		a.query(&out, query, map[string]any{"filter": map[string]any{"yearMin": 3000}})
+		a.Query(&out, query, map[string]any{"filter": map[string]any{"yearMin": 3000}})
 		s := out.VehicleStats
 		if s.Count != 0 || s.MinPriceCents != nil || s.AvgPriceCents != nil || len(s.ByMake) != 0 || len(s.ByStatus) != 3 {
 			t.Fatalf("stats of nothing: %+v", s)
@@ -127,9 +128,9 @@ func TestDealersAndTheirVehicles(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var wantNames []string
-	a.sql(&wantNames, "SELECT name FROM dealers ORDER BY name, id")
+	a.SQL(&wantNames, "SELECT name FROM dealers ORDER BY name, id")
 	var counts []int
-	a.sql(&counts, "SELECT (SELECT count(*) FROM vehicles v WHERE v.dealer_id = d.id) FROM dealers d ORDER BY name, id")
+	a.SQL(&counts, "SELECT (SELECT count(*) FROM vehicles v WHERE v.dealer_id = d.id) FROM dealers d ORDER BY name, id")
 
 	type dealerPage struct {
 		Dealers struct {
@@ -145,7 +146,7 @@ func TestDealersAndTheirVehicles(t *testing.T) {
 	var after any
 	for i := 0; ; i++ {
 		var out dealerPage
-		a.query(&out, `query($after: String) { dealers(first: 10, after: $after) {
+		a.Query(&out, `query($after: String) { dealers(first: 10, after: $after) {
 			nodes { name vehicles(first: 3, orderBy: {field: PRICE, direction: DESC}) { nodes { priceCents dealer { name } } totalCount } }
 			pageInfo { hasNextPage endCursor } totalCount } }`, map[string]any{"after": after})
 		if out.Dealers.TotalCount != len(wantNames) {
@@ -186,9 +187,9 @@ func TestMakesListTheirModels(t *testing.T) {
 			}
 		}
 	}
-	a.query(&out, `{ makes { id name models { name make { id } } } }`, nil)
+	a.Query(&out, `{ makes { id name models { name make { id } } } }`, nil)
 	var wantModels int
-	a.sql(&wantModels, "SELECT count(*) FROM models")
+	a.SQL(&wantModels, "SELECT count(*) FROM models")
 	got := 0
 	for i, m := range out.Makes {
 		if i > 0 && m.Name < out.Makes[i-1].Name {
@@ -234,23 +235,23 @@ func TestBadArgumentsAreBadUserInput(t *testing.T) {
 		{"search too long", `query($s: String) { vehicleStats(filter: {search: $s}) { count } }`, map[string]any{"s": strings.Repeat("a", 101)}, "filter.search"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.post(tc.query, tc.vars)
-			if code := r.errorCode(t); code != "BAD_USER_INPUT" {
-				t.Fatalf("code = %q, want BAD_USER_INPUT: %s", code, r.raw)
+			r := a.Post(tc.query, tc.vars)
+			if code := r.ErrorCode(t); code != "BAD_USER_INPUT" {
+				t.Fatalf("code = %q, want BAD_USER_INPUT: %s", code, r.Raw)
 			}
 			fields, _ := r.Errors[0].Extensions["fields"].([]any)
 			if len(fields) == 0 || fields[0].(map[string]any)["field"] != tc.field {
-				t.Fatalf("extensions.fields does not name %q: %s", tc.field, r.raw)
+				t.Fatalf("extensions.fields does not name %q: %s", tc.field, r.Raw)
 			}
-			mustNotLeak(t, r.raw)
+			apitest.MustNotLeak(t, r.Raw)
 		})
 	}
 
 	t.Run("every bad field at once", func(t *testing.T) {
-		r := a.post(`{ vehicles(first: 101, after: "garbage", filter: {dealerId: "x"}) { totalCount } }`, nil)
+		r := a.Post(`{ vehicles(first: 101, after: "garbage", filter: {dealerId: "x"}) { totalCount } }`, nil)
 		fields, _ := r.Errors[0].Extensions["fields"].([]any)
 		if len(fields) != 3 {
-			t.Fatalf("want three bad fields, got %s", r.raw)
+			t.Fatalf("want three bad fields, got %s", r.Raw)
 		}
 	})
 }
@@ -258,10 +259,10 @@ func TestBadArgumentsAreBadUserInput(t *testing.T) {
 func TestMalformedDocumentsHaveGraphQLCodes(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
-	if code := a.post(`{ vehicles(first: 1) { `, nil).errorCode(t); code != "GRAPHQL_PARSE_FAILED" {
+	if code := a.Post(`{ vehicles(first: 1) { `, nil).ErrorCode(t); code != "GRAPHQL_PARSE_FAILED" {
 		t.Fatalf("parse error code = %q", code)
 	}
-	if code := a.post(`{ vehicles { nope } }`, nil).errorCode(t); code != "GRAPHQL_VALIDATION_FAILED" {
+	if code := a.Post(`{ vehicles { nope } }`, nil).ErrorCode(t); code != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("validation error code = %q", code)
 	}
 }
@@ -269,19 +270,19 @@ func TestMalformedDocumentsHaveGraphQLCodes(t *testing.T) {
 func TestDatabaseFailuresAreMaskedAndLogged(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
-	if err := a.db.Close(); err != nil {
+	if err := a.DB.Close(); err != nil {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ vehicles(first: 1) { totalCount } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Request-ID", "trace-me-42")
-	r := a.send(req)
-	if code := r.errorCode(t); code != "INTERNAL_SERVER_ERROR" || r.Errors[0].Message != "internal server error" {
-		t.Fatalf("got %s", r.raw)
+	r := a.Send(req)
+	if code := r.ErrorCode(t); code != "INTERNAL_SERVER_ERROR" || r.Errors[0].Message != "internal server error" {
+		t.Fatalf("got %s", r.Raw)
 	}
-	mustNotLeak(t, r.raw)
-	if !strings.Contains(a.logs.String(), "trace-me-42") || !strings.Contains(a.logs.String(), "database is closed") {
-		t.Fatalf("the log does not hold the cause under the request id:\n%s", a.logs.String())
+	apitest.MustNotLeak(t, r.Raw)
+	if !strings.Contains(a.Logs.String(), "trace-me-42") || !strings.Contains(a.Logs.String(), "database is closed") {
+		t.Fatalf("the log does not hold the cause under the request id:\n%s", a.Logs.String())
 	}
 }
 
@@ -304,9 +305,9 @@ func TestStatementsDoNotGrowWithPageSize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var counts []int64
 			for _, n := range []int{10, 100} {
-				counts = append(counts, a.countStatements(func() {
+				counts = append(counts, a.CountStatements(func() {
 					var out map[string]any
-					a.query(&out, tc.query, map[string]any{"n": n})
+					a.Query(&out, tc.query, map[string]any{"n": n})
 				}))
 			}
 			if counts[0] != counts[1] || counts[1] > tc.limit {
@@ -320,10 +321,10 @@ func TestStatementsDoNotGrowWithPageSize(t *testing.T) {
 	// asserts only that there is no statement per vehicle.
 	t.Run("vehicles with their history", func(t *testing.T) {
 		admin := a.login(a.accounts().admin) // history is for staff and admins
-		statements := a.countStatements(func() {
-			r := a.postAs(admin, `{ vehicles(first: 100) { nodes { vin history(first: 2) { edges { node { kind } } } } } }`, nil)
+		statements := a.CountStatements(func() {
+			r := a.PostAs(admin, `{ vehicles(first: 100) { nodes { vin history(first: 2) { edges { node { kind } } } } } }`, nil)
 			if len(r.Errors) > 0 {
-				t.Fatalf("%s", r.raw)
+				t.Fatalf("%s", r.Raw)
 			}
 		})
 		if statements > 25 { // one per vehicle would be 101
@@ -331,8 +332,8 @@ func TestStatementsDoNotGrowWithPageSize(t *testing.T) {
 		}
 	})
 	t.Run("totalCount costs nothing unless selected", func(t *testing.T) {
-		without := a.countStatements(func() { a.post(`{ vehicles(first: 5) { nodes { vin } } }`, nil) })
-		with := a.countStatements(func() { a.post(`{ vehicles(first: 5) { nodes { vin } totalCount } }`, nil) })
+		without := a.CountStatements(func() { a.Post(`{ vehicles(first: 5) { nodes { vin } } }`, nil) })
+		with := a.CountStatements(func() { a.Post(`{ vehicles(first: 5) { nodes { vin } totalCount } }`, nil) })
 		if without != 1 || with != 2 {
 			t.Fatalf("statements without/with totalCount: %d/%d, want 1/2", without, with)
 		}
@@ -345,37 +346,37 @@ func TestHTTPSurface(t *testing.T) {
 
 	t.Run("GET queries", func(t *testing.T) {
 		q := url.Values{"query": {`{ vehicles(first: 2) { nodes { vin } } }`}}
-		r := a.send(httptest.NewRequest(http.MethodGet, "/graphql?"+q.Encode(), nil))
-		if r.status != http.StatusOK || len(r.Errors) != 0 || !strings.Contains(string(r.Data), "vin") {
-			t.Fatalf("GET: %d %s", r.status, r.raw)
+		r := a.Send(httptest.NewRequest(http.MethodGet, "/graphql?"+q.Encode(), nil))
+		if r.Status != http.StatusOK || len(r.Errors) != 0 || !strings.Contains(string(r.Data), "vin") {
+			t.Fatalf("GET: %d %s", r.Status, r.Raw)
 		}
 	})
 	t.Run("request ids", func(t *testing.T) {
-		r := a.send(httptest.NewRequest(http.MethodGet, "/healthz", nil))
-		if len(r.header.Get("X-Request-ID")) < 16 {
-			t.Fatalf("no generated X-Request-ID: %v", r.header)
+		r := a.Send(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if len(r.Header.Get("X-Request-ID")) < 16 {
+			t.Fatalf("no generated X-Request-ID: %v", r.Header)
 		}
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 		req.Header.Set("X-Request-ID", "abc-123")
-		if got := a.send(req).header.Get("X-Request-ID"); got != "abc-123" {
+		if got := a.Send(req).Header.Get("X-Request-ID"); got != "abc-123" {
 			t.Fatalf("X-Request-ID = %q, want the caller's", got)
 		}
 		req.Header.Set("X-Request-ID", "bad id\nwith newline")
-		if got := a.send(req).header.Get("X-Request-ID"); got == "" || strings.ContainsAny(got, " \n") {
+		if got := a.Send(req).Header.Get("X-Request-ID"); got == "" || strings.ContainsAny(got, " \n") {
 			t.Fatalf("unsafe X-Request-ID echoed: %q", got)
 		}
 	})
 	t.Run("health and readiness", func(t *testing.T) {
-		if r := a.send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.status != 200 {
-			t.Fatalf("/healthz = %d", r.status)
+		if r := a.Send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.Status != 200 {
+			t.Fatalf("/healthz = %d", r.Status)
 		}
-		if r := a.send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.status != 200 {
-			t.Fatalf("/readyz = %d %s", r.status, r.raw)
+		if r := a.Send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.Status != 200 {
+			t.Fatalf("/readyz = %d %s", r.Status, r.Raw)
 		}
 	})
 	t.Run("GraphiQL in development", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		a.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "graphiql") {
 			t.Fatalf("GET / = %d", rec.Code)
 		}
@@ -385,17 +386,17 @@ func TestHTTPSurface(t *testing.T) {
 func TestReadinessNeedsMigrations(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
-	if _, err := a.db.ExecContext(t.Context(), "DELETE FROM bun_migrations"); err != nil {
+	if _, err := a.DB.ExecContext(t.Context(), "DELETE FROM bun_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	if r := a.send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.status != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz with pending migrations = %d %s", r.status, r.raw)
+	if r := a.Send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with pending migrations = %d %s", r.Status, r.Raw)
 	}
-	_ = a.db.Close()
-	if r := a.send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.status != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz without a database = %d", r.status)
+	_ = a.DB.Close()
+	if r := a.Send(httptest.NewRequest(http.MethodGet, "/readyz", nil)); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz without a database = %d", r.Status)
 	}
-	if r := a.send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.status != http.StatusOK {
-		t.Fatalf("/healthz without a database = %d", r.status)
+	if r := a.Send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.Status != http.StatusOK {
+		t.Fatalf("/healthz without a database = %d", r.Status)
 	}
 }

@@ -23,7 +23,7 @@ func TestPagesSelectingSomeFieldsAnswerAsWholeRows(t *testing.T) {
 	page := func(order, selection, fragments string) []edge {
 		t.Helper()
 		var out struct{ Vehicles struct{ Edges []edge } }
-		a.query(&out, fmt.Sprintf(`{ vehicles(first: 5, orderBy: {field: %s, direction: DESC}) { edges { cursor node { id %s } } } } %s`, order, selection, fragments), nil)
+		a.Query(&out, fmt.Sprintf(`{ vehicles(first: 5, orderBy: {field: %s, direction: DESC}) { edges { cursor node { id %s } } } } %s`, order, selection, fragments), nil)
 		if len(out.Vehicles.Edges) != 5 {
 			t.Fatalf("%s: %d vehicles, want 5", order, len(out.Vehicles.Edges))
 		}
@@ -37,7 +37,7 @@ func TestPagesSelectingSomeFieldsAnswerAsWholeRows(t *testing.T) {
 		whole := page(order, all+"dealer { name }", "")
 		for i, e := range whole { // the whole rows, as a lookup by id reads them
 			var one struct{ Vehicle map[string]any }
-			a.query(&one, `query($id: ID!) { vehicle(id: $id) { id `+all+` } }`, map[string]any{"id": e.Node["id"]})
+			a.Query(&one, `query($id: ID!) { vehicle(id: $id) { id `+all+` } }`, map[string]any{"id": e.Node["id"]})
 			whole[i].Node = one.Vehicle
 		}
 		for _, f := range fields {

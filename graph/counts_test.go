@@ -27,7 +27,7 @@ func countCases(a *api) []countCase {
 		Color    string `bun:"color"`
 		VIN      string `bun:"vin"`
 	}
-	a.sql(&some, "SELECT dealer_id, color, vin FROM vehicles WHERE color IS NOT NULL ORDER BY id LIMIT 1")
+	a.SQL(&some, "SELECT dealer_id, color, vin FROM vehicles WHERE color IS NOT NULL ORDER BY id LIMIT 1")
 	dealer := relayID("Dealer", some.DealerID)
 	word := func(w string) string {
 		return fmt.Sprintf("(v.vin ILIKE '%%%[1]s%%' OR v.color ILIKE '%%%[1]s%%' OR md.name ILIKE '%%%[1]s%%' OR mk.name ILIKE '%%%[1]s%%')", w)
@@ -58,18 +58,18 @@ func countCases(a *api) []countCase {
 func groundTruth(a *api, c countCase) (int, map[string]int, []string) {
 	const from = " FROM vehicles v JOIN models md ON md.id = v.model_id JOIN makes mk ON mk.id = v.make_id WHERE "
 	var n int
-	a.sql(&n, "SELECT count(*)"+from+c.where, c.args...)
+	a.SQL(&n, "SELECT count(*)"+from+c.where, c.args...)
 	var rows []struct {
 		DealerID int64 `bun:"dealer_id"`
 		Count    int   `bun:"count"`
 	}
-	a.sql(&rows, "SELECT v.dealer_id, count(*) AS count"+from+c.where+" GROUP BY v.dealer_id", c.args...)
+	a.SQL(&rows, "SELECT v.dealer_id, count(*) AS count"+from+c.where+" GROUP BY v.dealer_id", c.args...)
 	byDealer := map[string]int{}
 	for _, r := range rows {
 		byDealer[relayID("Dealer", r.DealerID)] = r.Count
 	}
 	var ids []int64
-	a.sql(&ids, "SELECT v.id"+from+c.where+" ORDER BY v.created_at DESC, v.id DESC LIMIT 100", c.args...)
+	a.SQL(&ids, "SELECT v.id"+from+c.where+" ORDER BY v.created_at DESC, v.id DESC LIMIT 100", c.args...)
 	page := make([]string, len(ids))
 	for i, id := range ids {
 		page[i] = relayID("Vehicle", id)
@@ -95,15 +95,15 @@ type countsAnswer struct {
 }
 
 func (a *api) counts(f map[string]any) (int, map[string]int) {
-	a.t.Helper()
+	a.T.Helper()
 	n, byDealer, _ := a.countsAndPage(f)
 	return n, byDealer
 }
 
 func (a *api) countsAndPage(f map[string]any) (int, map[string]int, []string) {
-	a.t.Helper()
+	a.T.Helper()
 	var out countsAnswer
-	a.query(&out, countsQuery, map[string]any{"f": f})
+	a.Query(&out, countsQuery, map[string]any{"f": f})
 	page := []string{}
 	for _, v := range out.Page.Nodes {
 		page = append(page, v.ID)
@@ -123,7 +123,7 @@ func TestTotalCountsAndPagesMatchTheFilter(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var dealers int
-	a.sql(&dealers, "SELECT count(*) FROM dealers")
+	a.SQL(&dealers, "SELECT count(*) FROM dealers")
 	if dealers > 100 {
 		t.Fatalf("%d dealers: the query reads 100", dealers)
 	}
@@ -159,7 +159,7 @@ func TestTotalCountsComeFromTheRollupsWhenExact(t *testing.T) {
 	}
 	// One more vehicle in every group of both rollups (their triggers are on vehicles).
 	for _, table := range []string{"vehicle_rollup", "vehicle_color_rollup"} {
-		if _, err := a.db.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
+		if _, err := a.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 )
@@ -21,11 +22,11 @@ func TestIntArgumentsBeyond32BitsAreRefused(t *testing.T) {
 	admin := a.login(p.admin)
 	id, _ := a.vehicleOf(p.dealerA)
 
-	invalid := func(t *testing.T, r response) {
+	invalid := func(t *testing.T, r apitest.Response) {
 		t.Helper()
-		if r.status != http.StatusUnprocessableEntity || r.errorCode(t) != "GRAPHQL_VALIDATION_FAILED" ||
+		if r.Status != http.StatusUnprocessableEntity || r.ErrorCode(t) != "GRAPHQL_VALIDATION_FAILED" ||
 			!strings.Contains(r.Errors[0].Message, "32-bit") || r.Data != nil {
-			t.Fatalf("want 422 GRAPHQL_VALIDATION_FAILED naming 32 bits, got %d %s", r.status, r.raw)
+			t.Fatalf("want 422 GRAPHQL_VALIDATION_FAILED naming 32 bits, got %d %s", r.Status, r.Raw)
 		}
 	}
 	for _, tc := range []struct {
@@ -43,7 +44,7 @@ func TestIntArgumentsBeyond32BitsAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := a.state()
-			invalid(t, a.postAs(admin, tc.query, tc.vars))
+			invalid(t, a.PostAs(admin, tc.query, tc.vars))
 			if a.state() != before {
 				t.Fatal("a refused write changed data")
 			}
@@ -51,12 +52,12 @@ func TestIntArgumentsBeyond32BitsAreRefused(t *testing.T) {
 	}
 
 	t.Run("the 32-bit bounds themselves are accepted", func(t *testing.T) {
-		r := a.postAs(admin, `mutation($id: ID!, $p: Int) { updateVehicle(id: $id, input: { mileageKm: 2147483647, priceCents: $p }) { priceCents mileageKm } }`,
+		r := a.PostAs(admin, `mutation($id: ID!, $p: Int) { updateVehicle(id: $id, input: { mileageKm: 2147483647, priceCents: $p }) { priceCents mileageKm } }`,
 			map[string]any{"id": id, "p": math.MaxInt32})
 		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `{"priceCents":2147483647,"mileageKm":2147483647}`) {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
-		a.query(&struct{}{}, `{ vehicles(filter: { yearMin: -2147483648, yearMax: 2147483647 }) { totalCount } }`, nil)
+		a.Query(&struct{}{}, `{ vehicles(filter: { yearMin: -2147483648, yearMax: 2147483647 }) { totalCount } }`, nil)
 	})
 }
 
@@ -72,15 +73,15 @@ func TestForgedCursorKeysAreBadUserInput(t *testing.T) {
 				var page struct {
 					Vehicles struct{ PageInfo struct{ EndCursor string } }
 				}
-				a.query(&page, query, nil)
+				a.Query(&page, query, nil)
 				c, err := relay.ParseCursor(page.Vehicles.PageInfo.EndCursor)
 				if err != nil {
 					t.Fatal(err)
 				}
 				c.Key = strconv.FormatInt(key, 10)
-				r := a.post(query, map[string]any{"after": c.String()})
-				if r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.raw, `"field":"after"`) {
-					t.Fatalf("forged cursor: %s", r.raw)
+				r := a.Post(query, map[string]any{"after": c.String()})
+				if r.ErrorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Raw, `"field":"after"`) {
+					t.Fatalf("forged cursor: %s", r.Raw)
 				}
 			})
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // The elements of a list run in order unless something under them is
@@ -16,25 +17,28 @@ import (
 func TestSelectsConcurrentField(t *testing.T) {
 	schema := NewExecutableSchema(Config{}).Schema()
 	for _, tc := range []struct {
+		name  string
 		query string
 		want  bool
 	}{
-		{`{ vehicles { nodes { vin make { name } model { name make { name } } dealer { name city } } } }`, false},
-		{`{ vehicles { nodes { vin history { edges { node { kind } } } } } }`, true},
-		{`{ vehicles { nodes { dealer { vehicles { nodes { vin } } } } } }`, true},
-		{`{ vehicles { nodes { ...v } } } fragment v on Vehicle { history { pageInfo { hasNextPage } } }`, true},
-		{`{ vehicles { nodes { ... on Vehicle { model { name } } } } }`, false},
-		{`{ makes { name models { name } } }`, true},
+		{"single relations only", `{ vehicles { nodes { vin make { name } model { name make { name } } dealer { name city } } } }`, false},
+		{"a nested connection", `{ vehicles { nodes { vin history { edges { node { kind } } } } } }`, true},
+		{"a connection under a relation", `{ vehicles { nodes { dealer { vehicles { nodes { vin } } } } } }`, true},
+		{"a connection inside a fragment spread", `{ vehicles { nodes { ...v } } } fragment v on Vehicle { history { pageInfo { hasNextPage } } }`, true},
+		{"an inline fragment of single relations", `{ vehicles { nodes { ... on Vehicle { model { name } } } } }`, false},
+		{"a list under a list", `{ makes { name models { name } } }`, true},
 	} {
-		doc, errs := gqlparser.LoadQuery(schema, tc.query)
-		if errs != nil {
-			t.Fatalf("%s: %v", tc.query, errs)
-		}
-		// A list field's own selection is what marshalList looks under.
-		root := doc.Operations[0].SelectionSet[0].(*ast.Field)
-		if got := selectsConcurrentField(root.SelectionSet); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tc.query, rules.NewDefaultRules())
+			if errs != nil {
+				t.Fatalf("%s: %v", tc.query, errs)
+			}
+			// A list field's own selection is what marshalList looks under.
+			root := doc.Operations[0].SelectionSet[0].(*ast.Field)
+			if got := selectsConcurrentField(root.SelectionSet); got != tc.want {
+				t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+			}
+		})
 	}
 }
 

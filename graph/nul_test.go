@@ -39,10 +39,10 @@ func TestNULInAnyStringArgumentIsNeverInternal(t *testing.T) {
 		}()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.postAs(admin, tc.query, tc.vars)
+			r := a.PostAs(admin, tc.query, tc.vars)
 			for _, e := range r.Errors {
 				if e.Extensions["code"] == "INTERNAL_SERVER_ERROR" {
-					t.Fatalf("internal error: %s", r.raw)
+					t.Fatalf("internal error: %s", r.Raw)
 				}
 			}
 		})

@@ -3,21 +3,19 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/graph/plan"
-	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/apitest"
+	"github.com/carlot/carlot/internal/apitest/server"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/gqlws"
-	"github.com/carlot/carlot/internal/httpapi"
-	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/uptrace/bun"
@@ -35,11 +33,11 @@ func TestStatementsPerRootField(t *testing.T) {
 	staff := a.login(p.staffA)
 	id, _ := a.vehicleOf(p.dealerA)
 	var vin string
-	a.sql(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
+	a.SQL(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
 	dealer := relayID("Dealer", p.dealerA)
 	// Give the vehicle a history: one event, with a previous state.
-	if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5555}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5555}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 
 	const related = `vin priceCents model { name make { name } } dealer { name city }`
@@ -73,10 +71,10 @@ func TestStatementsPerRootField(t *testing.T) {
 		{"page with histories", staff, `query($d: ID!) { vehicles(first: 50, filter: {dealerId: $d}) { nodes { vin history(first: 2) { edges { node { kind } } } } } }`, map[string]any{"d": dealer}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := a.countStatements(func() {
-				r := a.postAs(tc.auth, tc.query, tc.vars)
+			got := a.CountStatements(func() {
+				r := a.PostAs(tc.auth, tc.query, tc.vars)
 				if len(r.Errors) > 0 || string(r.Data) == "null" {
-					t.Fatalf("%s", r.raw)
+					t.Fatalf("%s", r.Raw)
 				}
 			})
 			if got != tc.want {
@@ -99,7 +97,7 @@ func TestReadsArePreparedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		a.query(new(any), `query($id: ID!) { vehicle(id: $id) { vin model { name make { name } } dealer { name } } }`, map[string]any{"id": relayID("Vehicle", id)})
+		a.Query(new(any), `query($id: ID!) { vehicle(id: $id) { vin model { name make { name } } dealer { name } } }`, map[string]any{"id": relayID("Vehicle", id)})
 	}
 	var rows []struct {
 		Statement string
@@ -128,9 +126,9 @@ func TestSearchesAreNotPrepared(t *testing.T) {
 	a, db := oneConnectionAPI(t)
 	// More runs than PostgreSQL's five custom plans before it considers a generic one.
 	for range 7 {
-		a.query(new(any), `{ vehicles(first: 5, filter: {search: "toyota red"}) { nodes { vin } totalCount }
+		a.Query(new(any), `{ vehicles(first: 5, filter: {search: "toyota red"}) { nodes { vin } totalCount }
 			dealers(first: 5) { nodes { vehicles(first: 2, filter: {search: "a"}) { nodes { vin } totalCount } } } }`, nil)
-		a.query(new(any), `{ vehicles(first: 5, filter: {status: [AVAILABLE]}) { nodes { vin } totalCount } }`, nil)
+		a.Query(new(any), `{ vehicles(first: 5, filter: {status: [AVAILABLE]}) { nodes { vin } totalCount } }`, nil)
 	}
 	var prepared []string
 	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements`).Scan(context.Background(), &prepared); err != nil {
@@ -161,13 +159,7 @@ func oneConnectionAPI(t *testing.T) (*api, *bun.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	cfg, err := config.Load(func(k string) string { return map[string]string{"JWT_SECRET": testSecret}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httpapi.New(httpapi.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelError, "text")})
-	t.Cleanup(srv.Close)
-	return &api{t: t, h: srv, api: srv, db: db, logs: new(logBuffer)}, db
+	return wrap(apitest.New(t, server.Build, apitest.Options{DB: db, RequireJSON: true})), db
 }
 
 func jsonNumber(n int64) string {
@@ -188,10 +180,10 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 	admin := a.login(p.admin)
 	id, _ := a.vehicleOf(p.dealerA)
 	var vin string
-	a.sql(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
+	a.SQL(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
 	dealer := relayID("Dealer", p.dealerA)
 	var refresh struct{ Login authPayload }
-	a.query(&refresh, loginMutation, map[string]any{"email": p.staffA.Email, "password": password})
+	a.Query(&refresh, apitest.LoginMutation, map[string]any{"email": p.staffA.Email, "password": password})
 
 	const lot = `vehicles(first: 2) { nodes { vin model { name } } }`
 	type check struct {
@@ -238,8 +230,8 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 	}
 
 	// The history needs an update to show (and an event with a previous state).
-	if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5555}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5555}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	for field, c := range queries {
 		t.Run(field, func(t *testing.T) {
@@ -250,9 +242,9 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 			if c.auth != "" {
 				req.Header.Set("Authorization", c.auth)
 			}
-			r := a.send(req)
+			r := a.Send(req)
 			if len(r.Errors) > 0 || strings.Contains(string(r.Data), "null") {
-				t.Fatalf("%s", r.raw)
+				t.Fatalf("%s", r.Raw)
 			}
 			for _, want := range c.planned {
 				if !slices.Contains(rec.Planned(), want) {
@@ -263,21 +255,21 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 	}
 
 	rec := new(plan.Recorder)
-	srv := httptest.NewServer(withRecorder(a.h, rec))
+	srv := httptest.NewServer(withRecorder(a.Handler, rec))
 	t.Cleanup(srv.Close)
-	sub := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", gqlws.Options{})
+	sub := apitest.Dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", gqlws.Options{})
 	for field, c := range subscriptions {
-		if err := sub.Subscribe(wait(t), field, c.query, c.vars); err != nil {
+		if err := sub.Subscribe(apitest.Wait(t), field, c.query, c.vars); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, "the subscriptions became active", func() bool { return a.api.LiveSubscribers() == len(subscriptions) })
+	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() == len(subscriptions) }, 10*time.Second, "the subscriptions became active")
 	rec.Reset()
-	if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 6666}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 6666}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	for range subscriptions {
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" || strings.Contains(string(m.Payload), "errors") {
 			t.Fatalf("subscription: %v %+v", err, m)
 		}

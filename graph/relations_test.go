@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/loaders"
@@ -19,11 +21,11 @@ type relatedNames struct{ Make, Model, Dealer string }
 
 // vehicleNames returns the ground truth for a vehicle's relations.
 func (a *api) vehicleNames(id string) relatedNames {
-	a.t.Helper()
+	a.T.Helper()
 	var n relatedNames
-	a.sql(&n, `SELECT mk.name AS make, md.name AS model, d.name AS dealer
+	a.SQL(&n, `SELECT mk.name AS make, md.name AS model, d.name AS dealer
 		FROM vehicles v JOIN makes mk ON mk.id = v.make_id JOIN models md ON md.id = v.model_id
-		JOIN dealers d ON d.id = v.dealer_id WHERE v.id = ?`, mustDBID(a.t, id))
+		JOIN dealers d ON d.id = v.dealer_id WHERE v.id = ?`, mustDBID(a.T, id))
 	return n
 }
 
@@ -31,10 +33,10 @@ func (a *api) vehicleNames(id string) relatedNames {
 // dealer) and checks its relations against the database. It fails unless it
 // finds at least want of them, so a query that returns nothing cannot pass.
 func (a *api) checkRelated(what string, raw json.RawMessage, want int) {
-	a.t.Helper()
+	a.T.Helper()
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		a.t.Fatalf("%s: %v", what, err)
+		a.T.Fatalf("%s: %v", what, err)
 	}
 	found := 0
 	var walk func(any)
@@ -59,7 +61,7 @@ func (a *api) checkRelated(what string, raw json.RawMessage, want int) {
 				_ = json.Unmarshal(b, &got)
 				exp := a.vehicleNames(id)
 				if got.Make.Name != exp.Make || got.Model.Name != exp.Model || got.Model.Make.Name != exp.Make || got.Dealer.Name != exp.Dealer {
-					a.t.Errorf("%s: vehicle %s has %+v, want %+v", what, id, got, exp)
+					a.T.Errorf("%s: vehicle %s has %+v, want %+v", what, id, got, exp)
 				}
 			}
 			for _, e := range v {
@@ -69,7 +71,7 @@ func (a *api) checkRelated(what string, raw json.RawMessage, want int) {
 	}
 	walk(doc)
 	if found < want {
-		a.t.Errorf("%s: found %d vehicles with relations in %s, want at least %d", what, found, raw, want)
+		a.T.Errorf("%s: found %d vehicles with relations in %s, want at least %d", what, found, raw, want)
 	}
 }
 
@@ -80,22 +82,22 @@ func TestEveryVehicleFieldFillsInItsRelations(t *testing.T) {
 	staff := a.login(p.staffA)
 	id, version := a.vehicleOf(p.dealerA)
 	var vin string
-	a.sql(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
+	a.SQL(&vin, "SELECT vin FROM vehicles WHERE id = ?", mustDBID(t, id))
 
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "events", `subscription { vehicleEvents { vehicle { `+related+` } snapshot { `+related+` } previous { `+related+` } } }`, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "events", `subscription { vehicleEvents { vehicle { `+related+` } snapshot { `+related+` } previous { `+related+` } } }`, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := sub.Subscribe(wait(t), "updated", `subscription($id: ID!) { vehicleUpdated(id: $id) { `+related+` } }`, map[string]any{"id": id}); err != nil {
+	if err := sub.Subscribe(apitest.Wait(t), "updated", `subscription($id: ID!) { vehicleUpdated(id: $id) { `+related+` } }`, map[string]any{"id": id}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "both subscriptions became active", func() bool { return a.api.LiveSubscribers() == 2 })
+	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() == 2 }, 10*time.Second, "both subscriptions became active")
 
 	post := func(what, query string, vars map[string]any, want int) {
 		t.Helper()
-		r := a.postAs(staff, query, vars)
+		r := a.PostAs(staff, query, vars)
 		if len(r.Errors) > 0 {
-			t.Fatalf("%s: %s", what, r.raw)
+			t.Fatalf("%s: %s", what, r.Raw)
 		}
 		a.checkRelated(what, r.Data, want)
 	}
@@ -113,13 +115,13 @@ func TestEveryVehicleFieldFillsInItsRelations(t *testing.T) {
 
 	// The update made one event for each subscription (the create another for vehicleEvents).
 	for range 3 {
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" {
 			t.Fatalf("subscription: %v %+v", err, m)
 		}
 		var p struct {
 			Data   json.RawMessage
-			Errors []gqlError
+			Errors []apitest.Error
 		}
 		if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 {
 			t.Fatalf("subscription %s: %s", m.ID, m.Payload)
@@ -135,8 +137,8 @@ func TestSharedCatalogKeepsNoCancellation(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var id int64
-	a.sql(&id, "SELECT id FROM makes ORDER BY id LIMIT 1")
-	c := loaders.NewCatalog(a.db, loaders.DefaultWait)
+	a.SQL(&id, "SELECT id FROM makes ORDER BY id LIMIT 1")
+	c := loaders.NewCatalog(a.DB, loaders.DefaultWait)
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, _ = c.Make.Load(canceled, id) // starts the batch

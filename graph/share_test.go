@@ -2,7 +2,9 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -15,7 +17,7 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	admin := a.login(p.admin)
-	url := a.serve()
+	url := a.SocketURL()
 	id, _ := a.vehicleOf(p.dealerA)
 
 	type subscriber struct {
@@ -28,8 +30,8 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 		if token != "" {
 			opts.Init = map[string]any{"Authorization": token}
 		}
-		c := dial(t, url, opts)
-		if err := c.Subscribe(wait(t), "1", eventsSubscription, vars); err != nil {
+		c := apitest.Dial(t, url, opts)
+		if err := c.Subscribe(apitest.Wait(t), "1", eventsSubscription, vars); err != nil {
 			t.Fatal(err)
 		}
 		subs = append(subs, subscriber{c, seesActor})
@@ -41,11 +43,11 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	subscribe("", sameDealer, false) // other variables: one more
 	subscribe(admin, nil, true)      // an admin sees who acted: one more, shared by both admins
 	subscribe(admin, nil, true)
-	waitUntil(t, "the subscriptions became active", func() bool { return a.api.LiveSubscribers() == len(subs) })
+	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() == len(subs) }, 10*time.Second, "the subscriptions became active")
 
-	before := a.counter("carlot_graphql_subscription_executions_total")
-	if r := a.postAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 4242}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	before := a.Counter("carlot_graphql_subscription_executions_total")
+	if r := a.PostAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 4242}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	for i, s := range subs {
 		e := nextEvent(t, s.conn)
@@ -56,7 +58,7 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 			t.Errorf("subscriber %d sees the actor: %v, want %v (%+v)", i, seen, s.seesActor, e.Actor)
 		}
 	}
-	if executed := a.counter("carlot_graphql_subscription_executions_total") - before; executed != 3 {
+	if executed := a.Counter("carlot_graphql_subscription_executions_total") - before; executed != 3 {
 		t.Fatalf("the event was executed %v times for 6 subscribers, want 3 (one per distinct actor and variables)", executed)
 	}
 
@@ -64,5 +66,5 @@ func TestSubscriptionsShareIdenticalRenderings(t *testing.T) {
 	for _, s := range subs {
 		s.conn.CloseNow()
 	}
-	waitUntil(t, "no subscription is fed after its client hung up", func() bool { return a.api.LiveSubscribers() == 0 })
+	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() == 0 }, 10*time.Second, "no subscription is fed after its client hung up")
 }

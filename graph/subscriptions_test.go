@@ -1,49 +1,21 @@
 package graph_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 )
-
-// serve runs the API as a real HTTP server (websockets need one) and
-// returns its websocket URL.
-func (a *api) serve() string {
-	a.t.Helper()
-	srv := httptest.NewServer(a.h)
-	a.t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
-}
-
-// wait bounds every read in these tests: generous, since the point is "it
-// arrives", not how fast.
-func wait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dial(t *testing.T, url string, opts gqlws.Options) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(wait(t), url, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
-}
 
 type liveEvent struct {
 	Sequence  string
@@ -67,7 +39,7 @@ const eventsSubscription = `subscription($filter: VehicleFilter, $after: String)
 // nextEvent reads the next vehicleEvents payload.
 func nextEvent(t *testing.T, c *gqlws.Conn) liveEvent {
 	t.Helper()
-	m, err := c.Next(wait(t))
+	m, err := c.Next(apitest.Wait(t))
 	if err != nil {
 		t.Fatalf("waiting for an event: %v", err)
 	}
@@ -76,7 +48,7 @@ func nextEvent(t *testing.T, c *gqlws.Conn) liveEvent {
 	}
 	var p struct {
 		Data   struct{ VehicleEvents liveEvent }
-		Errors []gqlError
+		Errors []apitest.Error
 	}
 	if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 {
 		t.Fatalf("bad event payload %s", m.Payload)
@@ -97,23 +69,23 @@ func seq(t *testing.T, s string) int64 {
 func TestEventsReachSubscribersOnEveryReplica(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
-	b := newAPIWith(t, a.url, nil)
+	b := newAPIWith(t, a.URL, nil)
 	p := a.accounts()
 	staff := b.login(p.staffA)
 
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
 
 	var created struct{ CreateVehicle struct{ ID string } }
-	r := b.postAs(staff, createMutation, map[string]any{"input": b.newVehicleInput(p.dealerA, validVIN("2HGFC2F50LH000001"))})
+	r := b.PostAs(staff, createMutation, map[string]any{"input": b.newVehicleInput(p.dealerA, validVIN("2HGFC2F50LH000001"))})
 	if err := json.Unmarshal(r.Data, &created); err != nil || len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+		t.Fatalf("%s", r.Raw)
 	}
-	if r := b.postAs(staff, updateMutation, map[string]any{"id": created.CreateVehicle.ID, "input": map[string]any{"priceCents": 1777700}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := b.PostAs(staff, updateMutation, map[string]any{"id": created.CreateVehicle.ID, "input": map[string]any{"priceCents": 1777700}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 
 	first, second := nextEvent(t, sub), nextEvent(t, sub)
@@ -135,17 +107,7 @@ func TestEventsReachSubscribersOnEveryReplica(t *testing.T) {
 // next are live events for it (not ones it would have to replay).
 func waitSubscribed(t *testing.T, a *api) {
 	t.Helper()
-	waitUntil(t, "the subscription became active", func() bool { return a.api.LiveSubscribers() > 0 })
-}
-
-// waitUntil waits, for at most 10 s, until cond holds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 10 s: %s", what)
-		}
-	}
+	apitest.Eventually(t, func() bool { return a.http.LiveSubscribers() > 0 }, 10*time.Second, "the subscription became active")
 }
 
 // A client that missed events resumes with after and gets exactly those.
@@ -154,16 +116,16 @@ func TestResumeReplaysExactlyTheMissedEvents(t *testing.T) {
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
 	staff := a.login(p.staffA)
-	url := a.serve()
+	url := a.SocketURL()
 	id, version := a.vehicleOf(p.dealerA)
 
-	sub := dial(t, url, gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, url, gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
-	if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 100}, "v": version}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 100}, "v": version}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	last := nextEvent(t, sub).Sequence
 	sub.CloseNow()
@@ -171,16 +133,16 @@ func TestResumeReplaysExactlyTheMissedEvents(t *testing.T) {
 	// While the client is away: five updates and a delete of this vehicle,
 	// and a change to another dealer's car it does not filter out.
 	for i := range 5 {
-		if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 200 + i}}); len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+		if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 200 + i}}); len(r.Errors) > 0 {
+			t.Fatalf("%s", r.Raw)
 		}
 	}
-	if r := a.postAs(staff, deleteMutation, map[string]any{"id": id}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, deleteMutation, map[string]any{"id": id}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 
-	again := dial(t, url, gqlws.Options{})
-	if err := again.Subscribe(wait(t), "1", eventsSubscription, map[string]any{"after": last}); err != nil {
+	again := apitest.Dial(t, url, gqlws.Options{})
+	if err := again.Subscribe(apitest.Wait(t), "1", eventsSubscription, map[string]any{"after": last}); err != nil {
 		t.Fatal(err)
 	}
 	var kinds []string
@@ -200,8 +162,8 @@ func TestResumeReplaysExactlyTheMissedEvents(t *testing.T) {
 
 	// And it is live afterwards: the next change arrives, nothing twice.
 	other, _ := a.vehicleOf(p.dealerA)
-	if r := a.postAs(staff, updateMutation, map[string]any{"id": other, "input": map[string]any{"priceCents": 999}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staff, updateMutation, map[string]any{"id": other, "input": map[string]any{"priceCents": 999}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	if e := nextEvent(t, again); seq(t, e.Sequence) != prev+1 || e.VehicleID != other {
 		t.Fatalf("after the replay got %+v, want sequence %d for %s", e, prev+1, other)
@@ -215,25 +177,25 @@ func TestRolledBackWritesEmitNoEvent(t *testing.T) {
 	p := a.accounts()
 	staffA, staffB := a.login(p.staffA), a.login(p.staffB)
 	id, version := a.vehicleOf(p.dealerA)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, nil); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
 
 	var dupVIN string
-	a.sql(&dupVIN, "SELECT vin FROM vehicles ORDER BY id LIMIT 1")
-	for _, r := range []response{
-		a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}, "v": version + 3}),
-		a.postAs(staffB, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}}),
-		a.postAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, dupVIN)}),
+	a.SQL(&dupVIN, "SELECT vin FROM vehicles ORDER BY id LIMIT 1")
+	for _, r := range []apitest.Response{
+		a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}, "v": version + 3}),
+		a.PostAs(staffB, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}}),
+		a.PostAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, dupVIN)}),
 	} {
 		if len(r.Errors) == 0 {
-			t.Fatalf("the write was meant to fail: %s", r.raw)
+			t.Fatalf("the write was meant to fail: %s", r.Raw)
 		}
 	}
-	if r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 4242}, "v": version}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 4242}, "v": version}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	if e := nextEvent(t, sub); e.VehicleID != id || e.Snapshot.PriceCents != 4242 {
 		t.Fatalf("first event is %+v, want the one committed update", e)
@@ -248,12 +210,12 @@ func TestEventFilter(t *testing.T) {
 	admin := a.login(p.admin)
 	inA, _ := a.vehicleOf(p.dealerA)
 	inB, _ := a.vehicleOf(p.dealerB)
-	if r := a.postAs(admin, updateMutation, map[string]any{"id": inA, "input": map[string]any{"status": "AVAILABLE"}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(admin, updateMutation, map[string]any{"id": inA, "input": map[string]any{"status": "AVAILABLE"}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
-	sub := dial(t, a.serve(), gqlws.Options{})
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 	filter := map[string]any{"dealerId": relay.NodeID("Dealer", p.dealerA), "status": []string{"AVAILABLE"}}
-	if err := sub.Subscribe(wait(t), "1", eventsSubscription, map[string]any{"filter": filter}); err != nil {
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, map[string]any{"filter": filter}); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
@@ -263,8 +225,8 @@ func TestEventFilter(t *testing.T) {
 		{"id": inA, "input": map[string]any{"priceCents": 6}},       // sold before and after: filtered out
 		{"id": inA, "input": map[string]any{"status": "AVAILABLE"}}, // back: delivered
 	} {
-		if r := a.postAs(admin, updateMutation, change); len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+		if r := a.PostAs(admin, updateMutation, change); len(r.Errors) > 0 {
+			t.Fatalf("%s", r.Raw)
 		}
 	}
 	for _, want := range []string{"SOLD", "AVAILABLE"} {
@@ -273,8 +235,8 @@ func TestEventFilter(t *testing.T) {
 		}
 	}
 	// Nothing else is queued: the next event is a fresh one.
-	if r := a.postAs(admin, updateMutation, map[string]any{"id": inA, "input": map[string]any{"priceCents": 7}}); len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+	if r := a.PostAs(admin, updateMutation, map[string]any{"id": inA, "input": map[string]any{"priceCents": 7}}); len(r.Errors) > 0 {
+		t.Fatalf("%s", r.Raw)
 	}
 	if e := nextEvent(t, sub); e.Snapshot.PriceCents != 7 {
 		t.Fatalf("an event the filter should have dropped arrived: %+v", e)
@@ -288,29 +250,29 @@ func TestVehicleUpdatedStreamsUntilDeleted(t *testing.T) {
 	staff := a.login(p.staffA)
 	id, _ := a.vehicleOf(p.dealerA)
 	other, _ := a.vehicleOf(p.dealerB)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	if err := sub.Subscribe(wait(t), "v", `subscription($id: ID!) { vehicleUpdated(id: $id) { id priceCents version } }`, map[string]any{"id": id}); err != nil {
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "v", `subscription($id: ID!) { vehicleUpdated(id: $id) { id priceCents version } }`, map[string]any{"id": id}); err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, a)
-	a.postAs(a.login(p.admin), updateMutation, map[string]any{"id": other, "input": map[string]any{"priceCents": 1}})
+	a.PostAs(a.login(p.admin), updateMutation, map[string]any{"id": other, "input": map[string]any{"priceCents": 1}})
 	for _, price := range []int{111, 222} {
-		if r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}}); len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+		if r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}}); len(r.Errors) > 0 {
+			t.Fatalf("%s", r.Raw)
 		}
-		m, err := sub.Next(wait(t))
+		m, err := sub.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), fmt.Sprintf(`"priceCents":%d`, price)) || !strings.Contains(string(m.Payload), id) {
 			t.Fatalf("got %v %s %s", err, m.Type, m.Payload)
 		}
 	}
-	a.postAs(staff, deleteMutation, map[string]any{"id": id})
-	if m, err := sub.Next(wait(t)); err != nil || m.Type != "complete" {
+	a.PostAs(staff, deleteMutation, map[string]any{"id": id})
+	if m, err := sub.Next(apitest.Wait(t)); err != nil || m.Type != "complete" {
 		t.Fatalf("after the delete got %v %s %s, want complete", err, m.Type, m.Payload)
 	}
 
-	gone := dial(t, a.serve(), gqlws.Options{})
-	gone.Subscribe(wait(t), "x", `subscription($id: ID!) { vehicleUpdated(id: $id) { id } }`, map[string]any{"id": id})
-	if m, err := gone.Next(wait(t)); err != nil || (m.Type != "error" && !strings.Contains(string(m.Payload), "NOT_FOUND")) {
+	gone := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	gone.Subscribe(apitest.Wait(t), "x", `subscription($id: ID!) { vehicleUpdated(id: $id) { id } }`, map[string]any{"id": id})
+	if m, err := gone.Next(apitest.Wait(t)); err != nil || (m.Type != "error" && !strings.Contains(string(m.Payload), "NOT_FOUND")) {
 		t.Fatalf("subscribing to a deleted vehicle: %v %s %s", err, m.Type, m.Payload)
 	}
 }
@@ -319,31 +281,31 @@ func TestSocketAuthentication(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	p := a.accounts()
-	url := a.serve()
+	url := a.SocketURL()
 
 	t.Run("a valid token lets the subscriber see who acted", func(t *testing.T) {
 		admin := a.login(p.admin)
-		sub := dial(t, url, gqlws.Options{Init: map[string]any{"Authorization": admin}})
-		sub.Subscribe(wait(t), "1", eventsSubscription, nil)
+		sub := apitest.Dial(t, url, gqlws.Options{Init: map[string]any{"Authorization": admin}})
+		sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		id, _ := a.vehicleOf(p.dealerA)
 		waitSubscribed(t, a)
-		a.postAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 31}})
+		a.PostAs(admin, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 31}})
 		if e := nextEvent(t, sub); e.Actor == nil || e.Actor.Email != p.admin.Email {
 			t.Fatalf("admin subscriber: %+v", e)
 		}
 	})
 	t.Run("a bad token is refused at init", func(t *testing.T) {
-		_, err := gqlws.Dial(wait(t), url, gqlws.Options{Init: map[string]any{"Authorization": "Bearer forged.token.here"}})
+		_, err := gqlws.Dial(apitest.Wait(t), url, gqlws.Options{Init: map[string]any{"Authorization": "Bearer forged.token.here"}})
 		if code := gqlws.CloseCode(err); code != 4403 {
 			t.Fatalf("close code %d (%v), want 4403", code, err)
 		}
 	})
 	t.Run("the socket closes when the token expires", func(t *testing.T) {
-		short := newAPIWith(t, a.url, map[string]string{"ACCESS_TOKEN_TTL": "2s"})
+		short := newAPIWith(t, a.URL, map[string]string{"ACCESS_TOKEN_TTL": "2s"})
 		token := short.login(p.viewer)
-		sub := dial(t, short.serve(), gqlws.Options{Init: map[string]any{"Authorization": token}})
-		sub.Subscribe(wait(t), "1", eventsSubscription, nil)
-		_, err := sub.Next(wait(t))
+		sub := apitest.Dial(t, short.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": token}})
+		sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
+		_, err := sub.Next(apitest.Wait(t))
 		if code := gqlws.CloseCode(err); code != httpapi.CloseTokenExpired {
 			t.Fatalf("close code %d (%v), want %d", code, err, httpapi.CloseTokenExpired)
 		}
@@ -353,11 +315,11 @@ func TestSocketAuthentication(t *testing.T) {
 func TestSocketProtocol(t *testing.T) {
 	t.Parallel()
 	a := newAPIWith(t, testdb.URL(t, testdb.Seeded), map[string]string{"WS_INIT_TIMEOUT": "300ms"})
-	url := a.serve()
+	url := a.SocketURL()
 	closed := func(t *testing.T, c *gqlws.Conn) int {
 		t.Helper()
 		for {
-			_, err := c.Read(wait(t))
+			_, err := c.Read(apitest.Wait(t))
 			if err != nil {
 				return gqlws.CloseCode(err)
 			}
@@ -365,56 +327,56 @@ func TestSocketProtocol(t *testing.T) {
 	}
 
 	t.Run("no connection_init in time is 4408", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{SkipInit: true})
+		c := apitest.Dial(t, url, gqlws.Options{SkipInit: true})
 		if code := closed(t, c); code != 4408 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("a second connection_init is 4429", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.SendRaw(wait(t), `{"type":"connection_init"}`)
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.SendRaw(apitest.Wait(t), `{"type":"connection_init"}`)
 		if code := closed(t, c); code != 4429 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("subscribe before init is 4401", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{SkipInit: true})
-		c.Subscribe(wait(t), "1", eventsSubscription, nil)
+		c := apitest.Dial(t, url, gqlws.Options{SkipInit: true})
+		c.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		if code := closed(t, c); code != 4401 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("a malformed message is 4400", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.SendRaw(wait(t), `{not json`)
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.SendRaw(apitest.Wait(t), `{not json`)
 		if code := closed(t, c); code != 4400 {
 			t.Fatalf("close code %d", code)
 		}
 	})
 	t.Run("the legacy graphql-ws subprotocol is acknowledged", func(t *testing.T) {
-		dial(t, url, gqlws.Options{Subprotocol: gqlws.LegacyWS})
+		apitest.Dial(t, url, gqlws.Options{Subprotocol: gqlws.LegacyWS})
 	})
 	t.Run("queries work over the socket", func(t *testing.T) {
-		c := dial(t, url, gqlws.Options{})
-		c.Subscribe(wait(t), "q", `{ vehicles(first: 2) { nodes { vin make { name } } } }`, nil)
-		if m, err := c.Next(wait(t)); err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), "vin") {
+		c := apitest.Dial(t, url, gqlws.Options{})
+		c.Subscribe(apitest.Wait(t), "q", `{ vehicles(first: 2) { nodes { vin make { name } } } }`, nil)
+		if m, err := c.Next(apitest.Wait(t)); err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), "vin") {
 			t.Fatalf("%v %s %s", err, m.Type, m.Payload)
 		}
 	})
 	t.Run("an unknown origin is refused in production-like settings", func(t *testing.T) {
-		strict := newAPIWith(t, a.url, map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"})
-		surl := strict.serve()
-		if _, err := gqlws.Dial(wait(t), surl, gqlws.Options{Header: http.Header{"Origin": {"https://evil.example"}}}); err == nil {
+		strict := newAPIWith(t, a.URL, map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"})
+		surl := strict.SocketURL()
+		if _, err := gqlws.Dial(apitest.Wait(t), surl, gqlws.Options{Header: http.Header{"Origin": {"https://evil.example"}}}); err == nil {
 			t.Fatal("a socket from an unknown origin was accepted")
 		}
-		dial(t, surl, gqlws.Options{Header: http.Header{"Origin": {"https://app.example.com"}}})
+		apitest.Dial(t, surl, gqlws.Options{Header: http.Header{"Origin": {"https://app.example.com"}}})
 	})
 	t.Run("shutdown closes sockets with 1001", func(t *testing.T) {
-		other := newAPIWith(t, a.url, nil)
-		c := dial(t, other.serve(), gqlws.Options{})
-		c.Subscribe(wait(t), "1", eventsSubscription, nil)
+		other := newAPIWith(t, a.URL, nil)
+		c := apitest.Dial(t, other.SocketURL(), gqlws.Options{})
+		c.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		waitSubscribed(t, other)
-		go other.api.Close()
+		go other.http.Close()
 		if code := closed(t, c); code != 1001 {
 			t.Fatalf("close code %d", code)
 		}
@@ -429,12 +391,12 @@ func TestListenerSurvivesLosingItsConnection(t *testing.T) {
 	p := a.accounts()
 	staff := a.login(p.staffA)
 	id, _ := a.vehicleOf(p.dealerA)
-	sub := dial(t, a.serve(), gqlws.Options{})
-	sub.Subscribe(wait(t), "1", eventsSubscription, nil)
+	sub := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+	sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 	waitSubscribed(t, a)
 
 	var killed int
-	a.sql(&killed, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	a.SQL(&killed, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
 	if killed == 0 {
 		t.Fatal("no backend to terminate: the test proves nothing")
 	}
@@ -444,12 +406,12 @@ func TestListenerSurvivesLosingItsConnection(t *testing.T) {
 		prices = append(prices, price)
 		// The pool itself may hand out a dead connection once; retry like a client would.
 		for try := 0; ; try++ {
-			r := a.postAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}})
+			r := a.PostAs(staff, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}})
 			if len(r.Errors) == 0 {
 				break
 			}
 			if try > 5 {
-				t.Fatalf("%s", r.raw)
+				t.Fatalf("%s", r.Raw)
 			}
 		}
 	}

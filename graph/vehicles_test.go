@@ -64,9 +64,9 @@ const pageQuery = `query($first: Int, $after: String, $last: Int, $before: Strin
 }`
 
 func (a *api) page(vars map[string]any) vehiclePage {
-	a.t.Helper()
+	a.T.Helper()
 	var out struct{ Vehicles vehiclePage }
-	a.query(&out, pageQuery, vars)
+	a.Query(&out, pageQuery, vars)
 	return out.Vehicles
 }
 
@@ -90,7 +90,7 @@ func TestFirstPageHasNestedObjects(t *testing.T) {
 	var out struct {
 		Vehicles struct{ Nodes []vehicleNode }
 	}
-	a.query(&out, `{ vehicles(first: 5) { nodes { vin make { name } model { name } dealer { name } } } }`, nil)
+	a.Query(&out, `{ vehicles(first: 5) { nodes { vin make { name } model { name } dealer { name } } } }`, nil)
 	if len(out.Vehicles.Nodes) != 5 {
 		t.Fatalf("got %d vehicles, want 5", len(out.Vehicles.Nodes))
 	}
@@ -119,7 +119,7 @@ func TestThreePagesByPriceChainWithoutGapsOrDuplicates(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var want []int64
-	a.sql(&want, "SELECT id FROM vehicles ORDER BY price_cents, id LIMIT 120")
+	a.SQL(&want, "SELECT id FROM vehicles ORDER BY price_cents, id LIMIT 120")
 
 	var got []int64
 	var after any
@@ -150,13 +150,13 @@ func TestEveryOrderingPagesBothWays(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var dealerID int64
-	a.sql(&dealerID, "SELECT dealer_id FROM vehicles GROUP BY dealer_id ORDER BY count(*) DESC, dealer_id LIMIT 1")
+	a.SQL(&dealerID, "SELECT dealer_id FROM vehicles GROUP BY dealer_id ORDER BY count(*) DESC, dealer_id LIMIT 1")
 	filter := map[string]any{"dealerId": relay.NodeID("Dealer", dealerID)}
 
 	for _, o := range orderings {
 		t.Run(o.field+" "+o.direction, func(t *testing.T) {
 			var want []int64
-			a.sql(&want, "SELECT id FROM vehicles WHERE dealer_id = ? ORDER BY "+o.sql, dealerID)
+			a.SQL(&want, "SELECT id FROM vehicles WHERE dealer_id = ? ORDER BY "+o.sql, dealerID)
 			if len(want) < 10 {
 				t.Fatalf("the busiest dealer has only %d vehicles", len(want))
 			}
@@ -211,7 +211,7 @@ func TestLastBeforeReturnsThePreviousPage(t *testing.T) {
 	}
 
 	var want []int64
-	a.sql(&want, "SELECT id FROM (SELECT id, price_cents FROM vehicles ORDER BY price_cents DESC, id DESC LIMIT 5) t ORDER BY price_cents, id")
+	a.SQL(&want, "SELECT id FROM (SELECT id, price_cents FROM vehicles ORDER BY price_cents DESC, id DESC LIMIT 5) t ORDER BY price_cents, id")
 	tail := a.page(map[string]any{"last": 5, "orderBy": orderBy})
 	if !slices.Equal(dbIDs(t, tail.Nodes), want) || tail.PageInfo.HasNextPage || !tail.PageInfo.HasPreviousPage {
 		t.Fatalf("last: 5 = %v (%+v), want %v", dbIDs(t, tail.Nodes), tail.PageInfo, want)
@@ -227,15 +227,15 @@ func TestPagesStayStableUnderConcurrentInserts(t *testing.T) {
 	var ids struct {
 		ModelID, MakeID, DealerID int64
 	}
-	a.sql(&ids, "SELECT model_id, make_id, dealer_id FROM vehicles LIMIT 1")
-	if _, err := a.db.NewRaw(`INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, mileage_km, price_cents, fuel)
+	a.SQL(&ids, "SELECT model_id, make_id, dealer_id FROM vehicles LIMIT 1")
+	if _, err := a.DB.NewRaw(`INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, mileage_km, price_cents, fuel)
 		VALUES ('1HGCM82633A004352', ?, ?, ?, 2020, 1000, 0, 'GASOLINE')`, ids.MakeID, ids.ModelID, ids.DealerID).Exec(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	second := a.page(map[string]any{"first": 10, "after": *first.PageInfo.EndCursor, "orderBy": orderBy})
 
 	var want []int64
-	a.sql(&want, "SELECT id FROM vehicles WHERE vin <> '1HGCM82633A004352' ORDER BY price_cents, id LIMIT 20")
+	a.SQL(&want, "SELECT id FROM vehicles WHERE vin <> '1HGCM82633A004352' ORDER BY price_cents, id LIMIT 20")
 	got := append(dbIDs(t, first.Nodes), dbIDs(t, second.Nodes)...)
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages shifted after an insert:\n got %v\nwant %v", got, want)
@@ -249,9 +249,9 @@ func TestFiltersNarrowWithoutLeaking(t *testing.T) {
 		MakeID, ModelID, DealerID int64
 		Year                      int
 	}
-	a.sql(&sample, "SELECT make_id, model_id, dealer_id, year FROM vehicles ORDER BY id LIMIT 1")
+	a.SQL(&sample, "SELECT make_id, model_id, dealer_id, year FROM vehicles ORDER BY id LIMIT 1")
 	var total int
-	a.sql(&total, "SELECT count(*) FROM vehicles")
+	a.SQL(&total, "SELECT count(*) FROM vehicles")
 
 	cases := []struct {
 		name   string
@@ -284,7 +284,7 @@ func TestFiltersNarrowWithoutLeaking(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var want int
-			a.sql(&want, "SELECT count(*) FROM vehicles WHERE "+tc.where)
+			a.SQL(&want, "SELECT count(*) FROM vehicles WHERE "+tc.where)
 			if tc.where != "false" && (want == 0 || want == total) {
 				t.Fatalf("filter %q does not narrow the seeded data (%d of %d)", tc.where, want, total)
 			}
@@ -308,10 +308,10 @@ func TestSearchMatchesNamesVINAndColorInAnyCase(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var makeName string
-	a.sql(&makeName, "SELECT mk.name FROM vehicles v JOIN makes mk ON mk.id = v.make_id GROUP BY mk.name ORDER BY count(*) DESC LIMIT 1")
+	a.SQL(&makeName, "SELECT mk.name FROM vehicles v JOIN makes mk ON mk.id = v.make_id GROUP BY mk.name ORDER BY count(*) DESC LIMIT 1")
 	var modelName, vin string
-	a.sql(&modelName, "SELECT md.name FROM vehicles v JOIN models md ON md.id = v.model_id GROUP BY md.name ORDER BY count(*) DESC LIMIT 1")
-	a.sql(&vin, "SELECT vin FROM vehicles ORDER BY id LIMIT 1")
+	a.SQL(&modelName, "SELECT md.name FROM vehicles v JOIN models md ON md.id = v.model_id GROUP BY md.name ORDER BY count(*) DESC LIMIT 1")
+	a.SQL(&vin, "SELECT vin FROM vehicles ORDER BY id LIMIT 1")
 
 	matches := `SELECT count(*) FROM vehicles v JOIN models md ON md.id = v.model_id JOIN makes mk ON mk.id = v.make_id
 		WHERE v.vin ILIKE ?0 OR v.color ILIKE ?0 OR md.name ILIKE ?0 OR mk.name ILIKE ?0`
@@ -323,7 +323,7 @@ func TestSearchMatchesNamesVINAndColorInAnyCase(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want int
-			a.sql(&want, matches, tc.pattern)
+			a.SQL(&want, matches, tc.pattern)
 			if want == 0 {
 				t.Fatalf("no seeded vehicle matches %q", tc.pattern)
 			}
@@ -358,7 +358,7 @@ func TestSearchMatchesNamesVINAndColorInAnyCase(t *testing.T) {
 			}
 		}
 		var n int
-		a.sql(&n, "SELECT count(*) FROM vehicles")
+		a.SQL(&n, "SELECT count(*) FROM vehicles")
 		if n == 0 {
 			t.Fatal("vehicles are gone")
 		}
@@ -381,13 +381,13 @@ func TestVehicleByVINIgnoresCase(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, testdb.Seeded)
 	var vin string
-	a.sql(&vin, "SELECT vin FROM vehicles ORDER BY id DESC LIMIT 1")
+	a.SQL(&vin, "SELECT vin FROM vehicles ORDER BY id DESC LIMIT 1")
 	var out struct {
 		VehicleByVin *struct{ VIN string } `json:"vehicleByVin"`
 		Missing      *struct{ VIN string } `json:"missing"`
 		Garbage      *struct{ VIN string } `json:"garbage"`
 	}
-	a.query(&out, `query($vin: String!) {
+	a.Query(&out, `query($vin: String!) {
 		vehicleByVin(vin: $vin) { vin }
 		missing: vehicleByVin(vin: "1HGCM82633A004352") { vin }
 		garbage: vehicleByVin(vin: "not a vin") { vin }

@@ -18,7 +18,7 @@ func TestDecodeVinIsPublicAndReadsTheVIN(t *testing.T) {
 
 	t.Run("a real VIN, anonymously", func(t *testing.T) {
 		var got struct{ DecodeVin json.RawMessage }
-		statements := a.countStatements(func() { a.query(&got, decodeVinQuery, map[string]any{"vin": " 1hgcm82633a004352"}) })
+		statements := a.CountStatements(func() { a.Query(&got, decodeVinQuery, map[string]any{"vin": " 1hgcm82633a004352"}) })
 		want := `{"vin":"1HGCM82633A004352","valid":true,"problems":[],"wmi":"1HG","manufacturer":"Honda",` +
 			`"country":"United States","vds":"CM826","modelYear":2003,"plantCode":"A","serial":"004352"}`
 		if string(got.DecodeVin) != want {
@@ -31,7 +31,7 @@ func TestDecodeVinIsPublicAndReadsTheVIN(t *testing.T) {
 
 	t.Run("a short VIN is data, not an error", func(t *testing.T) {
 		var got struct{ DecodeVin json.RawMessage }
-		a.query(&got, decodeVinQuery, map[string]any{"vin": "WP0ZZZ99ZTS39212"})
+		a.Query(&got, decodeVinQuery, map[string]any{"vin": "WP0ZZZ99ZTS39212"})
 		want := `{"vin":"WP0ZZZ99ZTS39212","valid":false,"problems":[{"code":"LENGTH","message":"must be 17 characters, not 16"}],` +
 			`"wmi":"WP0","manufacturer":"Porsche","country":"Germany","vds":null,"modelYear":null,"plantCode":null,"serial":null}`
 		if string(got.DecodeVin) != want {
@@ -47,7 +47,7 @@ func TestDecodeVinIsPublicAndReadsTheVIN(t *testing.T) {
 				ModelYear *int
 			}
 		}
-		a.query(&got, decodeVinQuery, map[string]any{"vin": "1HGCM82643A004352"})
+		a.Query(&got, decodeVinQuery, map[string]any{"vin": "1HGCM82643A004352"})
 		d := got.DecodeVin
 		if d.Valid || len(d.Problems) != 1 || d.Problems[0].Code != "CHECK_DIGIT" || d.ModelYear == nil || *d.ModelYear != 2003 {
 			t.Errorf("got %+v", d)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -26,29 +27,29 @@ type state struct {
 }
 
 func (a *api) state() state {
-	a.t.Helper()
+	a.T.Helper()
 	var s state
-	a.sql(&s.Vehicles, "SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM vehicles v")
-	a.sql(&s.Events, "SELECT count(*) FROM vehicle_events")
+	a.SQL(&s.Vehicles, "SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM vehicles v")
+	a.SQL(&s.Events, "SELECT count(*) FROM vehicle_events")
 	return s
 }
 
 // vehicleOf returns the global ID and version of some vehicle of dealer.
 func (a *api) vehicleOf(dealer int64) (string, int) {
-	a.t.Helper()
+	a.T.Helper()
 	var row struct {
 		ID      int64
 		Version int
 	}
-	a.sql(&row, "SELECT id, version FROM vehicles WHERE dealer_id = ? ORDER BY id LIMIT 1", dealer)
+	a.SQL(&row, "SELECT id, version FROM vehicles WHERE dealer_id = ? ORDER BY id LIMIT 1", dealer)
 	return relay.NodeID("Vehicle", row.ID), row.Version
 }
 
 // newVehicleInput is a valid createVehicle input for dealer.
 func (a *api) newVehicleInput(dealer int64, vin string) map[string]any {
-	a.t.Helper()
+	a.T.Helper()
 	var model int64
-	a.sql(&model, "SELECT id FROM models ORDER BY id LIMIT 1")
+	a.SQL(&model, "SELECT id FROM models ORDER BY id LIMIT 1")
 	return map[string]any{
 		"vin": vin, "modelId": relay.NodeID("Model", model), "dealerId": relay.NodeID("Dealer", dealer),
 		"year": 2021, "color": "Blue", "mileageKm": 12000, "priceCents": 2150000, "fuel": "GASOLINE",
@@ -88,9 +89,9 @@ func TestWritesNeedTheRightPerson(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := a.state()
-			r := a.postAs(tc.who, tc.query, tc.vars)
-			if code := r.errorCode(t); code != tc.code {
-				t.Fatalf("code = %s, want %s: %s", code, tc.code, r.raw)
+			r := a.PostAs(tc.who, tc.query, tc.vars)
+			if code := r.ErrorCode(t); code != tc.code {
+				t.Fatalf("code = %s, want %s: %s", code, tc.code, r.Raw)
 			}
 			if after := a.state(); after != before {
 				t.Fatalf("a refused write changed the data: %+v → %+v", before, after)
@@ -99,17 +100,17 @@ func TestWritesNeedTheRightPerson(t *testing.T) {
 	}
 
 	t.Run("own staff and admins may", func(t *testing.T) {
-		r := a.postAs(staffA, updateMutation, map[string]any{"id": vehicleA, "input": map[string]any{"priceCents": 1999900}, "v": versionA})
+		r := a.PostAs(staffA, updateMutation, map[string]any{"id": vehicleA, "input": map[string]any{"priceCents": 1999900}, "v": versionA})
 		if len(r.Errors) > 0 {
-			t.Fatalf("staff of the dealer: %s", r.raw)
+			t.Fatalf("staff of the dealer: %s", r.Raw)
 		}
-		r = a.postAs(a.login(p.admin), updateMutation, map[string]any{"id": vehicleA, "input": map[string]any{"dealerId": relay.NodeID("Dealer", p.dealerB)}})
-		if len(r.Errors) > 0 || !strings.Contains(r.raw, relay.NodeID("Dealer", p.dealerB)) {
-			t.Fatalf("admin moving a vehicle: %s", r.raw)
+		r = a.PostAs(a.login(p.admin), updateMutation, map[string]any{"id": vehicleA, "input": map[string]any{"dealerId": relay.NodeID("Dealer", p.dealerB)}})
+		if len(r.Errors) > 0 || !strings.Contains(r.Raw, relay.NodeID("Dealer", p.dealerB)) {
+			t.Fatalf("admin moving a vehicle: %s", r.Raw)
 		}
-		r = a.postAs(a.login(p.admin), `mutation { createDealer(input: {name: " Harbour Cars ", city: "Halifax"}) { name city } }`, nil)
-		if len(r.Errors) > 0 || !strings.Contains(r.raw, `"name":"Harbour Cars"`) {
-			t.Fatalf("admin createDealer: %s", r.raw)
+		r = a.PostAs(a.login(p.admin), `mutation { createDealer(input: {name: " Harbour Cars ", city: "Halifax"}) { name city } }`, nil)
+		if len(r.Errors) > 0 || !strings.Contains(r.Raw, `"name":"Harbour Cars"`) {
+			t.Fatalf("admin createDealer: %s", r.Raw)
 		}
 	})
 }
@@ -128,9 +129,9 @@ func TestCreateVehicleValidatesEveryField(t *testing.T) {
 	bad["dealerId"] = "garbage"
 	bad["color"] = strings.Repeat("x", 41)
 	before := a.state()
-	r := a.postAs(admin, createMutation, map[string]any{"input": bad})
-	if code := r.errorCode(t); code != "BAD_USER_INPUT" {
-		t.Fatalf("%s", r.raw)
+	r := a.PostAs(admin, createMutation, map[string]any{"input": bad})
+	if code := r.ErrorCode(t); code != "BAD_USER_INPUT" {
+		t.Fatalf("%s", r.Raw)
 	}
 	var fields []string
 	for _, f := range r.Errors[0].Extensions["fields"].([]any) {
@@ -151,18 +152,18 @@ func TestCreateVehicleValidatesEveryField(t *testing.T) {
 		"too short":         "1HGCM82633A00435",
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := a.postAs(admin, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, vin)})
-			if r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.raw, `"field":"vin"`) {
-				t.Fatalf("%s", r.raw)
+			r := a.PostAs(admin, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, vin)})
+			if r.ErrorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Raw, `"field":"vin"`) {
+				t.Fatalf("%s", r.Raw)
 			}
 		})
 	}
 	t.Run("unknown model is reported after the static checks pass", func(t *testing.T) {
 		in := a.newVehicleInput(p.dealerA, validVIN("1HGCM82630A000009"))
 		in["modelId"] = relay.NodeID("Model", 999999)
-		r := a.postAs(admin, createMutation, map[string]any{"input": in})
-		if r.errorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.raw, `"field":"modelId"`) {
-			t.Fatalf("%s", r.raw)
+		r := a.PostAs(admin, createMutation, map[string]any{"input": in})
+		if r.ErrorCode(t) != "BAD_USER_INPUT" || !strings.Contains(r.Raw, `"field":"modelId"`) {
+			t.Fatalf("%s", r.Raw)
 		}
 	})
 }
@@ -183,9 +184,9 @@ func TestCreateVehicle(t *testing.T) {
 			Make    struct{ Name string }
 		}
 	}
-	r := a.postAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, strings.ToLower(vin))})
+	r := a.PostAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, strings.ToLower(vin))})
 	if len(r.Errors) > 0 {
-		t.Fatalf("%s", r.raw)
+		t.Fatalf("%s", r.Raw)
 	}
 	_ = json.Unmarshal(r.Data, &out)
 	c := out.CreateVehicle
@@ -198,11 +199,11 @@ func TestCreateVehicle(t *testing.T) {
 
 	t.Run("duplicate VIN is CONFLICT and records nothing", func(t *testing.T) {
 		before := a.state()
-		r := a.postAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, vin)})
-		if code := r.errorCode(t); code != "CONFLICT" {
-			t.Fatalf("%s", r.raw)
+		r := a.PostAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, vin)})
+		if code := r.ErrorCode(t); code != "CONFLICT" {
+			t.Fatalf("%s", r.Raw)
 		}
-		mustNotLeak(t, r.raw)
+		apitest.MustNotLeak(t, r.Raw)
 		if a.state() != before {
 			t.Fatal("a rolled-back create changed data or left an event")
 		}
@@ -219,9 +220,9 @@ func TestUpdateAndDelete(t *testing.T) {
 	t.Run("stale expectedVersion is CONFLICT and changes nothing", func(t *testing.T) {
 		before := a.state()
 		for _, expected := range []int{version + 7, version - 1} { // ahead of the vehicle, and behind it
-			r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5}, "v": expected})
-			if code := r.errorCode(t); code != "CONFLICT" {
-				t.Fatalf("%s", r.raw)
+			r := a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 5}, "v": expected})
+			if code := r.ErrorCode(t); code != "CONFLICT" {
+				t.Fatalf("%s", r.Raw)
 			}
 			// The message states both versions and guesses at no cause: a
 			// version ahead of the vehicle's was not "changed by someone else".
@@ -243,9 +244,9 @@ func TestUpdateAndDelete(t *testing.T) {
 				Status     string
 			}
 		}
-		r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1234500, "status": "RESERVED", "color": ""}, "v": version})
+		r := a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1234500, "status": "RESERVED", "color": ""}, "v": version})
 		if len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
 		_ = json.Unmarshal(r.Data, &out)
 		u := out.UpdateVehicle
@@ -254,7 +255,7 @@ func TestUpdateAndDelete(t *testing.T) {
 		}
 	})
 	t.Run("an empty update is refused", func(t *testing.T) {
-		if code := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{}}).errorCode(t); code != "BAD_USER_INPUT" {
+		if code := a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{}}).ErrorCode(t); code != "BAD_USER_INPUT" {
 			t.Fatal(code)
 		}
 	})
@@ -264,31 +265,33 @@ func TestUpdateAndDelete(t *testing.T) {
 			{relay.NodeID("Dealer", 1), "NOT_FOUND"},
 			{"garbage", "BAD_USER_INPUT"},
 		} {
-			if code := a.postAs(staffA, updateMutation, map[string]any{"id": tc.id, "input": map[string]any{"priceCents": 1}}).errorCode(t); code != tc.code {
-				t.Errorf("update %s: %s, want %s", tc.id, code, tc.code)
-			}
-			if code := a.postAs(staffA, deleteMutation, map[string]any{"id": tc.id}).errorCode(t); code != tc.code {
-				t.Errorf("delete %s: %s, want %s", tc.id, code, tc.code)
-			}
+			t.Run(tc.id, func(t *testing.T) {
+				if code := a.PostAs(staffA, updateMutation, map[string]any{"id": tc.id, "input": map[string]any{"priceCents": 1}}).ErrorCode(t); code != tc.code {
+					t.Errorf("update %s: %s, want %s", tc.id, code, tc.code)
+				}
+				if code := a.PostAs(staffA, deleteMutation, map[string]any{"id": tc.id}).ErrorCode(t); code != tc.code {
+					t.Errorf("delete %s: %s, want %s", tc.id, code, tc.code)
+				}
+			})
 		}
 	})
 	t.Run("delete", func(t *testing.T) {
-		if code := a.postAs(staffA, deleteMutation, map[string]any{"id": id, "v": version}).errorCode(t); code != "CONFLICT" {
+		if code := a.PostAs(staffA, deleteMutation, map[string]any{"id": id, "v": version}).ErrorCode(t); code != "CONFLICT" {
 			t.Fatalf("delete at a stale version: %s", code)
 		}
 		var out struct{ DeleteVehicle string }
-		r := a.postAs(staffA, deleteMutation, map[string]any{"id": id, "v": version + 1})
+		r := a.PostAs(staffA, deleteMutation, map[string]any{"id": id, "v": version + 1})
 		if len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
 		_ = json.Unmarshal(r.Data, &out)
 		if out.DeleteVehicle != id {
 			t.Fatalf("deleteVehicle returned %q, want %q", out.DeleteVehicle, id)
 		}
-		if r := a.post(`query($id: ID!) { vehicle(id: $id) { id } }`, map[string]any{"id": id}); string(r.Data) != `{"vehicle":null}` {
-			t.Fatalf("the vehicle is still there: %s", r.raw)
+		if r := a.Post(`query($id: ID!) { vehicle(id: $id) { id } }`, map[string]any{"id": id}); string(r.Data) != `{"vehicle":null}` {
+			t.Fatalf("the vehicle is still there: %s", r.Raw)
 		}
-		if code := a.postAs(staffA, deleteMutation, map[string]any{"id": id}).errorCode(t); code != "NOT_FOUND" {
+		if code := a.PostAs(staffA, deleteMutation, map[string]any{"id": id}).ErrorCode(t); code != "NOT_FOUND" {
 			t.Fatalf("second delete: %s", code)
 		}
 	})
@@ -308,7 +311,7 @@ func TestConcurrentUpdatesNeverLoseOneAnother(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := a.postAs(staffA, updateMutation, vars(i))
+				r := a.PostAs(staffA, updateMutation, vars(i))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -317,7 +320,7 @@ func TestConcurrentUpdatesNeverLoseOneAnother(t *testing.T) {
 				case r.Errors[0].Extensions["code"] == "CONFLICT":
 					conflicts++
 				default:
-					t.Errorf("unexpected answer: %s", r.raw)
+					t.Errorf("unexpected answer: %s", r.Raw)
 				}
 			}()
 		}
@@ -341,13 +344,13 @@ func TestConcurrentUpdatesNeverLoseOneAnother(t *testing.T) {
 		return map[string]any{"id": id, "input": map[string]any{"mileageKm": 50000 + i}}
 	})
 	var final int
-	a.sql(&final, "SELECT version FROM vehicles WHERE id = ?", mustDBID(t, id))
+	a.SQL(&final, "SELECT version FROM vehicles WHERE id = ?", mustDBID(t, id))
 	if ok != 20 || final != version+21 || a.state().Events != before.Events+21 {
 		t.Fatalf("20 unconditional updates: %d ok, version %d (want %d)", ok, final, version+21)
 	}
 }
 
-func mustDBID(t *testing.T, id string) int64 {
+func mustDBID(t testing.TB, id string) int64 {
 	t.Helper()
 	_, n, err := relay.ParseNodeID(id)
 	if err != nil {
@@ -386,27 +389,27 @@ func TestHistoryRecordsEveryCommittedChangeInOrder(t *testing.T) {
 	staffA := a.login(p.staffA)
 
 	var created struct{ CreateVehicle struct{ ID string } }
-	r := a.postAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, validVIN("JTDBR3E10MA000001"))})
+	r := a.PostAs(staffA, createMutation, map[string]any{"input": a.newVehicleInput(p.dealerA, validVIN("JTDBR3E10MA000001"))})
 	_ = json.Unmarshal(r.Data, &created)
 	id := created.CreateVehicle.ID
 	prices := []int{1900000, 1850000, 1800000}
 	for i, price := range prices {
-		r := a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}, "v": i + 1})
+		r := a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": price}, "v": i + 1})
 		if len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
 	}
 	// A refused (stale) write must not appear.
-	a.postAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}, "v": 1})
+	a.PostAs(staffA, updateMutation, map[string]any{"id": id, "input": map[string]any{"priceCents": 1}, "v": 1})
 
 	var all []string
 	var after any
 	var kinds []string
 	for {
 		var page historyPage
-		r := a.postAs(staffA, historyQuery, map[string]any{"id": id, "first": 2, "after": after})
+		r := a.PostAs(staffA, historyQuery, map[string]any{"id": id, "first": 2, "after": after})
 		if len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+			t.Fatalf("%s", r.Raw)
 		}
 		_ = json.Unmarshal(r.Data, &page)
 		h := page.Vehicle.History
@@ -438,29 +441,31 @@ func TestHistoryRecordsEveryCommittedChangeInOrder(t *testing.T) {
 	}
 
 	t.Run("only staff of the dealer and admins see it", func(t *testing.T) {
-		for who, want := range map[string]string{
-			"":                "UNAUTHENTICATED",
-			a.login(p.viewer): "FORBIDDEN",
-			a.login(p.staffB): "FORBIDDEN",
+		for _, tc := range []struct{ name, who, want string }{
+			{"anonymous", "", "UNAUTHENTICATED"},
+			{"a viewer", a.login(p.viewer), "FORBIDDEN"},
+			{"staff of another dealer", a.login(p.staffB), "FORBIDDEN"},
 		} {
-			if code := a.postAs(who, historyQuery, map[string]any{"id": id}).errorCode(t); code != want {
-				t.Errorf("history as %q: %s, want %s", who, code, want)
-			}
+			t.Run(tc.name, func(t *testing.T) {
+				if code := a.PostAs(tc.who, historyQuery, map[string]any{"id": id}).ErrorCode(t); code != tc.want {
+					t.Errorf("history as %q: %s, want %s", tc.who, code, tc.want)
+				}
+			})
 		}
-		if r := a.postAs(a.login(p.admin), historyQuery, map[string]any{"id": id}); len(r.Errors) > 0 {
-			t.Fatalf("admin: %s", r.raw)
+		if r := a.PostAs(a.login(p.admin), historyQuery, map[string]any{"id": id}); len(r.Errors) > 0 {
+			t.Fatalf("admin: %s", r.Raw)
 		}
 	})
 
 	t.Run("a delete is recorded with the last state", func(t *testing.T) {
-		if r := a.postAs(staffA, deleteMutation, map[string]any{"id": id}); len(r.Errors) > 0 {
-			t.Fatalf("%s", r.raw)
+		if r := a.PostAs(staffA, deleteMutation, map[string]any{"id": id}); len(r.Errors) > 0 {
+			t.Fatalf("%s", r.Raw)
 		}
 		var ev struct {
 			Kind     string
 			Snapshot json.RawMessage
 		}
-		a.sql(&ev, "SELECT kind, snapshot FROM vehicle_events WHERE vehicle_id = ? ORDER BY sequence DESC LIMIT 1", mustDBID(t, id))
+		a.SQL(&ev, "SELECT kind, snapshot FROM vehicle_events WHERE vehicle_id = ? ORDER BY sequence DESC LIMIT 1", mustDBID(t, id))
 		if ev.Kind != "DELETED" || !strings.Contains(string(ev.Snapshot), `"price_cents": 1800000`) {
 			t.Fatalf("last event %s %s", ev.Kind, ev.Snapshot)
 		}

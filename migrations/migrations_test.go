@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/migrations"
@@ -152,7 +153,7 @@ func stallFirstMigration(t *testing.T, ctx context.Context, db *bun.DB) (release
 // a lock, which is the migration stalled by stallFirstMigration.
 func waitForBlockedMigration(t *testing.T, ctx context.Context, db *bun.DB, app string) {
 	t.Helper()
-	for {
+	if !apitest.Poll(ctx, func() bool {
 		var waiting bool
 		err := db.NewSelect().ColumnExpr(`EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE application_name = ? AND datname = current_database() AND wait_event_type = 'Lock')`, app).
@@ -160,14 +161,9 @@ func waitForBlockedMigration(t *testing.T, ctx context.Context, db *bun.DB, app 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if waiting {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the migrator never reached its first migration")
-		case <-time.After(20 * time.Millisecond):
-		}
+		return waiting
+	}) {
+		t.Fatal("the migrator never reached its first migration")
 	}
 }
 

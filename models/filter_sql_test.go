@@ -58,8 +58,10 @@ func TestCouldBeInVIN(t *testing.T) {
 		"ford": false, "civic": false, "q": false, "Q": false, "a-b": false, "50%": false, "a_b": false,
 		"12345678901234567": true, "123456789012345678": false, "ſ": true,
 	} {
-		if got := couldBeInVIN(word); got != want {
-			t.Errorf("couldBeInVIN(%q) = %v, want %v", word, got, want)
-		}
+		t.Run(word, func(t *testing.T) {
+			if got := couldBeInVIN(word); got != want {
+				t.Errorf("couldBeInVIN(%q) = %v, want %v", word, got, want)
+			}
+		})
 	}
 }

@@ -17,10 +17,12 @@ func TestPasswordHasherChecksPasswords(t *testing.T) {
 		password string
 		want     bool
 	}{{"correct horse", true}, {"wrong horse", false}} {
-		got, err := h.Check(t.Context(), hash, tc.password)
-		if err != nil || got != tc.want {
-			t.Errorf("Check(%q) = %v, %v; want %v", tc.password, got, err, tc.want)
-		}
+		t.Run(tc.password, func(t *testing.T) {
+			got, err := h.Check(t.Context(), hash, tc.password)
+			if err != nil || got != tc.want {
+				t.Errorf("Check(%q) = %v, %v; want %v", tc.password, got, err, tc.want)
+			}
+		})
 	}
 	if ok, err := h.Check(t.Context(), "not-a-hash", "x"); ok || err != nil {
 		t.Errorf("malformed hash: %v, %v", ok, err)

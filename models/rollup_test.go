@@ -23,12 +23,13 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 		{"vehicle_rollup", "dealer_id, make_id, model_id, status, fuel", "dealer_id, make_id, model_id, status, fuel"},
 		{"vehicle_color_rollup", "make_id, model_id, status, fuel, color", "make_id, model_id, status, fuel, coalesce(color, '') AS color"},
 	} {
-		var rows []struct {
-			Key                   string
-			Rolled, Counted       int64
-			RolledSum, CountedSum int64
-		}
-		err := db.NewRaw(`
+		t.Run(r.table, func(t *testing.T) {
+			var rows []struct {
+				Key                   string
+				Rolled, Counted       int64
+				RolledSum, CountedSum int64
+			}
+			err := db.NewRaw(`
 			SELECT concat_ws(' ', `+r.key+`) AS key,
 			       coalesce(r.vehicles, 0) AS rolled, coalesce(g.vehicles, 0) AS counted,
 			       coalesce(r.price_cents, 0) AS rolled_sum, coalesce(g.price_cents, 0) AS counted_sum
@@ -37,13 +38,14 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (`+r.key+`)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)
 			ORDER BY 1`).Scan(context.Background(), &rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range rows {
-			out = append(out, fmt.Sprintf("%s %s: rollup %d vehicles / %d cents, table %d / %d",
-				r.table, d.Key, d.Rolled, d.RolledSum, d.Counted, d.CountedSum))
-		}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range rows {
+				out = append(out, fmt.Sprintf("%s %s: rollup %d vehicles / %d cents, table %d / %d",
+					r.table, d.Key, d.Rolled, d.RolledSum, d.Counted, d.CountedSum))
+			}
+		})
 	}
 	return out
 }

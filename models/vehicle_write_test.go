@@ -15,11 +15,13 @@ func TestMileageBeyondItsColumnIsABadField(t *testing.T) {
 		"patch": func(inv *Invalid) { VehiclePatch{MileageKm: &km}.Check(inv) },
 		"new":   func(inv *Invalid) { NewVehicle{MileageKm: km}.Check(inv) },
 	} {
-		var inv Invalid
-		check(&inv)
-		var e *Error
-		if !errors.As(inv.Err(), &e) || e.Code != CodeBadUserInput || !slices.ContainsFunc(e.Fields, func(f FieldError) bool { return f.Field == "mileageKm" }) {
-			t.Errorf("%s: %v, want BAD_USER_INPUT on mileageKm", name, inv.Err())
-		}
+		t.Run(name, func(t *testing.T) {
+			var inv Invalid
+			check(&inv)
+			var e *Error
+			if !errors.As(inv.Err(), &e) || e.Code != CodeBadUserInput || !slices.ContainsFunc(e.Fields, func(f FieldError) bool { return f.Field == "mileageKm" }) {
+				t.Errorf("%s: %v, want BAD_USER_INPUT on mileageKm", name, inv.Err())
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -147,13 +148,15 @@ func TestDecodeVINModelYearCycles(t *testing.T) {
 		// 2028 and 2031 are after next year: the earlier cycle's 1998 and 2001.
 		{'A', 'W', 1998}, {'A', '1', 2001},
 	} {
-		vin := []byte("1HGCM82603A004352")
-		vin[6], vin[9] = tc.position7, tc.position10
-		vin[8] = models.CheckDigit(string(vin))
-		got := models.DecodeVINAt(string(vin), decodeNow)
-		if !got.Valid || got.ModelYear == nil || *got.ModelYear != tc.want {
-			t.Errorf("%s: valid %v, model year %v, want %d", vin, got.Valid, deref(got.ModelYear), tc.want)
-		}
+		t.Run(fmt.Sprintf("%c%c", tc.position7, tc.position10), func(t *testing.T) {
+			vin := []byte("1HGCM82603A004352")
+			vin[6], vin[9] = tc.position7, tc.position10
+			vin[8] = models.CheckDigit(string(vin))
+			got := models.DecodeVINAt(string(vin), decodeNow)
+			if !got.Valid || got.ModelYear == nil || *got.ModelYear != tc.want {
+				t.Errorf("%s: valid %v, model year %v, want %d", vin, got.Valid, deref(got.ModelYear), tc.want)
+			}
+		})
 	}
 	// Next year's models are on sale this year.
 	vin := []byte("1HGCM82603A004352")
@@ -191,9 +194,11 @@ func assertVINInfo(t *testing.T, got, want models.VINInfo) {
 		{"country", got.Country, want.Country}, {"vds", got.VDS, want.VDS},
 		{"plantCode", got.PlantCode, want.PlantCode}, {"serial", got.Serial, want.Serial},
 	} {
-		if deref(f.got) != deref(f.want) {
-			t.Errorf("%s = %v, want %v", f.name, deref(f.got), deref(f.want))
-		}
+		t.Run(f.name, func(t *testing.T) {
+			if deref(f.got) != deref(f.want) {
+				t.Errorf("%s = %v, want %v", f.name, deref(f.got), deref(f.want))
+			}
+		})
 	}
 	if deref(got.ModelYear) != deref(want.ModelYear) {
 		t.Errorf("modelYear = %v, want %v", deref(got.ModelYear), deref(want.ModelYear))

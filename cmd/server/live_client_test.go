@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/testdb"
@@ -76,7 +77,7 @@ func follow(t *testing.T, url string, after int64, env ...string) *follower {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, filepath.Join(liveClientDir, "follow.mjs"), url, strconv.FormatInt(after, 10))
 	cmd.Env = append(os.Environ(), env...)
-	var stderr syncBuffer
+	var stderr apitest.LogBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -180,27 +181,11 @@ func newWriter(t *testing.T, base string) *writer {
 
 func (w *writer) post(out any, token, query string, vars map[string]any) {
 	w.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, w.base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	authorization := ""
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		authorization = "Bearer " + token
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   json.RawMessage
-		Errors []any
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
-		w.t.Fatalf("%s: %v %v", query, err, r.Errors)
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		w.t.Fatal(err)
-	}
+	apitest.Remote(w.t, w.base).QueryAs(authorization, out, query, vars)
 }
 
 // change updates a vehicle's price (one event), logging in each time so a
@@ -357,7 +342,7 @@ func startServerProcess(t *testing.T, url string, port int) (kill func()) {
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), childServerEnv+"=1", "DATABASE_URL="+url, "PORT="+strconv.Itoa(port),
 		"JWT_SECRET="+liveTestSecret, "RATE_LIMIT_PER_IP=0", "CARLOT_DATA_DIR="+t.TempDir())
-	var out syncBuffer
+	var out apitest.LogBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -370,20 +355,23 @@ func startServerProcess(t *testing.T, url string, port int) (kill func()) {
 	}
 	t.Cleanup(kill)
 	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
-	for deadline := time.Now().Add(2 * time.Minute); ; {
+	wait, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if !apitest.Poll(wait, func() bool {
 		if resp, err := http.Get(ready); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return kill
+				return true
 			}
 		}
 		select {
 		case <-exited:
 			t.Fatalf("the server exited before it was ready:\n%s", out.String())
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server was not ready within 2 minutes:\n%s", out.String())
-		}
+		return false
+	}) {
+		t.Fatalf("the server was not ready within 2 minutes:\n%s", out.String())
 	}
+	return kill
 }

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -28,27 +28,9 @@ func envOf(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func runCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
 	t.Helper()
-	var out syncBuffer
+	var out apitest.LogBuffer
 	err := run(t.Context(), append([]string{"server"}, args...), envOf(env), strings.NewReader(""), &out, &out)
 	return out.String(), err
 }
@@ -65,14 +47,16 @@ func TestCommandLineErrorsAreOneLine(t *testing.T) {
 		{"db", "create", "Bad Name"},
 		{"serve", "extra"},
 	} {
-		_, err := runCmd(t, nil, args...)
-		if err == nil {
-			t.Errorf("%v: want an error", args)
-			continue
-		}
-		if strings.Contains(err.Error(), "\n") || err.Error() == "" {
-			t.Errorf("%v: error is not one line: %q", args, err)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, err := runCmd(t, nil, args...)
+			if err == nil {
+				t.Errorf("%v: want an error", args)
+				return
+			}
+			if strings.Contains(err.Error(), "\n") || err.Error() == "" {
+				t.Errorf("%v: error is not one line: %q", args, err)
+			}
+		})
 	}
 	if _, err := runCmd(t, map[string]string{"PORT": "eighty"}, "serve"); err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Errorf("bad PORT: %v", err)
@@ -183,59 +167,54 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 		env["CARLOT_DATA_DIR"] = t.TempDir()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out apitest.LogBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"server"}, envOf(env), strings.NewReader(""), &out, &out) }()
 	addr := regexp.MustCompile(`msg=listening addr=(\S*):(\d+)`)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if m := addr.FindStringSubmatch(out.String()); m != nil {
-			stop := func() error {
-				cancel()
-				select {
-				case err := <-done:
-					return err
-				case <-time.After(time.Minute):
-					t.Fatal("server did not stop within a minute")
-					return nil
-				}
-			}
-			// Development binds to the loopback address unless HOST says otherwise.
-			if env["HOST"] == "" && env["APP_ENV"] != "production" && m[1] != "127.0.0.1" {
-				_ = stop()
-				t.Fatalf("a development server listens on %s, not 127.0.0.1", m[1])
-			}
-			return "http://127.0.0.1:" + m[2], stop
+	var m []string
+	wait, stopWaiting := context.WithTimeout(ctx, 2*time.Minute)
+	defer stopWaiting()
+	if !apitest.Poll(wait, func() bool {
+		if m = addr.FindStringSubmatch(out.String()); m != nil {
+			return true
 		}
 		select {
 		case err := <-done:
 			cancel()
 			t.Fatalf("server exited before listening: %v\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not listen within 2 minutes:\n%s", out.String())
+		return false
+	}) {
+		cancel()
+		t.Fatalf("server did not listen within 2 minutes:\n%s", out.String())
+	}
+	stop := func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			t.Fatal("server did not stop within a minute")
+			return nil
 		}
 	}
+	// Development binds to the loopback address unless HOST says otherwise.
+	if env["HOST"] == "" && env["APP_ENV"] != "production" && m[1] != "127.0.0.1" {
+		_ = stop()
+		t.Fatalf("a development server listens on %s, not 127.0.0.1", m[1])
+	}
+	return "http://127.0.0.1:" + m[2], stop
 }
 
 func graphQL(t *testing.T, base, query string) map[string]any {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
-	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	var data map[string]any
+	apitest.Remote(t, base).Query(&data, query, nil)
+	if data == nil {
+		t.Fatalf("no data for %s", query)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	if out["errors"] != nil {
-		t.Fatalf("errors: %v", out["errors"])
-	}
-	return out["data"].(map[string]any)
+	return data
 }
 
 const fiveVehicles = `{ vehicles(first: 5) { nodes { vin make { name } model { name } dealer { name } } } }`

@@ -54,9 +54,11 @@ func TestSchemaCommandUsage(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	for _, args := range [][]string{{"server", "schema"}, {"server", "schema", "dump"}, {"server", "schema", "print", "extra"}} {
-		if err := run(t.Context(), args, envOf(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "schema print") {
-			t.Errorf("%q: err = %v", args, err)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			if err := run(t.Context(), args, envOf(nil), nil, &out, &out); err == nil || !strings.Contains(err.Error(), "schema print") {
+				t.Errorf("%q: err = %v", args, err)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/internal/testdb"
@@ -72,7 +73,7 @@ func TestFirstStartLogsTheDemoAccounts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := &store{DB: testdb.New(t, testdb.Empty), Embedded: true}
-			var logs syncBuffer
+			var logs apitest.LogBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			cfg := &config.Config{}
 			if err := prepareDatabase(t.Context(), cfg, st, log, tc.password); err != nil {

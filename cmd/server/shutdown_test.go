@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/uptrace/bun"
@@ -35,21 +36,15 @@ func holdVehicles(t *testing.T, url string) (db *bun.DB, release func()) {
 // waitForBlockedQuery polls until a carlot connection waits for a lock.
 func waitForBlockedQuery(t *testing.T, db *bun.DB) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	apitest.Eventually(t, func() bool {
 		var waiting int
 		err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity
 			WHERE application_name = 'carlot' AND wait_event_type = 'Lock'`).Scan(t.Context(), &waiting)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if waiting > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the request never reached the database")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return waiting > 0
+	}, 30*time.Second, "the request reached the database")
 }
 
 func postVehicles(base string) (int, string, error) {
@@ -87,17 +82,14 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 
 	// New connections are refused once shutdown has begun...
 	addr := strings.TrimPrefix(base, "http://")
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	apitest.Eventually(t, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			break
+			return true
 		}
 		_ = c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("the server still accepts connections 30s after SIGTERM")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	}, 30*time.Second, "the server refuses connections after SIGTERM")
 	select {
 	case err := <-stopped:
 		t.Fatalf("run returned (%v) while a request was in flight", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/models"
 	"golang.org/x/sys/unix"
 )
@@ -44,7 +45,7 @@ func TestUserCreatePromptsOnATerminal(t *testing.T) {
 		if _, err := master.WriteString("typed-secret-1\ntyped-secret-1\n"); err != nil {
 			t.Fatal(err)
 		}
-		var out, prompts syncBuffer
+		var out, prompts apitest.LogBuffer
 		err := run(t.Context(), []string{"server", "user", "create", "--email", "typed@example.com", "--role", "VIEWER"},
 			envOf(env), tty, &out, &prompts)
 		if err != nil {
@@ -63,7 +64,7 @@ func TestUserCreatePromptsOnATerminal(t *testing.T) {
 		if _, err := master.WriteString("typed-secret-1\ntyped-secret-2\n"); err != nil {
 			t.Fatal(err)
 		}
-		var out syncBuffer
+		var out apitest.LogBuffer
 		err := run(t.Context(), []string{"server", "user", "create", "--email", "typo@example.com", "--role", "VIEWER"},
 			envOf(env), tty, &out, &out)
 		if err == nil || err.Error() != "user create: the passwords do not match" {

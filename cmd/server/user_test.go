@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/carlot/carlot/graph"
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -19,7 +20,7 @@ import (
 // runWithStdin runs the program with stdin and returns stdout and the error.
 func runWithStdin(t *testing.T, env map[string]string, stdin io.Reader, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut apitest.LogBuffer
 	err := run(t.Context(), append([]string{"server"}, args...), envOf(env), stdin, &out, &errOut)
 	return out.String(), err
 }
@@ -186,10 +187,12 @@ func TestUserCommandErrorsAreOneLine(t *testing.T) {
 		{"user", "create", "extra"},
 		{"user", "create", "--email"},
 	} {
-		_, err := runCmd(t, nil, args...)
-		if err == nil || err.Error() == "" || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: want a one-line error, got %q", args, err)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, err := runCmd(t, nil, args...)
+			if err == nil || err.Error() == "" || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%v: want a one-line error, got %q", args, err)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -74,10 +75,12 @@ func TestTrustedDocuments(t *testing.T) {
 		{"development pre-registers only", with(nil, "TRUSTED_DOCUMENTS", "ops.json"), false},
 		{"development may refuse too", with(nil, "TRUSTED_DOCUMENTS", "ops.json", "TRUSTED_DOCUMENTS_ONLY", "true"), true},
 	} {
-		c, err := Load(env(tc.env))
-		if err != nil || c.TrustedDocumentsOnly != tc.only {
-			t.Errorf("%s: only %v, err %v", tc.name, c != nil && c.TrustedDocumentsOnly, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if err != nil || c.TrustedDocumentsOnly != tc.only {
+				t.Errorf("%s: only %v, err %v", tc.name, c != nil && c.TrustedDocumentsOnly, err)
+			}
+		})
 	}
 	if _, err := Load(env(map[string]string{"TRUSTED_DOCUMENTS_ONLY": "true"})); err == nil || !strings.Contains(err.Error(), "TRUSTED_DOCUMENTS") {
 		t.Errorf("only without a manifest: %v", err)
@@ -97,10 +100,12 @@ func TestTracing(t *testing.T) {
 		{"the SDK disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "true"}, ""},
 		{"no exporter", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "none"}, ""},
 	} {
-		c, err := Load(env(tc.env))
-		if err != nil || c.Tracing.Endpoint != tc.endpoint || c.Tracing.ServiceName != "carlot" || c.Tracing.Sampler != "parentbased_always_on" {
-			t.Errorf("%s: %+v %v", tc.name, c, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if err != nil || c.Tracing.Endpoint != tc.endpoint || c.Tracing.ServiceName != "carlot" || c.Tracing.Sampler != "parentbased_always_on" {
+				t.Errorf("%s: %+v %v", tc.name, c, err)
+			}
+		})
 	}
 	c, err := Load(env(map[string]string{"OTEL_SERVICE_NAME": "carlot-eu", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"}))
 	if err != nil || c.Tracing.ServiceName != "carlot-eu" || c.Tracing.SamplerArg != 0.25 {
@@ -113,9 +118,11 @@ func TestTracing(t *testing.T) {
 		"OTEL_TRACES_EXPORTER":        {"OTEL_TRACES_EXPORTER": "zipkin"},
 		"OTEL_EXPORTER_OTLP_ENDPOINT": {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
 	} {
-		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%v: %v", bad, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v: %v", bad, err)
+			}
+		})
 	}
 }
 
@@ -131,10 +138,12 @@ func TestHost(t *testing.T) {
 		{map[string]string{"HOST": "carlot.internal"}, "carlot.internal"},
 		{map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32), "DATABASE_URL": "postgres://db/carlot"}, ""},
 	} {
-		c, err := Load(env(tc.env))
-		if err != nil || c.Host != tc.want {
-			t.Errorf("%v: host %q, err %v; want %q", tc.env, c.Host, err, tc.want)
-		}
+		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if err != nil || c.Host != tc.want {
+				t.Errorf("%v: host %q, err %v; want %q", tc.env, c.Host, err, tc.want)
+			}
+		})
 	}
 	for _, bad := range []string{"0.0.0.0:8080", "http://x", "a..b", "-x"} {
 		if _, err := Load(env(map[string]string{"HOST": bad})); err == nil || !strings.Contains(err.Error(), "HOST") {

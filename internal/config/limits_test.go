@@ -68,10 +68,12 @@ func TestWSMaxSubscriptions(t *testing.T) {
 		value string
 		want  int
 	}{{"0", 0}, {"1", 1}, {"5000", 5000}} {
-		c, err := Load(env(map[string]string{"WS_MAX_SUBSCRIPTIONS_PER_SOCKET": tc.value}))
-		if err != nil || c.WSMaxSubscriptions != tc.want {
-			t.Errorf("%s: got %v, %v", tc.value, c, err)
-		}
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{"WS_MAX_SUBSCRIPTIONS_PER_SOCKET": tc.value}))
+			if err != nil || c.WSMaxSubscriptions != tc.want {
+				t.Errorf("%s: got %v, %v", tc.value, c, err)
+			}
+		})
 	}
 	for _, bad := range []string{"-1", "many", "2000000"} {
 		if _, err := Load(env(map[string]string{"WS_MAX_SUBSCRIPTIONS_PER_SOCKET": bad})); err == nil || !strings.Contains(err.Error(), "WS_MAX_SUBSCRIPTIONS_PER_SOCKET") {

@@ -419,9 +419,11 @@ func TestParseMajor(t *testing.T) {
 		"postgres (PostgreSQL) 17beta1\n":                      17,
 		"postgres (PostgreSQL) 16.2 (Homebrew)\n":              16,
 	} {
-		if got, ok := parseMajor(in); !ok || got != want {
-			t.Errorf("parseMajor(%q) = %d, %v; want %d", in, got, ok, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			if got, ok := parseMajor(in); !ok || got != want {
+				t.Errorf("parseMajor(%q) = %d, %v; want %d", in, got, ok, want)
+			}
+		})
 	}
 	if _, ok := parseMajor("garbage"); ok {
 		t.Error("parseMajor(garbage) succeeded")

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,12 +33,11 @@ func TestGraphQLOverHTTPConformance(t *testing.T) {
 	// Development mode: several audits query __type, which production's
 	// disabled introspection refuses.
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0"})
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
+	base := a.Serve()
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(conformanceDir, "audit.mjs"), srv.URL+"/graphql")
+	cmd := exec.CommandContext(ctx, node, filepath.Join(conformanceDir, "audit.mjs"), base+"/graphql")
 	out, err := cmd.CombinedOutput()
 	t.Logf("graphql-http audit:\n%s", out)
 	if err != nil {

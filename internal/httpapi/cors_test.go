@@ -22,7 +22,7 @@ func TestCORSAllowedHeaders(t *testing.T) {
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "apollographql-client-name,content-type,traceparent")
 		rec := httptest.NewRecorder()
-		a.h.ServeHTTP(rec, req)
+		a.Handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNoContent {
 			t.Fatalf("preflight: %d", rec.Code)
 		}

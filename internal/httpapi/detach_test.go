@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,13 +23,15 @@ func TestIsWebsocketUpgrade(t *testing.T) {
 		{[]string{"websockets"}, false},
 		{[]string{"h2c"}, false},
 	} {
-		r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
-		for _, v := range tc.upgrade {
-			r.Header.Add("Upgrade", v)
-		}
-		if got := isWebsocketUpgrade(r); got != tc.want {
-			t.Errorf("Upgrade %q: %v, want %v", tc.upgrade, got, tc.want)
-		}
+		t.Run(fmt.Sprint(tc.upgrade), func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
+			for _, v := range tc.upgrade {
+				r.Header.Add("Upgrade", v)
+			}
+			if got := isWebsocketUpgrade(r); got != tc.want {
+				t.Errorf("Upgrade %q: %v, want %v", tc.upgrade, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -55,7 +55,7 @@ func FuzzGraphQLRequest(f *testing.F) {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		rec := httptest.NewRecorder()
-		a.h.ServeHTTP(rec, req)
+		a.Handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
 		}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
 	"github.com/chromedp/cdproto/cdp"
@@ -50,11 +50,10 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := browserPath(t)
 	a := newTestAPI(t, testdb.Seeded, map[string]string{"RATE_LIMIT_PER_IP": "0"})
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
+	base := a.Serve()
 
 	var adminID int64
-	if err := a.db.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
+	if err := a.DB.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
 		t.Fatal(err)
 	}
 	admin := bearer(t, adminID, models.RoleAdmin)
@@ -76,7 +75,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *fetch.EventRequestPaused:
-			allowed := strings.HasPrefix(ev.Request.URL, srv.URL+"/")
+			allowed := strings.HasPrefix(ev.Request.URL, base+"/")
 			if !allowed {
 				mu.Lock()
 				offsite = append(offsite, ev.Request.URL)
@@ -123,24 +122,11 @@ document.addEventListener('securitypolicyviolation', e => window.cspViolations.p
 			chromedp.WaitVisible(fmt.Sprintf(`//li[contains(@class,"graphiql-tab-active")]/button[text()=%q]`, name)),
 		}
 	}
-	// poll checks cond every 50 ms until it holds or the test's time is up.
-	poll := func(cond func() bool) bool {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for !cond() {
-			select {
-			case <-ctx.Done():
-				return false
-			case <-tick.C:
-			}
-		}
-		return true
-	}
 	// waitResponse polls the response pane until it holds want.
 	waitResponse := func(what, want string) {
 		t.Helper()
 		var got string
-		if !poll(func() bool {
+		if !apitest.Poll(ctx, func() bool {
 			err := chromedp.Run(ctx, chromedp.Evaluate(editor(responseEditor)+`.getValue()`, &got))
 			return err == nil && strings.Contains(got, want)
 		}) {
@@ -154,7 +140,7 @@ document.addEventListener('securitypolicyviolation', e => window.cspViolations.p
 			_, err := page.AddScriptToEvaluateOnNewDocument(recordViolations).Do(ctx)
 			return err
 		}),
-		chromedp.Navigate(srv.URL+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(queryEditor),
 	)
 
@@ -188,16 +174,16 @@ document.addEventListener('securitypolicyviolation', e => window.cspViolations.p
 		// admins only.
 		run("subscribe", setQuery("Watch", `subscription Watch { vehicleEvents { kind vehicle { vin priceCents } actor { email } } }`),
 			chromedp.Click(".graphiql-execute-button"))
-		api := a.h.(*API)
-		if !poll(func() bool { return api.LiveSubscribers() > 0 }) {
+		api := a.api()
+		if !apitest.Poll(ctx, func() bool { return api.LiveSubscribers() > 0 }) {
 			t.Fatalf("the subscription never reached the server")
 		}
-		r := a.mustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil)
-		id := strings.Split(strings.Split(string(r.body.Data), `"id":"`)[1], `"`)[0]
-		u := a.post(`mutation($id: ID!) { updateVehicle(id: $id, input: { priceCents: 1234567 }) { id } }`,
+		r := a.MustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil)
+		id := strings.Split(strings.Split(string(r.Data), `"id":"`)[1], `"`)[0]
+		u := a.Post(`mutation($id: ID!) { updateVehicle(id: $id, input: { priceCents: 1234567 }) { id } }`,
 			map[string]any{"id": id}, "Authorization", admin)
-		if len(u.body.Errors) > 0 {
-			t.Fatal(u.raw)
+		if len(u.Errors) > 0 {
+			t.Fatal(u.Raw)
 		}
 		waitResponse("the event", `"priceCents": 1234567`)
 		waitResponse("the event's actor", testdb.AdminEmail)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -23,7 +24,7 @@ import (
 // over real sockets under concurrency.
 func BenchmarkGraphQLRequest(b *testing.B) {
 	db := testdb.New(b, testdb.Seeded)
-	cfg := testConfig(b, map[string]string{"RATE_LIMIT_PER_IP": "0", "RATE_LIMIT_PER_USER": "0", "LOG_LEVEL": "warn"})
+	cfg := apitest.Config(b, map[string]string{"RATE_LIMIT_PER_IP": "0", "RATE_LIMIT_PER_USER": "0", "LOG_LEVEL": "warn"})
 	api := New(Deps{Config: cfg, DB: db, Log: logging.New(discard{}, slog.LevelWarn, "json")})
 	b.Cleanup(api.Close)
 

@@ -41,7 +41,7 @@ func TestMediaRoute(t *testing.T) {
 		}
 		req.Header.Set("Accept-Encoding", "gzip")
 		rec := httptest.NewRecorder()
-		a.h.ServeHTTP(rec, req)
+		a.Handler.ServeHTTP(rec, req)
 		return rec
 	}
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -14,7 +15,7 @@ import (
 func scrape(t *testing.T, a *testAPI) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	a.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
@@ -24,13 +25,13 @@ func scrape(t *testing.T, a *testAPI) string {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, map[string]string{"MAX_BODY_BYTES": "1024"})
-	a.mustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin make { name } } } }`, nil)
-	a.mustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin } } }`, nil)
-	a.mustQuery(`{ makes { name } }`, nil)
-	a.post(`query Broken { nope }`, nil)
-	a.post(`query Deep `+deepQuery(13)[0:], nil)
-	a.postRaw("application/json", paddedBody(t, 2000))
-	a.send(httptest.NewRequest(http.MethodGet, "/nope", nil))
+	a.MustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin make { name } } } }`, nil)
+	a.MustQuery(`query Cheapest { vehicles(first: 3) { nodes { vin } } }`, nil)
+	a.MustQuery(`{ makes { name } }`, nil)
+	a.Post(`query Broken { nope }`, nil)
+	a.Post(`query Deep `+deepQuery(13)[0:], nil)
+	a.PostRaw("application/json", paddedBody(t, 2000))
+	a.Send(httptest.NewRequest(http.MethodGet, "/nope", nil))
 
 	body := scrape(t, a)
 	for _, want := range []string{
@@ -70,23 +71,13 @@ func TestMetrics(t *testing.T) {
 func TestWebsocketAndSubscriptionGauges(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, nil)
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !cond(); {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 10s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	ws := dialWebsocket(t, srv.URL)
-	waitFor("websocket counted", func() bool { return testutil.ToFloat64(a.metrics.WebsocketGauge()) == 1 })
+	base := a.Serve()
+	ws := dialWebsocket(t, base)
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 1 }, 10*time.Second, "websocket counted")
 	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { vehicleEvents { sequence } }"}})
-	waitFor("subscription counted", func() bool { return testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 1 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 1 }, 10*time.Second, "subscription counted")
 	ws.send(map[string]any{"id": "1", "type": "complete"})
-	waitFor("subscription ended", func() bool { return testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 0 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 0 }, 10*time.Second, "subscription ended")
 	ws.close()
-	waitFor("websocket closed", func() bool { return testutil.ToFloat64(a.metrics.WebsocketGauge()) == 0 })
+	apitest.Eventually(t, func() bool { return testutil.ToFloat64(a.Metrics.WebsocketGauge()) == 0 }, 10*time.Second, "websocket closed")
 }

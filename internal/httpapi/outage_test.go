@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/embeddedpg"
 	"github.com/carlot/carlot/internal/seed"
@@ -26,26 +27,26 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 	}
 	t.Parallel()
 	o := startOutageCluster(t, seed.Options{Vehicles: 50})
-	a := newTestAPIOn(t, o.db, testConfig(t, nil))
+	a := newTestAPIOn(t, o.db, apitest.Config(t, nil))
 	const page = `{ vehicles(first: 3) { nodes { vin make { name } dealer { name } } totalCount } }`
 	probe := func(path string) int {
-		return a.send(httptest.NewRequest(http.MethodGet, path, nil)).status
+		return a.Send(httptest.NewRequest(http.MethodGet, path, nil)).Status
 	}
 
-	a.mustQuery(page, nil)
+	a.MustQuery(page, nil)
 	if s := probe("/readyz"); s != http.StatusOK {
 		t.Fatalf("/readyz before the outage = %d", s)
 	}
 
 	o.stop()
 	for range 3 {
-		r := a.post(page, nil)
-		if r.status != http.StatusOK || r.code() != "INTERNAL_SERVER_ERROR" || len(r.body.Errors) != 1 {
-			t.Fatalf("during the outage: %d %s", r.status, r.raw)
+		r := a.Post(page, nil)
+		if r.Status != http.StatusOK || r.Code() != "INTERNAL_SERVER_ERROR" || len(r.Errors) != 1 {
+			t.Fatalf("during the outage: %d %s", r.Status, r.Raw)
 		}
 		for _, leak := range []string{"dial", "connect", "127.0.0.1", "SQLSTATE", "pgdriver"} {
-			if strings.Contains(r.raw, leak) {
-				t.Fatalf("the response leaks %q: %s", leak, r.raw)
+			if strings.Contains(r.Raw, leak) {
+				t.Fatalf("the response leaks %q: %s", leak, r.Raw)
 			}
 		}
 	}
@@ -60,20 +61,14 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 
 	// The pool drops its dead connections and dials again by itself; poll
 	// until it has (it normally takes one request), then everything works.
-	deadline := time.Now().Add(30 * time.Second)
-	for probe("/readyz") != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not recover within 30s of the database's return")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	apitest.Eventually(t, func() bool { return probe("/readyz") == http.StatusOK }, 30*time.Second, "/readyz recovered after the database's return")
 	for range 5 {
-		a.mustQuery(page, nil)
+		a.MustQuery(page, nil)
 	}
 	if s := probe("/healthz"); s != http.StatusOK {
 		t.Fatalf("/healthz after recovery = %d", s)
 	}
-	if strings.Contains(a.logs.String(), `"level":"ERROR","msg":"panic`) {
+	if strings.Contains(a.Logs.String(), `"level":"ERROR","msg":"panic`) {
 		t.Fatal("the outage caused a panic")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/testdb"
@@ -19,13 +20,13 @@ import (
 func TestConcurrentLoginsHashWithinTheMemoryBudget(t *testing.T) {
 	t.Parallel()
 	const budgetHashes = 2
-	cfg := testConfig(t, map[string]string{
+	cfg := apitest.Config(t, map[string]string{
 		"RATE_LIMIT_PER_IP": "0", "RATE_LIMIT_PER_USER": "0",
 		"PASSWORD_HASH_MEMORY_BUDGET": fmt.Sprint(budgetHashes * models.PasswordHashMemory),
 	})
 	hasher := models.NewPasswordHasher(cfg.PasswordHashMemoryBudget)
 	api := New(Deps{Config: cfg, DB: testdb.New(t, testdb.Seeded), Passwords: hasher,
-		Log: logging.New(&lockedBuffer{}, slog.LevelInfo, "json"), Metrics: metrics.New()})
+		Log: logging.New(&apitest.LogBuffer{}, slog.LevelInfo, "json"), Metrics: metrics.New()})
 	t.Cleanup(api.Close)
 
 	const logins = 12

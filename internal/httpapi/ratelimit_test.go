@@ -30,40 +30,40 @@ func TestRateLimitPerIP(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "3", "TRUSTED_PROXIES": "10.0.0.0/8"})
 	for i := range 3 {
-		if r := a.send(gqlRequest("192.0.2.1:1000")); r.status != http.StatusOK {
-			t.Fatalf("request %d of 3: %d %s", i+1, r.status, r.raw)
+		if r := a.Send(gqlRequest("192.0.2.1:1000")); r.Status != http.StatusOK {
+			t.Fatalf("request %d of 3: %d %s", i+1, r.Status, r.Raw)
 		}
 	}
-	r := a.send(gqlRequest("192.0.2.1:2000")) // another port, the same client
-	if r.status != http.StatusTooManyRequests || r.code() != "RATE_LIMITED" || r.hasData {
-		t.Fatalf("request 4 of 3: %d %s", r.status, r.raw)
+	r := a.Send(gqlRequest("192.0.2.1:2000")) // another port, the same client
+	if r.Status != http.StatusTooManyRequests || r.Code() != "RATE_LIMITED" || r.HasData {
+		t.Fatalf("request 4 of 3: %d %s", r.Status, r.Raw)
 	}
-	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
-		t.Fatalf("Retry-After = %q", r.header.Get("Retry-After"))
+	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
+		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
 	}
-	if r.header.Get(RequestIDHeader) == "" {
+	if r.Header.Get(RequestIDHeader) == "" {
 		t.Fatal("429 without X-Request-ID")
 	}
-	if r := a.send(gqlRequest("192.0.2.2:1000")); r.status != http.StatusOK {
-		t.Fatalf("another address is limited too: %d", r.status)
+	if r := a.Send(gqlRequest("192.0.2.2:1000")); r.Status != http.StatusOK {
+		t.Fatalf("another address is limited too: %d", r.Status)
 	}
 	// A client cannot escape by claiming another address...
-	if r := a.send(gqlRequest("192.0.2.1:1000", "X-Forwarded-For", "203.0.113.9")); r.status != http.StatusTooManyRequests {
-		t.Fatalf("X-Forwarded-For from an untrusted peer was believed: %d", r.status)
+	if r := a.Send(gqlRequest("192.0.2.1:1000", "X-Forwarded-For", "203.0.113.9")); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("X-Forwarded-For from an untrusted peer was believed: %d", r.Status)
 	}
 	// ...but a trusted proxy's X-Forwarded-For names the client.
 	for i := range 3 {
-		if r := a.send(gqlRequest("10.1.2.3:1000", "X-Forwarded-For", "192.0.2.1, 198.51.100.7")); r.status != http.StatusOK {
-			t.Fatalf("proxied request %d: %d", i+1, r.status)
+		if r := a.Send(gqlRequest("10.1.2.3:1000", "X-Forwarded-For", "192.0.2.1, 198.51.100.7")); r.Status != http.StatusOK {
+			t.Fatalf("proxied request %d: %d", i+1, r.Status)
 		}
 	}
-	if r := a.send(gqlRequest("10.1.2.3:1000", "X-Forwarded-For", "198.51.100.7")); r.status != http.StatusTooManyRequests {
-		t.Fatalf("the proxied client was not limited: %d", r.status)
+	if r := a.Send(gqlRequest("10.1.2.3:1000", "X-Forwarded-For", "198.51.100.7")); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("the proxied client was not limited: %d", r.Status)
 	}
-	if r := a.send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.status != http.StatusOK {
-		t.Fatalf("probes are rate limited: %d", r.status)
+	if r := a.Send(httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.Status != http.StatusOK {
+		t.Fatalf("probes are rate limited: %d", r.Status)
 	}
-	if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("ip")); got != 3 {
+	if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("ip")); got != 3 {
 		t.Fatalf("carlot_rate_limited_total{limit=\"ip\"} = %v, want 3", got)
 	}
 }
@@ -73,20 +73,20 @@ func TestRateLimitPerUser(t *testing.T) {
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "2", "RATE_LIMIT_PER_IP": "1000"})
 	alice, bob := bearer(t, 7, models.RoleViewer), bearer(t, 8, models.RoleViewer)
 	for i, addr := range []string{"192.0.2.1:1", "192.0.2.2:1"} { // the user's allowance follows them across addresses
-		if r := a.send(gqlRequest(addr, "Authorization", alice)); r.status != http.StatusOK {
-			t.Fatalf("alice's request %d: %d %s", i+1, r.status, r.raw)
+		if r := a.Send(gqlRequest(addr, "Authorization", alice)); r.Status != http.StatusOK {
+			t.Fatalf("alice's request %d: %d %s", i+1, r.Status, r.Raw)
 		}
 	}
-	r := a.send(gqlRequest("192.0.2.3:1", "Authorization", alice))
-	if r.status != http.StatusTooManyRequests || r.code() != "RATE_LIMITED" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("alice's third request: %d %s", r.status, r.raw)
+	r := a.Send(gqlRequest("192.0.2.3:1", "Authorization", alice))
+	if r.Status != http.StatusTooManyRequests || r.Code() != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("alice's third request: %d %s", r.Status, r.Raw)
 	}
-	if r := a.send(gqlRequest("192.0.2.3:1", "Authorization", bob)); r.status != http.StatusOK {
-		t.Fatalf("bob is limited by alice: %d", r.status)
+	if r := a.Send(gqlRequest("192.0.2.3:1", "Authorization", bob)); r.Status != http.StatusOK {
+		t.Fatalf("bob is limited by alice: %d", r.Status)
 	}
 	for range 3 {
-		if r := a.send(gqlRequest("192.0.2.3:1")); r.status != http.StatusOK {
-			t.Fatalf("anonymous requests hit the user limit: %d", r.status)
+		if r := a.Send(gqlRequest("192.0.2.3:1")); r.Status != http.StatusOK {
+			t.Fatalf("anonymous requests hit the user limit: %d", r.Status)
 		}
 	}
 }
@@ -196,7 +196,7 @@ func TestWebsocketCapThroughTheHandler(t *testing.T) {
 	a := newTestAPI(t, testdb.Empty, map[string]string{"MAX_WS_CONNS_PER_IP": "0"})
 	_ = a // 0 disables the cap: nothing to refuse
 	b := newTestAPI(t, testdb.Empty, map[string]string{"MAX_WS_CONNS_PER_IP": "1"})
-	srv := httptest.NewServer(b.h)
+	srv := httptest.NewServer(b.Handler)
 	t.Cleanup(srv.Close)
 	// One real socket held open, then a second upgrade from the same address is refused.
 	conn := dialWebsocket(t, srv.URL)
@@ -213,7 +213,7 @@ func TestWebsocketCapThroughTheHandler(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get(RequestIDHeader) == "" {
 		t.Fatalf("second socket: %d", resp.StatusCode)
 	}
-	if got := testutil.ToFloat64(b.metrics.WebsocketGauge()); got != 1 {
+	if got := testutil.ToFloat64(b.Metrics.WebsocketGauge()); got != 1 {
 		t.Fatalf("carlot_websocket_connections = %v, want 1", got)
 	}
 }

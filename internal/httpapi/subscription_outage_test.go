@@ -1,13 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/seed"
 )
@@ -23,24 +22,22 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	t.Parallel()
 	const password = "outage-test-password"
 	o := startOutageCluster(t, seed.Options{Vehicles: 3, Password: password})
-	a := newTestAPIOn(t, o.db, testConfig(t, nil))
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
+	a := newTestAPIOn(t, o.db, apitest.Config(t, nil))
+	url := a.SocketURL()
 
 	var login struct{ Login struct{ AccessToken string } }
-	r := a.mustQuery(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
+	r := a.MustQuery(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
 		map[string]any{"e": seed.AdminEmail, "p": password})
-	mustDecode(t, r.body.Data, &login)
+	mustDecode(t, r.Data, &login)
 	var page struct {
 		Vehicles struct{ Nodes []struct{ ID string } }
 	}
-	mustDecode(t, a.mustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil).body.Data, &page)
+	mustDecode(t, a.MustQuery(`{ vehicles(first: 1) { nodes { id } } }`, nil).Data, &page)
 	vehicleID := page.Vehicles.Nodes[0].ID
 	for _, price := range []int{101, 102} {
-		if r := a.post(`mutation($id: ID!, $p: Int!) { updateVehicle(id: $id, input: { priceCents: $p }) { id } }`,
-			map[string]any{"id": vehicleID, "p": price}, "Authorization", "Bearer "+login.Login.AccessToken); len(r.body.Errors) > 0 {
-			t.Fatalf("update: %s", r.raw)
+		if r := a.Post(`mutation($id: ID!, $p: Int!) { updateVehicle(id: $id, input: { priceCents: $p }) { id } }`,
+			map[string]any{"id": vehicleID, "p": price}, "Authorization", "Bearer "+login.Login.AccessToken); len(r.Errors) > 0 {
+			t.Fatalf("update: %s", r.Raw)
 		}
 	}
 	const events = `subscription($after: String) { vehicleEvents(after: $after) { sequence } }`
@@ -48,8 +45,8 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 
 	// Both events read once, so this replica's live position is past them
 	// and a resume from 0 has to replay them from the table.
-	sub := dialOutage(t, url)
-	if err := sub.Subscribe(outageWait(t), "1", events, fromStart); err != nil {
+	sub := apitest.Dial(t, url, gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", events, fromStart); err != nil {
 		t.Fatal(err)
 	}
 	if got := outageSequences(t, sub, 2); got[0] != "1" || got[1] != "2" {
@@ -68,11 +65,11 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 		{"a vehicle's updates", `subscription($id: ID!) { vehicleUpdated(id: $id) { priceCents } }`, map[string]any{"id": vehicleID}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sub := dialOutage(t, url)
-			if err := sub.Subscribe(outageWait(t), "1", c.query, c.vars); err != nil {
+			sub := apitest.Dial(t, url, gqlws.Options{})
+			if err := sub.Subscribe(apitest.Wait(t), "1", c.query, c.vars); err != nil {
 				t.Fatal(err)
 			}
-			m, err := sub.Read(outageWait(t))
+			m, err := sub.Read(apitest.Wait(t))
 			if err == nil {
 				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, CloseTryAgainLater)
 			}
@@ -85,46 +82,26 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 	o.restart()
 	// What the client does next: reconnect (until the pool has dialled
 	// the database again) and resume from its last sequence.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		sub := dialOutage(t, url)
-		if err := sub.Subscribe(outageWait(t), "1", events, fromStart); err != nil {
+	apitest.Eventually(t, func() bool {
+		sub := apitest.Dial(t, url, gqlws.Options{})
+		if err := sub.Subscribe(apitest.Wait(t), "1", events, fromStart); err != nil {
 			t.Fatal(err)
 		}
-		m, err := sub.Read(outageWait(t))
-		if err == nil {
-			if m.Type != "next" || !strings.Contains(string(m.Payload), `"sequence":"1"`) {
-				t.Fatalf("after the outage: %s %s", m.Type, m.Payload)
+		m, err := sub.Read(apitest.Wait(t))
+		if err != nil {
+			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
+				t.Fatalf("close code %d (%v) while the database comes back", code, err)
 			}
-			if got := outageSequences(t, sub, 1); got[0] != "2" {
-				t.Fatalf("after the outage, then %v", got)
-			}
-			break
+			return false
 		}
-		if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
-			t.Fatalf("close code %d (%v) while the database comes back", code, err)
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"sequence":"1"`) {
+			t.Fatalf("after the outage: %s %s", m.Type, m.Payload)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("subscriptions did not recover within 30s of the database's return")
+		if got := outageSequences(t, sub, 1); got[0] != "2" {
+			t.Fatalf("after the outage, then %v", got)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func outageWait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dialOutage(t *testing.T, url string) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(outageWait(t), url, gqlws.Options{})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
+		return true
+	}, 30*time.Second, "subscriptions recovered after the database's return")
 }
 
 // outageSequences reads n vehicleEvents and returns their sequences.
@@ -132,7 +109,7 @@ func outageSequences(t *testing.T, c *gqlws.Conn, n int) []string {
 	t.Helper()
 	var got []string
 	for range n {
-		m, err := c.Next(outageWait(t))
+		m, err := c.Next(apitest.Wait(t))
 		if err != nil || m.Type != "next" {
 			t.Fatalf("waiting for an event: %v %s %s", err, m.Type, m.Payload)
 		}

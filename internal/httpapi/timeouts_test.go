@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/uptrace/bun"
@@ -49,7 +50,7 @@ func TestDeadlines(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := testConfig(t, tc.env)
+			cfg := apitest.Config(t, tc.env)
 			url := testdb.URL(t, testdb.Seeded)
 			db, err := database.Open(url, database.Options{StatementTimeout: cfg.StatementTimeout})
 			if err != nil {
@@ -64,22 +65,22 @@ func TestDeadlines(t *testing.T) {
 			t.Cleanup(func() { _ = locker.Close() })
 			release := lockVehicles(t, locker)
 
-			done := make(chan response, 1)
-			go func() { done <- a.post(`{ vehicles(first: 1) { nodes { vin } } }`, nil) }()
-			var r response
+			done := make(chan apitest.Response, 1)
+			go func() { done <- a.Post(`{ vehicles(first: 1) { nodes { vin } } }`, nil) }()
+			var r apitest.Response
 			select {
 			case r = <-done:
 			case <-time.After(30 * time.Second):
 				t.Fatal("the request is still waiting after 30s")
 			}
-			if r.status != http.StatusOK || r.code() != "INTERNAL_SERVER_ERROR" {
-				t.Fatalf("%d %s", r.status, r.raw)
+			if r.Status != http.StatusOK || r.Code() != "INTERNAL_SERVER_ERROR" {
+				t.Fatalf("%d %s", r.Status, r.Raw)
 			}
-			if strings.Contains(r.raw, "statement") || strings.Contains(r.raw, "timeout") || strings.Contains(r.raw, "SQLSTATE") {
-				t.Fatalf("the driver's message reached the client: %s", r.raw)
+			if strings.Contains(r.Raw, "statement") || strings.Contains(r.Raw, "timeout") || strings.Contains(r.Raw, "SQLSTATE") {
+				t.Fatalf("the driver's message reached the client: %s", r.Raw)
 			}
 			release()
-			a.mustQuery(`{ vehicles(first: 1) { nodes { vin } } }`, nil)
+			a.MustQuery(`{ vehicles(first: 1) { nodes { vin } } }`, nil)
 		})
 	}
 }
@@ -91,7 +92,7 @@ func TestDeadlines(t *testing.T) {
 func TestStalledClientsDoNotStallOthers(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, map[string]string{"READ_HEADER_TIMEOUT": "1s", "REQUEST_TIMEOUT": "1s"})
-	srv := NewServer(a.cfg, a.h, slog.New(slog.DiscardHandler))
+	srv := NewServer(a.Config, a.Handler, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +162,7 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 // rather than leave it waiting behind the lock until DB_STATEMENT_TIMEOUT.
 func TestTimedOutRequestCancelsItsStatement(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t, map[string]string{"REQUEST_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "10m"})
+	cfg := apitest.Config(t, map[string]string{"REQUEST_TIMEOUT": "300ms", "DB_STATEMENT_TIMEOUT": "10m"})
 	url := testdb.URL(t, testdb.Seeded)
 	db, err := database.Open(url, database.Options{StatementTimeout: cfg.StatementTimeout, ApplicationName: "carlot-timeout-test"})
 	if err != nil {
@@ -176,8 +177,8 @@ func TestTimedOutRequestCancelsItsStatement(t *testing.T) {
 	t.Cleanup(func() { _ = locker.Close() })
 	lockVehicles(t, locker)
 
-	if r := a.post(`{ vehicles(first: 1) { nodes { vin } } }`, nil); r.code() != "INTERNAL_SERVER_ERROR" {
-		t.Fatalf("%d %s", r.status, r.raw)
+	if r := a.Post(`{ vehicles(first: 1) { nodes { vin } } }`, nil); r.Code() != "INTERNAL_SERVER_ERROR" {
+		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	waiting := func() int {
 		var n int
@@ -188,9 +189,5 @@ func TestTimedOutRequestCancelsItsStatement(t *testing.T) {
 		}
 		return n
 	}
-	for deadline := time.Now().Add(20 * time.Second); waiting() > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the timed-out statement still waits in PostgreSQL 20s later")
-		}
-	}
+	apitest.Eventually(t, func() bool { return waiting() == 0 }, 20*time.Second, "the timed-out statement stopped waiting in PostgreSQL")
 }

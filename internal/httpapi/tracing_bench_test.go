@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -43,7 +44,7 @@ func BenchmarkTracing(b *testing.B) {
 				env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
 				env["OTEL_TRACES_SAMPLER"] = "always_on"
 			}
-			cfg := testConfig(b, env)
+			cfg := apitest.Config(b, env)
 			db := testdb.New(b, testdb.Seeded)
 			deps := Deps{Config: cfg, DB: db, Log: logging.New(discard{}, slog.LevelWarn, "json")}
 			tp, err := tracing.New(b.Context(), cfg.Tracing)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/logging"
@@ -105,7 +106,7 @@ func attr(s *tracepb.Span, key string) string {
 func TestTracesReachAnOTLPEndpoint(t *testing.T) {
 	t.Parallel()
 	col, endpoint := newCollector(t)
-	cfg := testConfig(t, map[string]string{
+	cfg := apitest.Config(t, map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SERVICE_NAME": "carlot-test", "RATE_LIMIT_PER_IP": "0",
 	})
 	tp, err := tracing.New(t.Context(), cfg.Tracing)
@@ -120,7 +121,7 @@ func TestTracesReachAnOTLPEndpoint(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	tracing.InstrumentDB(db, tp)
-	logs := &lockedBuffer{}
+	logs := &apitest.LogBuffer{}
 	api := New(Deps{Config: cfg, DB: db, Log: logging.New(logs, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
 	t.Cleanup(api.Close)
 
@@ -200,7 +201,7 @@ func TestTracesReachAnOTLPEndpoint(t *testing.T) {
 func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 	t.Parallel()
 	col, endpoint := newCollector(t)
-	cfg := testConfig(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "RATE_LIMIT_PER_IP": "0"})
+	cfg := apitest.Config(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "RATE_LIMIT_PER_IP": "0"})
 	tp, err := tracing.New(t.Context(), cfg.Tracing)
 	if err != nil {
 		t.Fatal(err)
@@ -215,13 +216,7 @@ func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 	ws := dialWebsocket(t, srv.URL)
 	defer ws.close()
 	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription Events { vehicleEvents { kind } }"}})
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for deadline := time.Now().Add(10 * time.Second); api.LiveSubscribers() == 0; <-tick.C {
-		if time.Now().After(deadline) {
-			t.Fatal("the subscription never started")
-		}
-	}
+	apitest.Eventually(t, func() bool { return api.LiveSubscribers() > 0 }, 10*time.Second, "the subscription started")
 	var adminID int64
 	if err := db.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
 		t.Fatal(err)
@@ -276,8 +271,8 @@ func TestTracingIsOffWithoutAnEndpoint(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ makes { name } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	a.send(req)
-	if strings.Contains(a.logs.String(), "trace_id") {
-		t.Fatalf("trace ids logged with tracing off:\n%s", a.logs.String())
+	a.Send(req)
+	if strings.Contains(a.Logs.String(), "trace_id") {
+		t.Fatalf("trace ids logged with tracing off:\n%s", a.Logs.String())
 	}
 }

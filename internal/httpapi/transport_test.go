@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -25,7 +26,7 @@ import (
 // bearer returns an Authorization header value for a user with role.
 func bearer(t *testing.T, id int64, role models.Role) string {
 	t.Helper()
-	token, _, err := auth.New([]byte(testSecret), time.Hour).Issue(&models.User{ID: id, Role: role}, time.Now())
+	token, _, err := auth.New([]byte(apitest.Secret), time.Hour).Issue(&models.User{ID: id, Role: role}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestBodyLimit(t *testing.T) {
 		mu.Lock()
 		sentChunked = r.ContentLength == -1 && slices.Contains(r.TransferEncoding, "chunked")
 		mu.Unlock()
-		a.h.ServeHTTP(w, r)
+		a.Handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 
@@ -88,15 +89,15 @@ func TestBodyLimit(t *testing.T) {
 			if chunked != tc.chunked {
 				t.Fatalf("the request arrived chunked=%v, want %v", chunked, tc.chunked)
 			}
-			r := decode(t, resp.StatusCode, resp.Header, readAll(t, resp.Body))
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.raw)
+			r := apitest.Decode(t, resp.StatusCode, resp.Header, readAll(t, resp.Body))
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Raw)
 			}
-			if r.header.Get(RequestIDHeader) == "" {
+			if r.Header.Get(RequestIDHeader) == "" {
 				t.Fatal("no X-Request-ID")
 			}
-			if tc.status == http.StatusRequestEntityTooLarge && (r.code() != "BAD_USER_INPUT" || r.hasData) {
-				t.Fatalf("413 body: %s", r.raw)
+			if tc.status == http.StatusRequestEntityTooLarge && (r.Code() != "BAD_USER_INPUT" || r.HasData) {
+				t.Fatalf("413 body: %s", r.Raw)
 			}
 		})
 	}
@@ -128,36 +129,36 @@ func TestRequestsRefusedBeforeExecution(t *testing.T) {
 		{"another charset", "application/json; charset=latin1", `{"query":"{ __typename }"}`, http.StatusUnsupportedMediaType},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.postRaw(tc.contentType, tc.body)
-			if r.status != tc.status || r.code() != "BAD_USER_INPUT" || r.hasData {
-				t.Fatalf("got %d %s, want %d with a BAD_USER_INPUT error and no data", r.status, r.raw, tc.status)
+			r := a.PostRaw(tc.contentType, tc.body)
+			if r.Status != tc.status || r.Code() != "BAD_USER_INPUT" || r.HasData {
+				t.Fatalf("got %d %s, want %d with a BAD_USER_INPUT error and no data", r.Status, r.Raw, tc.status)
 			}
-			if strings.Contains(r.raw, "secret-token-xyz") || strings.Contains(r.raw, "__typename") {
-				t.Fatalf("the response repeats the request: %s", r.raw)
+			if strings.Contains(r.Raw, "secret-token-xyz") || strings.Contains(r.Raw, "__typename") {
+				t.Fatalf("the response repeats the request: %s", r.Raw)
 			}
-			if r.header.Get(RequestIDHeader) == "" {
+			if r.Header.Get(RequestIDHeader) == "" {
 				t.Fatal("no X-Request-ID")
 			}
 		})
 	}
 	t.Run("null parameters are allowed", func(t *testing.T) {
-		r := a.postRaw("application/json", `{"query":"{ __typename }","variables":null,"operationName":null,"extensions":null}`)
-		if r.status != http.StatusOK || len(r.body.Errors) > 0 {
-			t.Fatalf("got %d %s", r.status, r.raw)
+		r := a.PostRaw("application/json", `{"query":"{ __typename }","variables":null,"operationName":null,"extensions":null}`)
+		if r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("got %d %s", r.Status, r.Raw)
 		}
 	})
 	t.Run("other methods are 405", func(t *testing.T) {
 		for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead} {
-			r := a.send(httptest.NewRequest(method, "/graphql", nil))
-			if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") == "" || r.header.Get(RequestIDHeader) == "" {
-				t.Fatalf("%s: %d %v", method, r.status, r.header)
+			r := a.Send(httptest.NewRequest(method, "/graphql", nil))
+			if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") == "" || r.Header.Get(RequestIDHeader) == "" {
+				t.Fatalf("%s: %d %v", method, r.Status, r.Header)
 			}
 		}
 	})
 	t.Run("unknown paths are 404 with a request id", func(t *testing.T) {
-		r := a.send(httptest.NewRequest(http.MethodGet, "/nope", nil))
-		if r.status != http.StatusNotFound || r.header.Get(RequestIDHeader) == "" {
-			t.Fatalf("%d %v", r.status, r.header)
+		r := a.Send(httptest.NewRequest(http.MethodGet, "/nope", nil))
+		if r.Status != http.StatusNotFound || r.Header.Get(RequestIDHeader) == "" {
+			t.Fatalf("%d %v", r.Status, r.Header)
 		}
 	})
 }
@@ -169,7 +170,7 @@ func TestMutationsOverGETAreNeverExecuted(t *testing.T) {
 	create := `mutation { createDealer(input: { name: "Sneaky Motors", city: "Nowhere" }) { id } }`
 	count := func() int {
 		var n int
-		if err := a.db.NewRaw("SELECT count(*) FROM dealers WHERE name = 'Sneaky Motors'").Scan(t.Context(), &n); err != nil {
+		if err := a.DB.NewRaw("SELECT count(*) FROM dealers WHERE name = 'Sneaky Motors'").Scan(t.Context(), &n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -181,25 +182,25 @@ func TestMutationsOverGETAreNeverExecuted(t *testing.T) {
 		if accept != "" {
 			req.Header.Set("Accept", accept)
 		}
-		r := a.send(req)
-		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != http.MethodPost || r.hasData {
-			t.Fatalf("GET mutation (Accept %q): %d Allow=%q %s", accept, r.status, r.header.Get("Allow"), r.raw)
+		r := a.Send(req)
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != http.MethodPost || r.HasData {
+			t.Fatalf("GET mutation (Accept %q): %d Allow=%q %s", accept, r.Status, r.Header.Get("Allow"), r.Raw)
 		}
 	}
 	if n := count(); n != 0 {
 		t.Fatalf("a mutation sent with GET ran: %d dealers created", n)
 	}
 	// The same request with POST does run, so the check above would have seen it.
-	if r := a.postRaw("application/json", `{"query":`+quote(create)+`}`, "Authorization", admin); len(r.body.Errors) > 0 {
-		t.Fatalf("POST: %s", r.raw)
+	if r := a.PostRaw("application/json", `{"query":`+quote(create)+`}`, "Authorization", admin); len(r.Errors) > 0 {
+		t.Fatalf("POST: %s", r.Raw)
 	}
 	if n := count(); n != 1 {
 		t.Fatalf("POST created %d dealers, want 1", n)
 	}
 	t.Run("subscriptions need a websocket", func(t *testing.T) {
-		r := a.postRaw("application/json", `{"query":"subscription { vehicleEvents { sequence } }"}`)
-		if r.status != http.StatusBadRequest || r.hasData {
-			t.Fatalf("%d %s", r.status, r.raw)
+		r := a.PostRaw("application/json", `{"query":"subscription { vehicleEvents { sequence } }"}`)
+		if r.Status != http.StatusBadRequest || r.HasData {
+			t.Fatalf("%d %s", r.Status, r.Raw)
 		}
 	})
 }
@@ -226,19 +227,19 @@ func TestStatusCodesFollowTheAcceptHeader(t *testing.T) {
 		{"ok, no accept", "", "{ __typename }", http.StatusOK, mediaJSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.postRaw("application/json", `{"query":`+quote(tc.query)+`}`, "Accept", tc.accept)
-			if r.status != tc.status || !strings.HasPrefix(r.header.Get("Content-Type"), tc.contentType) {
-				t.Fatalf("got %d %q %s", r.status, r.header.Get("Content-Type"), r.raw)
+			r := a.PostRaw("application/json", `{"query":`+quote(tc.query)+`}`, "Accept", tc.accept)
+			if r.Status != tc.status || !strings.HasPrefix(r.Header.Get("Content-Type"), tc.contentType) {
+				t.Fatalf("got %d %q %s", r.Status, r.Header.Get("Content-Type"), r.Raw)
 			}
-			if r.status != http.StatusOK && r.hasData {
-				t.Fatalf("a request error has a data entry: %s", r.raw)
+			if r.Status != http.StatusOK && r.HasData {
+				t.Fatalf("a request error has a data entry: %s", r.Raw)
 			}
 		})
 	}
 	t.Run("variables that do not coerce", func(t *testing.T) {
-		r := a.postRaw("application/json", `{"query":"query($id: ID!) { node(id: $id) { id } }","variables":{"id":null}}`, "Accept", mediaGraphQLResponse)
-		if r.status != http.StatusBadRequest {
-			t.Fatalf("got %d %s", r.status, r.raw)
+		r := a.PostRaw("application/json", `{"query":"query($id: ID!) { node(id: $id) { id } }","variables":{"id":null}}`, "Accept", mediaGraphQLResponse)
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("got %d %s", r.Status, r.Raw)
 		}
 	})
 }
@@ -247,13 +248,13 @@ func TestInputIsData(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, nil)
 	var before int
-	if err := a.db.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &before); err != nil {
+	if err := a.DB.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &before); err != nil {
 		t.Fatal(err)
 	}
 	for _, search := range []string{`' OR 1=1 --`, `'; DROP TABLE vehicles; --`, `%`, `_`, `\`, `") OR ("1"="1`} {
-		r := a.mustQuery(`query($s: String) { vehicles(filter: { search: $s }) { totalCount } }`, map[string]any{"s": search})
+		r := a.MustQuery(`query($s: String) { vehicles(filter: { search: $s }) { totalCount } }`, map[string]any{"s": search})
 		var data struct{ Vehicles struct{ TotalCount int } }
-		if err := json.Unmarshal(r.body.Data, &data); err != nil {
+		if err := json.Unmarshal(r.Data, &data); err != nil {
 			t.Fatal(err)
 		}
 		if data.Vehicles.TotalCount != 0 {
@@ -261,7 +262,7 @@ func TestInputIsData(t *testing.T) {
 		}
 	}
 	var after int
-	if err := a.db.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &after); err != nil {
+	if err := a.DB.NewRaw("SELECT count(*) FROM vehicles").Scan(t.Context(), &after); err != nil {
 		t.Fatal(err)
 	}
 	if after != before {
@@ -275,45 +276,45 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	query := `{ makes { name } }`
 	sum := sha256.Sum256([]byte(query))
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-	post := func(withQuery bool) response {
+	post := func(withQuery bool) apitest.Response {
 		body := map[string]any{"extensions": ext}
 		if withQuery {
 			body["query"] = query
 		}
 		b, _ := json.Marshal(body)
-		return a.postRaw("application/json", string(b))
+		return a.PostRaw("application/json", string(b))
 	}
 
 	r := post(false)
-	if r.status != http.StatusOK || len(r.body.Errors) != 1 || r.body.Errors[0].Message != "PersistedQueryNotFound" ||
-		r.code() != "PERSISTED_QUERY_NOT_FOUND" {
-		t.Fatalf("hash before registration: %d %s", r.status, r.raw)
+	if r.Status != http.StatusOK || len(r.Errors) != 1 || r.Errors[0].Message != "PersistedQueryNotFound" ||
+		r.Code() != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("hash before registration: %d %s", r.Status, r.Raw)
 	}
-	if r = post(true); r.status != http.StatusOK || len(r.body.Errors) > 0 || !strings.Contains(string(r.body.Data), "makes") {
-		t.Fatalf("registration: %d %s", r.status, r.raw)
+	if r = post(true); r.Status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), "makes") {
+		t.Fatalf("registration: %d %s", r.Status, r.Raw)
 	}
-	if r = post(false); r.status != http.StatusOK || len(r.body.Errors) > 0 || !strings.Contains(string(r.body.Data), "makes") {
-		t.Fatalf("hash after registration: %d %s", r.status, r.raw)
+	if r = post(false); r.Status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), "makes") {
+		t.Fatalf("hash after registration: %d %s", r.Status, r.Raw)
 	}
 	extJSON, _ := json.Marshal(ext)
-	get := a.send(httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"extensions": {string(extJSON)}}.Encode(), nil))
-	if get.status != http.StatusOK || len(get.body.Errors) > 0 || !strings.Contains(string(get.body.Data), "makes") {
-		t.Fatalf("hash over GET: %d %s", get.status, get.raw)
+	get := a.Send(httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"extensions": {string(extJSON)}}.Encode(), nil))
+	if get.Status != http.StatusOK || len(get.Errors) > 0 || !strings.Contains(string(get.Data), "makes") {
+		t.Fatalf("hash over GET: %d %s", get.Status, get.Raw)
 	}
 
 	t.Run("a hash that does not match the query is refused", func(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"query": `{ dealers { totalCount } }`, "extensions": ext})
-		r := a.postRaw("application/json", string(b))
-		if r.code() != "BAD_USER_INPUT" || r.hasData {
-			t.Fatalf("%d %s", r.status, r.raw)
+		r := a.PostRaw("application/json", string(b))
+		if r.Code() != "BAD_USER_INPUT" || r.HasData {
+			t.Fatalf("%d %s", r.Status, r.Raw)
 		}
 	})
 	t.Run("a persisted query is held to the limits", func(t *testing.T) {
 		q := deepQuery(13)
 		sum := sha256.Sum256([]byte(q))
 		b, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}})
-		if r := a.postRaw("application/json", string(b)); r.code() != codeTooComplex {
-			t.Fatalf("%s", r.raw)
+		if r := a.PostRaw("application/json", string(b)); r.Code() != codeTooComplex {
+			t.Fatalf("%s", r.Raw)
 		}
 	})
 }
@@ -326,7 +327,7 @@ func TestGzipForLargeResponses(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept-Encoding", "gzip")
 	rec := httptest.NewRecorder()
-	a.h.ServeHTTP(rec, req)
+	a.Handler.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" {
 		t.Fatalf("%d %v", rec.Code, rec.Header())
 	}

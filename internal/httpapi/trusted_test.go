@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -59,10 +60,10 @@ func apq(text string) map[string]any {
 	return map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha(text)}}
 }
 
-func (a *testAPI) postJSON(body map[string]any) response {
-	a.t.Helper()
+func (a *testAPI) postJSON(body map[string]any) apitest.Response {
+	a.T.Helper()
 	b, _ := json.Marshal(body)
-	return a.postRaw("application/json", string(b))
+	return a.PostRaw("application/json", string(b))
 }
 
 func TestTrustedDocumentsOnly(t *testing.T) {
@@ -74,22 +75,22 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 				"APP_ENV": "production", "RATE_LIMIT_PER_IP": "0",
 				"TRUSTED_DOCUMENTS": writeManifest(t, format == "relay", trustedMakes, trustedVehicles, subscriptionDoc),
 			})
-			ok := func(what string, r response) {
+			ok := func(what string, r apitest.Response) {
 				t.Helper()
-				if r.status != http.StatusOK || len(r.body.Errors) > 0 || !r.hasData {
-					t.Fatalf("%s: %d %s", what, r.status, r.raw)
+				if r.Status != http.StatusOK || len(r.Errors) > 0 || !r.HasData {
+					t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
 				}
 			}
-			refused := func(what string, r response, code string) {
+			refused := func(what string, r apitest.Response, code string) {
 				t.Helper()
-				if r.code() != code || r.hasData && string(r.body.Data) != "null" {
-					t.Fatalf("%s: want %s, got %d %s", what, code, r.status, r.raw)
+				if r.Code() != code || r.HasData && string(r.Data) != "null" {
+					t.Fatalf("%s: want %s, got %d %s", what, code, r.Status, r.Raw)
 				}
 			}
 
 			ok("documentId over POST", a.postJSON(map[string]any{"documentId": "sha256:" + sha(trustedMakes)}))
 			get := httptest.NewRequest(http.MethodGet, "/graphql?documentId="+url.QueryEscape("sha256:"+sha(trustedVehicles)), nil)
-			ok("documentId over GET", a.send(get))
+			ok("documentId over GET", a.Send(get))
 			ok("APQ hash of a trusted document", a.postJSON(map[string]any{"extensions": apq(trustedMakes)}))
 			ok("the exact text of a trusted document", a.postJSON(map[string]any{"query": trustedMakes}))
 
@@ -104,9 +105,8 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 			refused("the refused registration registered nothing", a.postJSON(map[string]any{"extensions": apq(untrustedQuery)}), "PERSISTED_QUERY_NOT_IN_LIST")
 
 			t.Run("websocket", func(t *testing.T) {
-				srv := httptest.NewServer(a.h)
-				t.Cleanup(srv.Close)
-				ws := dialWebsocket(t, srv.URL)
+				base := a.Serve()
+				ws := dialWebsocket(t, base)
 				defer ws.close()
 				ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(trustedMakes)}})
 				if msg := ws.read(); msg["type"] != "next" || !strings.Contains(mustJSON(t, msg), `"makes"`) {
@@ -120,14 +120,8 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 					t.Fatalf("other text over the websocket: %v", msg)
 				}
 				ws.send(map[string]any{"id": "3", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(subscriptionDoc)}})
-				api := a.h.(*API)
-				tick := time.NewTicker(20 * time.Millisecond)
-				defer tick.Stop()
-				for deadline := time.Now().Add(10 * time.Second); api.LiveSubscribers() == 0; <-tick.C {
-					if time.Now().After(deadline) {
-						t.Fatal("the trusted subscription never started")
-					}
-				}
+				api := a.api()
+				apitest.Eventually(t, func() bool { return api.LiveSubscribers() > 0 }, 10*time.Second, "the trusted subscription started")
 			})
 		})
 	}
@@ -148,15 +142,17 @@ func TestTrustedDocumentsPreRegisterWhenNotOnly(t *testing.T) {
 		"other text":              {"query": untrustedQuery},
 		"APQ registration of new": {"query": untrustedQuery, "extensions": apq(untrustedQuery)},
 	} {
-		if r := a.postJSON(body); r.status != http.StatusOK || len(r.body.Errors) > 0 {
-			t.Fatalf("%s: %d %s", what, r.status, r.raw)
-		}
+		t.Run(what, func(t *testing.T) {
+			if r := a.postJSON(body); r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
+			}
+		})
 	}
-	if r := a.postJSON(map[string]any{"extensions": apq(untrustedQuery)}); len(r.body.Errors) > 0 {
-		t.Fatalf("the registered document: %s", r.raw)
+	if r := a.postJSON(map[string]any{"extensions": apq(untrustedQuery)}); len(r.Errors) > 0 {
+		t.Fatalf("the registered document: %s", r.Raw)
 	}
-	if r := a.postJSON(map[string]any{"documentId": "sha256:" + sha(untrustedQuery)}); r.code() != "PERSISTED_QUERY_NOT_IN_LIST" {
-		t.Fatalf("an id outside the manifest: %s", r.raw)
+	if r := a.postJSON(map[string]any{"documentId": "sha256:" + sha(untrustedQuery)}); r.Code() != "PERSISTED_QUERY_NOT_IN_LIST" {
+		t.Fatalf("an id outside the manifest: %s", r.Raw)
 	}
 }
 

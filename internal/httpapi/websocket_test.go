@@ -1,15 +1,14 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -19,47 +18,7 @@ import (
 
 const eventsSubscription = `subscription { vehicleEvents { sequence } }`
 
-// socketURL serves a on a real HTTP server (websockets need one) and
-// returns its websocket URL.
-func socketURL(t *testing.T, a *testAPI) string {
-	t.Helper()
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
-}
-
-// socketWait bounds a wait in these tests: generous, since the point is
-// that something happens, not how fast.
-func socketWait(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func dialSocket(t *testing.T, url string, opts gqlws.Options) *gqlws.Conn {
-	t.Helper()
-	c, err := gqlws.Dial(socketWait(t), url, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(c.CloseNow)
-	return c
-}
-
-// waitUntil polls cond until it holds, failing the test after a generous bound.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx := socketWait(t)
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: still not so after 20s", what)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-func liveSubscribers(a *testAPI) int { return a.h.(*API).LiveSubscribers() }
+func liveSubscribers(a *testAPI) int { return a.api().LiveSubscribers() }
 
 // socketError is an error message's payload.
 type socketError []struct {
@@ -71,7 +30,7 @@ type socketError []struct {
 // message's code ("" when it completed without one).
 func result(t *testing.T, c *gqlws.Conn, id string) string {
 	t.Helper()
-	ctx := socketWait(t)
+	ctx := apitest.Wait(t)
 	for {
 		m, err := c.Next(ctx)
 		if err != nil {
@@ -97,7 +56,7 @@ func result(t *testing.T, c *gqlws.Conn, id string) string {
 // closeCode reads until the server closes the socket and returns its code.
 func closeCode(t *testing.T, c *gqlws.Conn) int {
 	t.Helper()
-	ctx := socketWait(t) // for the whole wait: keep-alives arrive meanwhile
+	ctx := apitest.Wait(t) // for the whole wait: keep-alives arrive meanwhile
 	for {
 		m, err := c.Read(ctx)
 		if err != nil {
@@ -116,39 +75,39 @@ func closeCode(t *testing.T, c *gqlws.Conn) int {
 func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "0"})
-	url := socketURL(t, a)
+	url := a.SocketURL()
 
 	for _, protocol := range []string{gqlws.TransportWS, gqlws.LegacyWS} {
 		t.Run(protocol, func(t *testing.T) {
-			c := dialSocket(t, url, gqlws.Options{Subprotocol: protocol})
+			c := apitest.Dial(t, url, gqlws.Options{Subprotocol: protocol})
 			start := "subscribe"
 			if protocol == gqlws.LegacyWS {
 				start = "start"
 			}
 			payload, _ := json.Marshal(map[string]any{"query": eventsSubscription})
 			for range 1000 {
-				if c.Send(socketWait(t), gqlws.Message{ID: "same", Type: start, Payload: payload}) != nil {
+				if c.Send(apitest.Wait(t), gqlws.Message{ID: "same", Type: start, Payload: payload}) != nil {
 					break // closed
 				}
 			}
 			if protocol == gqlws.TransportWS {
-				_ = c.Send(socketWait(t), gqlws.Message{Type: "ping"}) // answered only if the socket is still open
+				_ = c.Send(apitest.Wait(t), gqlws.Message{Type: "ping"}) // answered only if the socket is still open
 			}
 			if code := closeCode(t, c); code != 4409 {
 				t.Fatalf("close code %d, want 4409", code)
 			}
-			waitUntil(t, "every subscription of the closed socket ended", func() bool {
-				return liveSubscribers(a) == 0 && testutil.ToFloat64(a.metrics.SubscriptionGauge()) == 0
-			})
+			apitest.Eventually(t, func() bool {
+				return liveSubscribers(a) == 0 && testutil.ToFloat64(a.Metrics.SubscriptionGauge()) == 0
+			}, 20*time.Second, "every subscription of the closed socket ended")
 		})
 	}
 	t.Run("a long id is shortened in the close reason", func(t *testing.T) {
-		c := dialSocket(t, url, gqlws.Options{})
+		c := apitest.Dial(t, url, gqlws.Options{})
 		id := strings.Repeat("é", 100)
 		for range 2 {
-			_ = c.Subscribe(socketWait(t), id, eventsSubscription, nil)
+			_ = c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil)
 		}
-		ctx := socketWait(t)
+		ctx := apitest.Wait(t)
 		_, err := c.Read(ctx)
 		for err == nil {
 			_, err = c.Read(ctx)
@@ -158,65 +117,65 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 		}
 	})
 	t.Run("an id may be reused once its operation ended", func(t *testing.T) {
-		c := dialSocket(t, url, gqlws.Options{})
+		c := apitest.Dial(t, url, gqlws.Options{})
 		for range 3 {
-			if err := c.Subscribe(socketWait(t), "q", `{ __typename }`, nil); err != nil {
+			if err := c.Subscribe(apitest.Wait(t), "q", `{ __typename }`, nil); err != nil {
 				t.Fatal(err)
 			}
 			if code := result(t, c, "q"); code != "" {
 				t.Fatalf("query: %s", code)
 			}
 		}
-		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the subscription started", func() bool { return liveSubscribers(a) == 1 })
-		_ = c.Send(socketWait(t), gqlws.Message{ID: "s", Type: "complete"})
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started")
+		_ = c.Send(apitest.Wait(t), gqlws.Message{ID: "s", Type: "complete"})
 		if code := result(t, c, "s"); code != "" {
 			t.Fatalf("complete: %s", code)
 		}
-		if err := c.Subscribe(socketWait(t), "s", eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), "s", eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the subscription started again", func() bool { return liveSubscribers(a) == 1 })
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 1 }, 20*time.Second, "the subscription started again")
 		c.CloseNow() // no close handshake: the connection just drops
-		waitUntil(t, "the dropped socket's subscription ended", func() bool { return liveSubscribers(a) == 0 })
+		apitest.Eventually(t, func() bool { return liveSubscribers(a) == 0 }, 20*time.Second, "the dropped socket's subscription ended")
 	})
 }
 
 func TestSocketOperationCap(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "2"})
-	c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+	c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 	for _, id := range []string{"a", "b"} {
-		if err := c.Subscribe(socketWait(t), id, eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, "two subscriptions started", func() bool { return liveSubscribers(a) == 2 })
+	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "two subscriptions started")
 
 	for _, id := range []string{"c", "d"} {
-		if err := c.Subscribe(socketWait(t), id, eventsSubscription, nil); err != nil {
+		if err := c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil); err != nil {
 			t.Fatal(err)
 		}
 		if code := result(t, c, id); code != string(models.CodeRateLimited) {
 			t.Fatalf("subscription %s past the cap: %q, want RATE_LIMITED", id, code)
 		}
 	}
-	if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("subscriptions")); got != 2 {
+	if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("subscriptions")); got != 2 {
 		t.Fatalf(`carlot_rate_limited_total{limit="subscriptions"} = %v, want 2`, got)
 	}
 
 	// Completing one makes room for another; the socket stayed open throughout.
-	_ = c.Send(socketWait(t), gqlws.Message{ID: "a", Type: "complete"})
+	_ = c.Send(apitest.Wait(t), gqlws.Message{ID: "a", Type: "complete"})
 	if code := result(t, c, "a"); code != "" {
 		t.Fatalf("complete: %s", code)
 	}
-	if err := c.Subscribe(socketWait(t), "c", eventsSubscription, nil); err != nil {
+	if err := c.Subscribe(apitest.Wait(t), "c", eventsSubscription, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the third subscription started", func() bool { return liveSubscribers(a) == 2 })
-	if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("subscriptions")); got != 2 {
+	apitest.Eventually(t, func() bool { return liveSubscribers(a) == 2 }, 20*time.Second, "the third subscription started")
+	if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("subscriptions")); got != 2 {
 		t.Fatalf("the subscription in the freed place was refused (%v refusals)", got)
 	}
 }
@@ -228,7 +187,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		t.Helper()
 		for i := range 10 {
 			id := fmt.Sprint(i)
-			if err := c.Subscribe(socketWait(t), id, query, vars); err != nil {
+			if err := c.Subscribe(apitest.Wait(t), id, query, vars); err != nil {
 				t.Fatal(err)
 			}
 			switch code := result(t, c, id); code {
@@ -245,28 +204,28 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	// stillOpen checks that a refused operation left the socket open.
 	stillOpen := func(t *testing.T, c *gqlws.Conn) {
 		t.Helper()
-		if err := c.Send(socketWait(t), gqlws.Message{Type: "ping"}); err != nil {
+		if err := c.Send(apitest.Wait(t), gqlws.Message{Type: "ping"}); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Read(socketWait(t)); err != nil || m.Type != "pong" {
+		if m, err := c.Read(apitest.Wait(t)); err != nil || m.Type != "pong" {
 			t.Fatalf("after a refusal: %v %s", err, m.Type)
 		}
 	}
 
 	t.Run("per address, the upgrade request counting as one", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "4"})
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		if n := run(t, c, `{ __typename }`, nil); n != 3 {
 			t.Fatalf("%d queries ran, want 3", n)
 		}
 		stillOpen(t, c)
-		if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("ip")); got != 1 {
+		if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("ip")); got != 1 {
 			t.Fatalf(`carlot_rate_limited_total{limit="ip"} = %v, want 1`, got)
 		}
 	})
 	t.Run("login over a socket is throttled", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "3"})
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
 		if n := run(t, c, login, map[string]any{"e": "nobody@example.com", "p": "guess"}); n != 2 {
 			t.Fatalf("%d login attempts ran, want 2", n)
@@ -276,19 +235,19 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	t.Run("per user, sharing the budget of the user's HTTP requests", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "3", "RATE_LIMIT_PER_IP": "1000"})
 		alice := bearer(t, 7, models.RoleViewer)
-		if r := a.send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.status != http.StatusOK {
-			t.Fatalf("over HTTP: %d %s", r.status, r.raw)
+		if r := a.Send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.Status != http.StatusOK {
+			t.Fatalf("over HTTP: %d %s", r.Status, r.Raw)
 		}
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{Init: map[string]any{"Authorization": alice}})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": alice}})
 		if n := run(t, c, `{ __typename }`, nil); n != 2 {
 			t.Fatalf("%d queries ran, want 2", n)
 		}
 		stillOpen(t, c)
-		if got := testutil.ToFloat64(a.metrics.RateLimitedCounter("user")); got != 1 {
+		if got := testutil.ToFloat64(a.Metrics.RateLimitedCounter("user")); got != 1 {
 			t.Fatalf(`carlot_rate_limited_total{limit="user"} = %v, want 1`, got)
 		}
-		anonymous := dialSocket(t, socketURL(t, a), gqlws.Options{})
-		if err := anonymous.Subscribe(socketWait(t), "q", `{ __typename }`, nil); err != nil {
+		anonymous := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
+		if err := anonymous.Subscribe(apitest.Wait(t), "q", `{ __typename }`, nil); err != nil {
 			t.Fatal(err)
 		}
 		if code := result(t, anonymous, "q"); code != "" {
@@ -301,7 +260,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000"})
-	url := socketURL(t, a)
+	url := a.SocketURL()
 	self := "http://" + strings.TrimPrefix(url, "ws://")
 	self = self[:strings.Index(self[len("http://"):], "/")+len("http://")]
 	for _, tc := range []struct {
@@ -325,7 +284,7 @@ func TestSocketOrigins(t *testing.T) {
 			if tc.origin != "" {
 				header.Set("Origin", tc.origin)
 			}
-			c, err := gqlws.Dial(socketWait(t), url, gqlws.Options{Header: header})
+			c, err := gqlws.Dial(apitest.Wait(t), url, gqlws.Options{Header: header})
 			switch {
 			case tc.ok && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -347,11 +306,10 @@ func TestSocketOrigins(t *testing.T) {
 func TestKeepAlives(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_PING_INTERVAL": "100ms"})
-	srv := httptest.NewServer(a.h)
-	t.Cleanup(srv.Close)
+	base := a.Serve()
 
 	t.Run("a client that answers pings stays", func(t *testing.T) {
-		s := dialWebsocket(t, srv.URL)
+		s := dialWebsocket(t, base)
 		defer s.close()
 		for pings := 0; pings < 5; {
 			switch msg := s.read(); msg["type"] {
@@ -370,12 +328,12 @@ func TestKeepAlives(t *testing.T) {
 		}
 	})
 	t.Run("a client that never answers is dropped", func(t *testing.T) {
-		s := dialWebsocket(t, srv.URL)
+		s := dialWebsocket(t, base)
 		defer s.close()
 		pings := 0
 		for {
 			var msg map[string]any
-			if err := wsjson.Read(socketWait(t), s.conn, &msg); err != nil {
+			if err := wsjson.Read(apitest.Wait(t), s.conn, &msg); err != nil {
 				break // dropped
 			}
 			if msg["type"] != "ping" {
@@ -388,9 +346,9 @@ func TestKeepAlives(t *testing.T) {
 		}
 	})
 	t.Run("graphql-ws gets ka", func(t *testing.T) {
-		c := dialSocket(t, socketURL(t, a), gqlws.Options{Subprotocol: gqlws.LegacyWS})
+		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{Subprotocol: gqlws.LegacyWS})
 		for ka := 0; ka < 3; {
-			m, err := c.Read(socketWait(t))
+			m, err := c.Read(apitest.Wait(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -165,21 +166,23 @@ func TestProcessAppliesTheEXIFOrientation(t *testing.T) {
 		{6, 40, 80, image.Pt(20, 10), image.Pt(20, 70)},
 		{8, 40, 80, image.Pt(20, 70), image.Pt(20, 10)},
 	} {
-		p, err := media.Process(bytes.NewReader(exifJPEG(t, photo(80, 40), tc.orientation)), media.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := decodeAs(t, p.Image)
-		if p.Image.Width != tc.width || p.Image.Height != tc.height {
-			t.Errorf("orientation %d: %d×%d, want %d×%d", tc.orientation, p.Image.Width, p.Image.Height, tc.width, tc.height)
-			continue
-		}
-		if r, _, b, _ := img.At(tc.redAt.X, tc.redAt.Y).RGBA(); r>>8 < 180 || b>>8 > 80 {
-			t.Errorf("orientation %d: not red at %v", tc.orientation, tc.redAt)
-		}
-		if r, _, b, _ := img.At(tc.blueAt.X, tc.blueAt.Y).RGBA(); b>>8 < 180 || r>>8 > 80 {
-			t.Errorf("orientation %d: not blue at %v", tc.orientation, tc.blueAt)
-		}
+		t.Run(fmt.Sprintf("orientation %d", tc.orientation), func(t *testing.T) {
+			p, err := media.Process(bytes.NewReader(exifJPEG(t, photo(80, 40), tc.orientation)), media.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := decodeAs(t, p.Image)
+			if p.Image.Width != tc.width || p.Image.Height != tc.height {
+				t.Errorf("orientation %d: %d×%d, want %d×%d", tc.orientation, p.Image.Width, p.Image.Height, tc.width, tc.height)
+				return
+			}
+			if r, _, b, _ := img.At(tc.redAt.X, tc.redAt.Y).RGBA(); r>>8 < 180 || b>>8 > 80 {
+				t.Errorf("orientation %d: not red at %v", tc.orientation, tc.redAt)
+			}
+			if r, _, b, _ := img.At(tc.blueAt.X, tc.blueAt.Y).RGBA(); b>>8 < 180 || r>>8 > 80 {
+				t.Errorf("orientation %d: not blue at %v", tc.orientation, tc.blueAt)
+			}
+		})
 	}
 }
 
@@ -229,23 +232,25 @@ func TestProcessConvertsWebP(t *testing.T) {
 		{"testdata/opaque.webp", media.JPEG, 600, 300, 400, false},
 		{"testdata/alpha.webp", media.PNG, 64, 48, 64, true},
 	} {
-		data, err := os.ReadFile(tc.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := media.Process(bytes.NewReader(data), media.Limits{})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.file, err)
-		}
-		if p.Image.ContentType != tc.contentType || p.Image.Width != tc.width || p.Image.Height != tc.height ||
-			p.Thumbnail.Width != tc.thumbW {
-			t.Errorf("%s: %s %d×%d, thumbnail %d wide", tc.file, p.Image.ContentType, p.Image.Width, p.Image.Height, p.Thumbnail.Width)
-		}
-		thumb := decodeAs(t, p.Thumbnail)
-		decodeAs(t, p.Image)
-		if _, _, _, a := thumb.At(5, 5).RGBA(); (a == 0) != tc.transparentAtThumbnail {
-			t.Errorf("%s: alpha %d at the top left", tc.file, a)
-		}
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := media.Process(bytes.NewReader(data), media.Limits{})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.file, err)
+			}
+			if p.Image.ContentType != tc.contentType || p.Image.Width != tc.width || p.Image.Height != tc.height ||
+				p.Thumbnail.Width != tc.thumbW {
+				t.Errorf("%s: %s %d×%d, thumbnail %d wide", tc.file, p.Image.ContentType, p.Image.Width, p.Image.Height, p.Thumbnail.Width)
+			}
+			thumb := decodeAs(t, p.Thumbnail)
+			decodeAs(t, p.Image)
+			if _, _, _, a := thumb.At(5, 5).RGBA(); (a == 0) != tc.transparentAtThumbnail {
+				t.Errorf("%s: alpha %d at the top left", tc.file, a)
+			}
+		})
 	}
 }
 

@@ -11,10 +11,12 @@ func TestNodeIDRoundTrip(t *testing.T) {
 		typ string
 		id  int64
 	}{{"Vehicle", 1}, {"Dealer", 42}, {"Make", 9223372036854775807}} {
-		typ, id, err := ParseNodeID(NodeID(tc.typ, tc.id))
-		if err != nil || typ != tc.typ || id != tc.id {
-			t.Errorf("ParseNodeID(NodeID(%q, %d)) = %q, %d, %v", tc.typ, tc.id, typ, id, err)
-		}
+		t.Run(tc.typ, func(t *testing.T) {
+			typ, id, err := ParseNodeID(NodeID(tc.typ, tc.id))
+			if err != nil || typ != tc.typ || id != tc.id {
+				t.Errorf("ParseNodeID(NodeID(%q, %d)) = %q, %d, %v", tc.typ, tc.id, typ, id, err)
+			}
+		})
 	}
 }
 

@@ -21,9 +21,11 @@ func TestStaffEmail(t *testing.T) {
 		"Westboro Mercedes-Benz": "staff.westboro-mercedes-benz@carlot.test",
 		"Lot 42":                 "staff.lot-42@carlot.test",
 	} {
-		if got := seed.StaffEmail(name); got != want {
-			t.Errorf("StaffEmail(%q) = %q, want %q", name, got, want)
-		}
+		t.Run(name, func(t *testing.T) {
+			if got := seed.StaffEmail(name); got != want {
+				t.Errorf("StaffEmail(%q) = %q, want %q", name, got, want)
+			}
+		})
 	}
 }
 

@@ -358,9 +358,11 @@ func TestDataIsRealistic(t *testing.T) {
 	for status, want := range map[models.VehicleStatus]float64{
 		models.StatusAvailable: 0.75, models.StatusReserved: 0.10, models.StatusSold: 0.15,
 	} {
-		if got := share(statuses[string(status)]); got < want-0.02 || got > want+0.02 {
-			t.Errorf("%.3f of vehicles are %s, want about %.2f", got, status, want)
-		}
+		t.Run(string(status), func(t *testing.T) {
+			if got := share(statuses[string(status)]); got < want-0.02 || got > want+0.02 {
+				t.Errorf("%.3f of vehicles are %s, want about %.2f", got, status, want)
+			}
+		})
 	}
 	for _, f := range []models.FuelType{models.FuelGasoline, models.FuelDiesel, models.FuelHybrid, models.FuelElectric} {
 		if fuels[string(f)] == 0 {
@@ -446,16 +448,18 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 	}
 	sameSnapshot(t, "5000 then 25000 vs 25000 at once", take(t, direct), take(t, grown))
 	for name, db := range map[string]*bun.DB{"grown": grown, "direct": direct} {
-		var wrong int
-		must(t, db.NewRaw(`
+		t.Run(name, func(t *testing.T) {
+			var wrong int
+			must(t, db.NewRaw(`
 			SELECT count(*) FROM vehicle_rollup r
 			FULL JOIN (SELECT dealer_id, make_id, model_id, status, fuel, count(*) AS vehicles, sum(price_cents) AS price_cents
 			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (dealer_id, make_id, model_id, status, fuel)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)`).
-			Scan(ctx, &wrong))
-		if wrong != 0 {
-			t.Fatalf("%s: %d rollup groups differ from the vehicles", name, wrong)
-		}
+				Scan(ctx, &wrong))
+			if wrong != 0 {
+				t.Fatalf("%s: %d rollup groups differ from the vehicles", name, wrong)
+			}
+		})
 	}
 
 	// The rebuilt indexes work.

@@ -18,10 +18,12 @@ func TestParse(t *testing.T) {
 		"relay, prefixed ids":   `{"sha256:` + id + `":"` + doc + `"}`,
 		"relay, upper-case hex": `{"` + strings.ToUpper(id) + `":"` + doc + `"}`,
 	} {
-		d, err := Parse([]byte(manifest))
-		if err != nil || d.Len() != 1 || d.byID[id] != doc {
-			t.Errorf("%s: %v %v", name, d, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			d, err := Parse([]byte(manifest))
+			if err != nil || d.Len() != 1 || d.byID[id] != doc {
+				t.Errorf("%s: %v %v", name, d, err)
+			}
+		})
 	}
 	md5sum := md5.Sum([]byte(doc))
 	for name, manifest := range map[string]string{
@@ -32,8 +34,10 @@ func TestParse(t *testing.T) {
 		"not an object":             `["` + doc + `"]`,
 		"non-string document":       `{"` + id + `":1}`,
 	} {
-		if _, err := Parse([]byte(manifest)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(manifest)); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+		})
 	}
 }
