@@ -30,7 +30,10 @@
 // context, a context value, a middleware call and three closures, for every
 // object: most of a page's allocations. The executor calls
 // resolvePlainField (graph/plain.go) for those instead, which reads and
-// writes the value directly when the server runs no field middleware.
+// writes the value directly when the server runs no field middleware. A
+// field that only reads a pointer of its object (a vehicle's model, a
+// model's make) goes to resolvePlainPointer, which keeps the field context
+// (its marshaller reads it) but skips the middleware call and closures.
 //
 // Run it with `go generate ./...`.
 package main
@@ -159,7 +162,8 @@ var plainTypes = map[string]bool{"string": true, "int": true, "int32": true, "in
 //
 //	resolvePlainField(ec.Resolvers, ctx, oc, field, fieldContext, func() T { return obj.X }, marshal, recover, nonNull)
 //
-// and reports whether it did.
+// and reports whether it did. A field whose marshaller takes a pointer to a
+// named type becomes resolvePlainPointer the same way.
 func rewritePlainField(call *ast.CallExpr) bool {
 	if len(call.Args) != 9 {
 		return false
@@ -189,18 +193,36 @@ func rewritePlainField(call *ast.CallExpr) bool {
 	if !ok || len(marshal.Type.Params.List) != 3 {
 		return false
 	}
-	typ, ok := marshal.Type.Params.List[2].Type.(*ast.Ident)
-	if !ok || !plainTypes[typ.Name] {
+	var typ ast.Expr
+	name := "resolvePlainField"
+	switch t := marshal.Type.Params.List[2].Type.(type) {
+	case *ast.Ident:
+		if !plainTypes[t.Name] {
+			return false
+		}
+		typ = &ast.Ident{NamePos: resolver.Pos(), Name: t.Name}
+	case *ast.StarExpr:
+		// A pointer to a named type (*models.Model, *string): its
+		// marshaller reads the field context, which resolvePlainPointer
+		// keeps.
+		switch t.X.(type) {
+		case *ast.Ident, *ast.SelectorExpr:
+		default:
+			return false
+		}
+		typ = t
+		name = "resolvePlainPointer"
+	default:
 		return false
 	}
 	at := resolver.Pos()
 	resolver.Type = &ast.FuncType{
 		Func:    at,
 		Params:  &ast.FieldList{Opening: at, Closing: at},
-		Results: &ast.FieldList{List: []*ast.Field{{Type: &ast.Ident{NamePos: at, Name: typ.Name}}}},
+		Results: &ast.FieldList{List: []*ast.Field{{Type: typ}}},
 	}
 	ret.Results = ret.Results[:1]
-	call.Fun = &ast.Ident{NamePos: call.Fun.Pos(), Name: "resolvePlainField"}
+	call.Fun = &ast.Ident{NamePos: call.Fun.Pos(), Name: name}
 	root := &ast.SelectorExpr{X: &ast.Ident{NamePos: call.Lparen, Name: "ec"}, Sel: &ast.Ident{NamePos: call.Lparen, Name: "Resolvers"}}
 	orig := call.Args // ctx, oc, field, fieldContext, resolver, nil, marshal, recover, nonNull
 	call.Args = []ast.Expr{root, orig[0], orig[1], orig[2], orig[3], orig[4], orig[6], orig[7], orig[8]}
