@@ -6994,7 +6994,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerImplementors = []string{"Dealer", "Node"}
@@ -7043,7 +7043,7 @@ func (ec *executionContext) _Dealer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerConnectionImplementors = []string{"DealerConnection"}
@@ -7092,7 +7092,7 @@ func (ec *executionContext) _DealerConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerEdgeImplementors = []string{"DealerEdge"}
@@ -7130,7 +7130,7 @@ func (ec *executionContext) _DealerEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var makeImplementors = []string{"Make", "Node"}
@@ -7174,7 +7174,7 @@ func (ec *executionContext) _Make(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var makeCountImplementors = []string{"MakeCount"}
@@ -7213,7 +7213,7 @@ func (ec *executionContext) _MakeCount(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var modelImplementors = []string{"Model", "Node"}
@@ -7256,7 +7256,7 @@ func (ec *executionContext) _Model(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -7389,7 +7389,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var queryImplementors = []string{"Query"}
@@ -7537,7 +7537,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -7608,7 +7608,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleImplementors = []string{"Vehicle", "Node"}
@@ -7712,7 +7712,7 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleConnectionImplementors = []string{"VehicleConnection"}
@@ -7761,7 +7761,7 @@ func (ec *executionContext) _VehicleConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEdgeImplementors = []string{"VehicleEdge"}
@@ -7799,7 +7799,7 @@ func (ec *executionContext) _VehicleEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventImplementors = []string{"VehicleEvent"}
@@ -7871,7 +7871,7 @@ func (ec *executionContext) _VehicleEvent(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventConnectionImplementors = []string{"VehicleEventConnection"}
@@ -7909,7 +7909,7 @@ func (ec *executionContext) _VehicleEventConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventEdgeImplementors = []string{"VehicleEventEdge"}
@@ -7947,7 +7947,7 @@ func (ec *executionContext) _VehicleEventEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleStatsImplementors = []string{"VehicleStats"}
@@ -8005,7 +8005,7 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vinInfoImplementors = []string{"VinInfo"}
@@ -8083,7 +8083,7 @@ func (ec *executionContext) _VinInfo(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vinProblemImplementors = []string{"VinProblem"}
@@ -8121,7 +8121,7 @@ func (ec *executionContext) _VinProblem(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -8174,7 +8174,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -8222,7 +8222,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -8280,7 +8280,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -8338,7 +8338,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -8396,7 +8396,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -8479,7 +8479,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 // endregion **************************** object.gotpl ****************************
