@@ -2445,17 +2445,17 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *AuthPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuthPayload_user(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+		func() *models.User {
+			return obj.User
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐUser(ctx, selections, v)
 		},
@@ -2654,17 +2654,17 @@ func (ec *executionContext) fieldContext_DealerConnection_nodes(_ context.Contex
 }
 
 func (ec *executionContext) _DealerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *DealerConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DealerConnection_pageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+		func() *PageInfo {
+			return obj.PageInfo
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
 			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐPageInfo(ctx, selections, v)
 		},
@@ -2732,17 +2732,17 @@ func (ec *executionContext) fieldContext_DealerEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _DealerEdge_node(ctx context.Context, field graphql.CollectedField, obj *DealerEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DealerEdge_node(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+		func() *models.Dealer {
+			return obj.Node
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Dealer) graphql.Marshaler {
 			return ec.marshalNDealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDealer(ctx, selections, v)
 		},
@@ -2943,17 +2943,17 @@ func (ec *executionContext) fieldContext_Model_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Model_make(ctx context.Context, field graphql.CollectedField, obj *models.Model) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Model_make(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Make, nil
+		func() *models.Make {
+			return obj.Make
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Make) graphql.Marshaler {
 			return ec.marshalNMake2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMake(ctx, selections, v)
 		},
@@ -3329,17 +3329,17 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
+		func() *string {
+			return obj.StartCursor
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -3352,17 +3352,17 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
+		func() *string {
+			return obj.EndCursor
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -4148,17 +4148,17 @@ func (ec *executionContext) fieldContext_Vehicle_vin(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Vehicle_make(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_make(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Make, nil
+		func() *models.Make {
+			return obj.Make
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Make) graphql.Marshaler {
 			return ec.marshalNMake2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐMake(ctx, selections, v)
 		},
@@ -4180,17 +4180,17 @@ func (ec *executionContext) fieldContext_Vehicle_make(_ context.Context, field g
 }
 
 func (ec *executionContext) _Vehicle_model(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_model(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Model, nil
+		func() *models.Model {
+			return obj.Model
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Model) graphql.Marshaler {
 			return ec.marshalNModel2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐModel(ctx, selections, v)
 		},
@@ -4235,17 +4235,17 @@ func (ec *executionContext) fieldContext_Vehicle_year(_ context.Context, field g
 }
 
 func (ec *executionContext) _Vehicle_color(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_color(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Color, nil
+		func() *string {
+			return obj.Color
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -4350,17 +4350,17 @@ func (ec *executionContext) fieldContext_Vehicle_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Vehicle_dealer(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Vehicle_dealer(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dealer, nil
+		func() *models.Dealer {
+			return obj.Dealer
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Dealer) graphql.Marshaler {
 			return ec.marshalNDealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDealer(ctx, selections, v)
 		},
@@ -4559,17 +4559,17 @@ func (ec *executionContext) fieldContext_VehicleConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _VehicleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *VehicleConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleConnection_pageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+		func() *PageInfo {
+			return obj.PageInfo
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
 			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐPageInfo(ctx, selections, v)
 		},
@@ -4637,17 +4637,17 @@ func (ec *executionContext) fieldContext_VehicleEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _VehicleEdge_node(ctx context.Context, field graphql.CollectedField, obj *VehicleEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleEdge_node(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+		func() *models.Vehicle {
+			return obj.Node
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Vehicle) graphql.Marshaler {
 			return ec.marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicle(ctx, selections, v)
 		},
@@ -4921,17 +4921,17 @@ func (ec *executionContext) fieldContext_VehicleEventConnection_edges(_ context.
 }
 
 func (ec *executionContext) _VehicleEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *VehicleEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleEventConnection_pageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+		func() *PageInfo {
+			return obj.PageInfo
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
 			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐPageInfo(ctx, selections, v)
 		},
@@ -4976,17 +4976,17 @@ func (ec *executionContext) fieldContext_VehicleEventEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _VehicleEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *VehicleEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleEventEdge_node(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+		func() *models.VehicleEvent {
+			return obj.Node
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *models.VehicleEvent) graphql.Marshaler {
 			return ec.marshalNVehicleEvent2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleEvent(ctx, selections, v)
 		},
@@ -5031,17 +5031,17 @@ func (ec *executionContext) fieldContext_VehicleStats_count(_ context.Context, f
 }
 
 func (ec *executionContext) _VehicleStats_minPriceCents(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleStats_minPriceCents(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.MinPriceCents, nil
+		func() *int64 {
+			return obj.MinPriceCents
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
 			return ec.marshalOInt2ᚖint64(ctx, selections, v)
 		},
@@ -5054,17 +5054,17 @@ func (ec *executionContext) fieldContext_VehicleStats_minPriceCents(_ context.Co
 }
 
 func (ec *executionContext) _VehicleStats_avgPriceCents(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleStats_avgPriceCents(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.AvgPriceCents, nil
+		func() *int64 {
+			return obj.AvgPriceCents
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
 			return ec.marshalOInt2ᚖint64(ctx, selections, v)
 		},
@@ -5077,17 +5077,17 @@ func (ec *executionContext) fieldContext_VehicleStats_avgPriceCents(_ context.Co
 }
 
 func (ec *executionContext) _VehicleStats_maxPriceCents(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VehicleStats_maxPriceCents(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.MaxPriceCents, nil
+		func() *int64 {
+			return obj.MaxPriceCents
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
 			return ec.marshalOInt2ᚖint64(ctx, selections, v)
 		},
@@ -5242,17 +5242,17 @@ func (ec *executionContext) fieldContext_VinInfo_problems(_ context.Context, fie
 }
 
 func (ec *executionContext) _VinInfo_wmi(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_wmi(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.WMI, nil
+		func() *string {
+			return obj.WMI
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5265,17 +5265,17 @@ func (ec *executionContext) fieldContext_VinInfo_wmi(_ context.Context, field gr
 }
 
 func (ec *executionContext) _VinInfo_manufacturer(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_manufacturer(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Manufacturer, nil
+		func() *string {
+			return obj.Manufacturer
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5288,17 +5288,17 @@ func (ec *executionContext) fieldContext_VinInfo_manufacturer(_ context.Context,
 }
 
 func (ec *executionContext) _VinInfo_country(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_country(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
+		func() *string {
+			return obj.Country
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5311,17 +5311,17 @@ func (ec *executionContext) fieldContext_VinInfo_country(_ context.Context, fiel
 }
 
 func (ec *executionContext) _VinInfo_vds(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_vds(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.VDS, nil
+		func() *string {
+			return obj.VDS
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5334,17 +5334,17 @@ func (ec *executionContext) fieldContext_VinInfo_vds(_ context.Context, field gr
 }
 
 func (ec *executionContext) _VinInfo_modelYear(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_modelYear(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModelYear, nil
+		func() *int {
+			return obj.ModelYear
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
 			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
@@ -5357,17 +5357,17 @@ func (ec *executionContext) fieldContext_VinInfo_modelYear(_ context.Context, fi
 }
 
 func (ec *executionContext) _VinInfo_plantCode(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_plantCode(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PlantCode, nil
+		func() *string {
+			return obj.PlantCode
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5380,17 +5380,17 @@ func (ec *executionContext) fieldContext_VinInfo_plantCode(_ context.Context, fi
 }
 
 func (ec *executionContext) _VinInfo_serial(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_VinInfo_serial(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Serial, nil
+		func() *string {
+			return obj.Serial
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -5767,17 +5767,17 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___Field_type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+		func() *introspection.Type {
+			return obj.Type
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
 		},
@@ -5891,17 +5891,17 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___InputValue_type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+		func() *introspection.Type {
+			return obj.Type
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
 		},
@@ -5923,17 +5923,17 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainPointer(ec.Resolvers,
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext___InputValue_defaultValue(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultValue, nil
+		func() *string {
+			return obj.DefaultValue
 		},
-		nil,
+
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -6994,7 +6994,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerImplementors = []string{"Dealer", "Node"}
@@ -7043,7 +7043,7 @@ func (ec *executionContext) _Dealer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerConnectionImplementors = []string{"DealerConnection"}
@@ -7092,7 +7092,7 @@ func (ec *executionContext) _DealerConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var dealerEdgeImplementors = []string{"DealerEdge"}
@@ -7130,7 +7130,7 @@ func (ec *executionContext) _DealerEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var makeImplementors = []string{"Make", "Node"}
@@ -7174,7 +7174,7 @@ func (ec *executionContext) _Make(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var makeCountImplementors = []string{"MakeCount"}
@@ -7213,7 +7213,7 @@ func (ec *executionContext) _MakeCount(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var modelImplementors = []string{"Model", "Node"}
@@ -7256,7 +7256,7 @@ func (ec *executionContext) _Model(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -7389,7 +7389,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var queryImplementors = []string{"Query"}
@@ -7537,7 +7537,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -7608,7 +7608,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleImplementors = []string{"Vehicle", "Node"}
@@ -7712,7 +7712,7 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleConnectionImplementors = []string{"VehicleConnection"}
@@ -7761,7 +7761,7 @@ func (ec *executionContext) _VehicleConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEdgeImplementors = []string{"VehicleEdge"}
@@ -7799,7 +7799,7 @@ func (ec *executionContext) _VehicleEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventImplementors = []string{"VehicleEvent"}
@@ -7871,7 +7871,7 @@ func (ec *executionContext) _VehicleEvent(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventConnectionImplementors = []string{"VehicleEventConnection"}
@@ -7909,7 +7909,7 @@ func (ec *executionContext) _VehicleEventConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleEventEdgeImplementors = []string{"VehicleEventEdge"}
@@ -7947,7 +7947,7 @@ func (ec *executionContext) _VehicleEventEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vehicleStatsImplementors = []string{"VehicleStats"}
@@ -8005,7 +8005,7 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vinInfoImplementors = []string{"VinInfo"}
@@ -8083,7 +8083,7 @@ func (ec *executionContext) _VinInfo(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var vinProblemImplementors = []string{"VinProblem"}
@@ -8121,7 +8121,7 @@ func (ec *executionContext) _VinProblem(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -8174,7 +8174,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -8222,7 +8222,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -8280,7 +8280,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -8338,7 +8338,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -8396,7 +8396,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -8479,7 +8479,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields(fields, out)
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -18,9 +18,16 @@ func marshalList(ctx context.Context, n int, workerLimit int64, omitPanicHandler
 	if n > 1 && selectsConcurrentField(graphql.GetFieldContext(ctx).Field.Selections) {
 		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
 	}
+	// The elements' field contexts and indices are allocated together, two
+	// allocations for the list rather than two for each element; each
+	// element still gets a field context and an index of its own.
 	ret := make(graphql.Array, n)
+	fcs := make([]graphql.FieldContext, n)
+	indices := make([]int, n)
 	for i := range n {
-		ctx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		indices[i] = i
+		fcs[i].Index = &indices[i]
+		ctx := graphql.WithFieldContext(ctx, &fcs[i])
 		ret[i] = marshalElement(ctx, i, omitPanicHandler, marshal)
 	}
 	return ret

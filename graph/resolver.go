@@ -37,6 +37,7 @@ type Resolver struct {
 	// PlainFields says that the server runs no field middleware (no gqlgen
 	// extension that intercepts fields, no AroundFields): fields that only
 	// read a value of their object then skip gqlgen's per-field machinery
-	// (see resolvePlainField). Leave it false for a server that does.
+	// (see resolvePlainField and resolvePlainPointer). Leave it false for a
+	// server that does.
 	PlainFields bool
 }
