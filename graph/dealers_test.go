@@ -202,6 +202,7 @@ func TestDealerInputValidatesEveryField(t *testing.T) {
 		{"phone with a plus inside", updateDealerMutation, map[string]any{"id": dealerA, "input": map[string]any{"phone": "416+555+0100"}}, []string{"phone"}},
 		{"relative website", updateDealerMutation, map[string]any{"id": dealerA, "input": map[string]any{"website": "/lot"}}, []string{"website"}},
 		{"website without a host", updateDealerMutation, map[string]any{"id": dealerA, "input": map[string]any{"website": "https://"}}, []string{"website"}},
+		{"update naming no field", updateDealerMutation, map[string]any{"id": dealerA, "input": map[string]any{}}, []string{"input"}},
 		{"website with a space", updateDealerMutation, map[string]any{"id": dealerA, "input": map[string]any{"website": "https://lot.example/a b"}}, []string{"website"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -181,6 +181,9 @@ func UpdateDealer(ctx context.Context, db bun.IDB, actor *Actor, id int64, c Dea
 			return err
 		}
 		var inv Invalid
+		if !c.changesLocation() && c.PostalCode == nil && c.Phone == nil && c.Website == nil {
+			inv.Add("input", "name at least one field to change")
+		}
 		c.apply(d, false, &inv)
 		if err := inv.Err(); err != nil {
 			return err
