@@ -27,7 +27,7 @@ type scanner struct {
 
 func newScanner(s vehicleShape) *scanner {
 	sc := &scanner{shape: s}
-	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+5), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
+	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+10), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
 	for i, c := range vehicleColumns {
 		if s.columns&(1<<i) != 0 {
 			sc.dest = append(sc.dest, sc.columnDest(c.column))
