@@ -52,10 +52,15 @@ type ComplexityRoot struct {
 	}
 
 	Dealer struct {
-		City     func(childComplexity int) int
-		Key      func(childComplexity int) int
-		Name     func(childComplexity int) int
-		Vehicles func(childComplexity int, first *int, after *string, filter *VehicleFilter, orderBy *models.VehicleOrder) int
+		City       func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Latitude   func(childComplexity int) int
+		Longitude  func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Phone      func(childComplexity int) int
+		PostalCode func(childComplexity int) int
+		Vehicles   func(childComplexity int, first *int, after *string, filter *VehicleFilter, orderBy *models.VehicleOrder) int
+		Website    func(childComplexity int) int
 	}
 
 	DealerConnection struct {
@@ -94,6 +99,7 @@ type ComplexityRoot struct {
 		Login         func(childComplexity int, email string, password string) int
 		Logout        func(childComplexity int, refreshToken string) int
 		RefreshToken  func(childComplexity int, refreshToken string) int
+		UpdateDealer  func(childComplexity int, id string, input UpdateDealerInput) int
 		UpdateVehicle func(childComplexity int, id string, input UpdateVehicleInput, expectedVersion *int) int
 	}
 
@@ -234,6 +240,7 @@ type MutationResolver interface {
 	UpdateVehicle(ctx context.Context, id string, input UpdateVehicleInput, expectedVersion *int) (*models.Vehicle, error)
 	DeleteVehicle(ctx context.Context, id string, expectedVersion *int) (string, error)
 	CreateDealer(ctx context.Context, input CreateDealerInput) (*models.Dealer, error)
+	UpdateDealer(ctx context.Context, id string, input UpdateDealerInput) (*models.Dealer, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (Node, error)
@@ -320,12 +327,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dealer.Key(childComplexity), true
+	case "Dealer.latitude":
+		if e.ComplexityRoot.Dealer.Latitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.Latitude(childComplexity), true
+	case "Dealer.longitude":
+		if e.ComplexityRoot.Dealer.Longitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.Longitude(childComplexity), true
 	case "Dealer.name":
 		if e.ComplexityRoot.Dealer.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Dealer.Name(childComplexity), true
+	case "Dealer.phone":
+		if e.ComplexityRoot.Dealer.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.Phone(childComplexity), true
+	case "Dealer.postalCode":
+		if e.ComplexityRoot.Dealer.PostalCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.PostalCode(childComplexity), true
 	case "Dealer.vehicles":
 		if e.ComplexityRoot.Dealer.Vehicles == nil {
 			break
@@ -337,6 +368,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dealer.Vehicles(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*VehicleFilter), args["orderBy"].(*models.VehicleOrder)), true
+	case "Dealer.website":
+		if e.ComplexityRoot.Dealer.Website == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dealer.Website(childComplexity), true
 
 	case "DealerConnection.edges":
 		if e.ComplexityRoot.DealerConnection.Edges == nil {
@@ -493,6 +530,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.updateDealer":
+		if e.ComplexityRoot.Mutation.UpdateDealer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDealer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDealer(childComplexity, args["id"].(string), args["input"].(UpdateDealerInput)), true
 	case "Mutation.updateVehicle":
 		if e.ComplexityRoot.Mutation.UpdateVehicle == nil {
 			break
@@ -1024,6 +1072,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateDealerInput", ec.unmarshalInputCreateDealerInput),
 			graphql.NewInputUnmarshaler("CreateVehicleInput", ec.unmarshalInputCreateVehicleInput),
+			graphql.NewInputUnmarshaler("UpdateDealerInput", ec.unmarshalInputUpdateDealerInput),
 			graphql.NewInputUnmarshaler("UpdateVehicleInput", ec.unmarshalInputUpdateVehicleInput),
 			graphql.NewInputUnmarshaler("VehicleFilter", ec.unmarshalInputVehicleFilter),
 			graphql.NewInputUnmarshaler("VehicleOrder", ec.unmarshalInputVehicleOrder),
@@ -1196,6 +1245,14 @@ type Dealer implements Node {
   id: ID!
   name: String!
   city: String!
+  "Where the lot is, in WGS 84 degrees; both or neither are set."
+  latitude: Float
+  longitude: Float
+  postalCode: String
+  "As the dealer writes it: international (+1 416 555 0100) or national."
+  phone: String
+  "An absolute http or https URL."
+  website: String
   """
   The dealer's vehicles, newest first unless ` + "`" + `orderBy` + "`" + ` says otherwise.
   ` + "`" + `first` + "`" + ` defaults to 20 and may be at most 100.
@@ -1366,9 +1423,34 @@ input UpdateVehicleInput {
   dealerId: ID
 }
 
+"""
+A new dealer. Latitude and longitude come together (-90…90, -180…180);
+phone holds 5 to 20 digits with spaces, a leading +, - and parentheses;
+website is an absolute http(s) URL of at most 2,000 characters; a postal
+code has at most 16 characters.
+"""
 input CreateDealerInput {
   name: String!
   city: String!
+  latitude: Float
+  longitude: Float
+  postalCode: String
+  phone: String
+  website: String
+}
+
+"""
+Fields to change; omitted fields stay as they are. An empty postalCode,
+phone or website clears it. Validated as in CreateDealerInput.
+"""
+input UpdateDealerInput {
+  name: String
+  city: String
+  latitude: Float
+  longitude: Float
+  postalCode: String
+  phone: String
+  website: String
 }
 
 input VehicleOrder {
@@ -1430,6 +1512,11 @@ type Mutation {
   deleteVehicle(id: ID!, expectedVersion: Int): ID!
   "Admins only."
   createDealer(input: CreateDealerInput!): Dealer!
+  """
+  Admins change anything; staff of the dealer change only its contact
+  details (postalCode, phone, website).
+  """
+  updateDealer(id: ID!, input: UpdateDealerInput!): Dealer!
 }
 
 type Subscription {
@@ -1527,6 +1614,16 @@ func (ec *executionContext) childFields_Dealer(ctx context.Context, field graphq
 		return ec.fieldContext_Dealer_name(ctx, field)
 	case "city":
 		return ec.fieldContext_Dealer_city(ctx, field)
+	case "latitude":
+		return ec.fieldContext_Dealer_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_Dealer_longitude(ctx, field)
+	case "postalCode":
+		return ec.fieldContext_Dealer_postalCode(ctx, field)
+	case "phone":
+		return ec.fieldContext_Dealer_phone(ctx, field)
+	case "website":
+		return ec.fieldContext_Dealer_website(ctx, field)
 	case "vehicles":
 		return ec.fieldContext_Dealer_vehicles(ctx, field)
 	}
@@ -2039,6 +2136,28 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateDealer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateDealerInput, error) {
+			return ec.unmarshalNUpdateDealerInput2githubᚗcomᚋcarlotᚋcarlotᚋgraphᚐUpdateDealerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateVehicle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2542,6 +2661,121 @@ func (ec *executionContext) _Dealer_city(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Dealer_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dealer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dealer_latitude(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dealer_latitude(ctx, field)
+		},
+		func() *float64 {
+			return obj.Latitude
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dealer_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dealer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Dealer_longitude(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dealer_longitude(ctx, field)
+		},
+		func() *float64 {
+			return obj.Longitude
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dealer_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dealer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Dealer_postalCode(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dealer_postalCode(ctx, field)
+		},
+		func() *string {
+			return obj.PostalCode
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dealer_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dealer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dealer_phone(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dealer_phone(ctx, field)
+		},
+		func() *string {
+			return obj.Phone
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dealer_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dealer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dealer_website(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dealer_website(ctx, field)
+		},
+		func() *string {
+			return obj.Website
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dealer_website(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Dealer", field, false, false, "String")
 }
 
@@ -3276,6 +3510,50 @@ func (ec *executionContext) fieldContext_Mutation_createDealer(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createDealer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDealer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDealer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDealer(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateDealerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Dealer) graphql.Marshaler {
+			return ec.marshalNDealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDealer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDealer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dealer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDealer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6532,7 +6810,7 @@ func (ec *executionContext) unmarshalInputCreateDealerInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "city"}
+	fieldsInOrder := [...]string{"name", "city", "latitude", "longitude", "postalCode", "phone", "website"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6553,6 +6831,41 @@ func (ec *executionContext) unmarshalInputCreateDealerInput(ctx context.Context,
 				return it, err
 			}
 			it.City = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		case "postalCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("postalCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PostalCode = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
 		}
 	}
 	return it, nil
@@ -6669,6 +6982,90 @@ func (ec *executionContext) unmarshalInputCreateVehicleInput(ctx context.Context
 func UnmarshalCreateVehicleInput(ctx context.Context, raw any) (CreateVehicleInput, error) {
 	var out CreateVehicleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateVehicleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateDealerInput(ctx context.Context, obj any) (UpdateDealerInput, error) {
+	var it UpdateDealerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "city", "latitude", "longitude", "postalCode", "phone", "website"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		case "postalCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("postalCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PostalCode = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateDealerInput unmarshals raw into the UpdateDealerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateDealerInput(ctx context.Context, raw any) (UpdateDealerInput, error) {
+	var out UpdateDealerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDealerInput", raw, &out)
 	return out, err
 }
 
@@ -7023,6 +7420,31 @@ func (ec *executionContext) _Dealer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "latitude":
+			out.Values[i] = ec._Dealer_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "longitude":
+			out.Values[i] = ec._Dealer_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "postalCode":
+			out.Values[i] = ec._Dealer_postalCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phone":
+			out.Values[i] = ec._Dealer_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "website":
+			out.Values[i] = ec._Dealer_website(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "vehicles":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -7323,6 +7745,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createDealer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createDealer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDealer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDealer(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8838,6 +9267,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateDealerInput2githubᚗcomᚋcarlotᚋcarlotᚋgraphᚐUpdateDealerInput(ctx context.Context, v any) (UpdateDealerInput, error) {
+	res, err := ec.unmarshalInputUpdateDealerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateVehicleInput2githubᚗcomᚋcarlotᚋcarlotᚋgraphᚐUpdateVehicleInput(ctx context.Context, v any) (UpdateVehicleInput, error) {
 	res, err := ec.unmarshalInputUpdateVehicleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9274,6 +9708,23 @@ func (ec *executionContext) marshalODealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋm
 		return graphql.Null
 	}
 	return ec._Dealer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOFuelType2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelTypeᚄ(ctx context.Context, v any) ([]models.FuelType, error) {

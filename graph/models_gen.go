@@ -6,9 +6,18 @@ import (
 	"github.com/carlot/carlot/models"
 )
 
+// A new dealer. Latitude and longitude come together (-90…90, -180…180);
+// phone holds 5 to 20 digits with spaces, a leading +, - and parentheses;
+// website is an absolute http(s) URL of at most 2,000 characters; a postal
+// code has at most 16 characters.
 type CreateDealerInput struct {
-	Name string `json:"name"`
-	City string `json:"city"`
+	Name       string   `json:"name"`
+	City       string   `json:"city"`
+	Latitude   *float64 `json:"latitude,omitempty"`
+	Longitude  *float64 `json:"longitude,omitempty"`
+	PostalCode *string  `json:"postalCode,omitempty"`
+	Phone      *string  `json:"phone,omitempty"`
+	Website    *string  `json:"website,omitempty"`
 }
 
 type CreateVehicleInput struct {
@@ -30,6 +39,18 @@ type Query struct {
 }
 
 type Subscription struct {
+}
+
+// Fields to change; omitted fields stay as they are. An empty postalCode,
+// phone or website clears it. Validated as in CreateDealerInput.
+type UpdateDealerInput struct {
+	Name       *string  `json:"name,omitempty"`
+	City       *string  `json:"city,omitempty"`
+	Latitude   *float64 `json:"latitude,omitempty"`
+	Longitude  *float64 `json:"longitude,omitempty"`
+	PostalCode *string  `json:"postalCode,omitempty"`
+	Phone      *string  `json:"phone,omitempty"`
+	Website    *string  `json:"website,omitempty"`
 }
 
 // Fields to change; omitted fields stay as they are. An empty color clears it.

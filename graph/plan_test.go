@@ -40,7 +40,7 @@ func TestStatementsPerRootField(t *testing.T) {
 		t.Fatalf("%s", r.Raw)
 	}
 
-	const related = `vin priceCents model { name make { name } } dealer { name city }`
+	const related = `vin priceCents model { name make { name } } dealer { name city latitude longitude postalCode phone website }`
 	for _, tc := range []struct {
 		name  string
 		auth  string
@@ -206,6 +206,7 @@ func TestEveryVehicleFieldGoesThroughThePlanner(t *testing.T) {
 			map[string]any{"input": a.newVehicleInput(p.dealerA, validVIN("1FTFW1ET5DFC00002"))}, []string{"Mutation.createVehicle"}},
 		"Mutation.updateVehicle": {staff, `mutation($id: ID!) { updateVehicle(id: $id, input: {priceCents: 4321}) { vin model { name } } }`, map[string]any{"id": id}, []string{"Mutation.updateVehicle"}},
 		"Mutation.createDealer":  {admin, `mutation { createDealer(input: {name: "Planned Motors", city: "Lyon"}) { ` + lot + ` } }`, nil, []string{"Dealer.vehicles"}},
+		"Mutation.updateDealer":  {staff, `mutation($d: ID!) { updateDealer(id: $d, input: {phone: "+1 416 555 0100"}) { ` + lot + ` } }`, map[string]any{"d": dealer}, []string{"Dealer.vehicles"}},
 		"Dealer.vehicles":        {"", `query($d: ID!) { dealer(id: $d) { ` + lot + ` } }`, map[string]any{"d": dealer}, []string{"Dealer.vehicles"}},
 		"Vehicle.dealer":         {"", `query($id: ID!) { vehicle(id: $id) { dealer { ` + lot + ` } } }`, map[string]any{"id": id}, []string{"Query.vehicle", "Dealer.vehicles"}},
 		"Vehicle.history":        {staff, `query($id: ID!) { vehicle(id: $id) { history { edges { node { kind } } } } }`, map[string]any{"id": id}, []string{"Vehicle.history"}},

@@ -62,6 +62,11 @@ func (r *mutationResolver) CreateDealer(ctx context.Context, input CreateDealerI
 	return r.createDealer(ctx, input)
 }
 
+// UpdateDealer is the resolver for the updateDealer field.
+func (r *mutationResolver) UpdateDealer(ctx context.Context, id string, input UpdateDealerInput) (*models.Dealer, error) {
+	return r.updateDealer(ctx, id, input)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (Node, error) {
 	return r.node(ctx, id)

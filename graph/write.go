@@ -79,7 +79,25 @@ func (r *Resolver) deleteVehicle(ctx context.Context, id string, expectedVersion
 
 // createDealer resolves Mutation.createDealer.
 func (r *Resolver) createDealer(ctx context.Context, in CreateDealerInput) (*models.Dealer, error) {
-	return models.CreateDealer(ctx, r.DB, models.ActorFrom(ctx), in.Name, in.City)
+	return models.CreateDealer(ctx, r.DB, models.ActorFrom(ctx), models.DealerChange{
+		Name: &in.Name, City: &in.City, Latitude: in.Latitude, Longitude: in.Longitude,
+		PostalCode: in.PostalCode, Phone: in.Phone, Website: in.Website,
+	})
+}
+
+// updateDealer resolves Mutation.updateDealer.
+func (r *Resolver) updateDealer(ctx context.Context, id string, in UpdateDealerInput) (*models.Dealer, error) {
+	typ, dealerID, err := relay.ParseNodeID(id)
+	if err != nil {
+		return nil, badID("id")
+	}
+	if typ != models.TypeDealer {
+		return nil, models.Errorf(models.CodeNotFound, "dealer not found")
+	}
+	return models.UpdateDealer(ctx, r.DB, models.ActorFrom(ctx), dealerID, models.DealerChange{
+		Name: in.Name, City: in.City, Latitude: in.Latitude, Longitude: in.Longitude,
+		PostalCode: in.PostalCode, Phone: in.Phone, Website: in.Website,
+	})
 }
 
 // idArg decodes a required global ID input field of type typ, recording a

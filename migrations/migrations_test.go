@@ -273,3 +273,72 @@ func TestMigrationWhoseLockSessionDiedIsNotRun(t *testing.T) {
 	}
 	checkMigratedOnce(t, ctx, db)
 }
+
+// The dealer contact details roll back on their own, as after the deploy
+// that brought them, leaving every dealer as it was before; migrating again
+// restores the columns and their checks.
+func TestDealerContactDetailsRollBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t, testdb.Empty)
+	exec := func(q string, args ...any) error {
+		_, err := db.ExecContext(ctx, q, args...)
+		return err
+	}
+	columns := func() []string {
+		t.Helper()
+		var cols []string
+		if err := db.NewRaw(`SELECT column_name FROM information_schema.columns
+			WHERE table_name = 'dealers' AND column_name IN ('latitude', 'longitude', 'postal_code', 'phone', 'website')
+			ORDER BY column_name`).Scan(ctx, &cols); err != nil {
+			t.Fatal(err)
+		}
+		return cols
+	}
+	if err := exec(`INSERT INTO dealers (name, city, latitude, longitude, postal_code, phone, website)
+		VALUES ('Harbour Cars', 'Halifax', 44.6488, -63.5752, 'B3H 1A1', '+1 902 555 0142', 'https://harbour-cars.example/')`); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]string{
+		"latitude out of range":      `INSERT INTO dealers (name, city, latitude, longitude) VALUES ('x', 'y', 91, 0)`,
+		"longitude out of range":     `INSERT INTO dealers (name, city, latitude, longitude) VALUES ('x', 'y', 0, -181)`,
+		"latitude without longitude": `INSERT INTO dealers (name, city, latitude) VALUES ('x', 'y', 45)`,
+		"long postal code":           `INSERT INTO dealers (name, city, postal_code) VALUES ('x', 'y', '12345678901234567')`,
+		"phone with letters":         `INSERT INTO dealers (name, city, phone) VALUES ('x', 'y', 'call me')`,
+		"phone with four digits":     `INSERT INTO dealers (name, city, phone) VALUES ('x', 'y', '+1 234')`,
+		"website not http":           `INSERT INTO dealers (name, city, website) VALUES ('x', 'y', 'ftp://lot.example/')`,
+	} {
+		if err := exec(q); err == nil {
+			t.Errorf("%s: the database accepted it", name)
+		}
+	}
+
+	// As if the migration had come with a later deploy than the others.
+	if err := exec(`UPDATE bun_migrations SET group_id = group_id + 1 WHERE name = '20260301000001'`); err != nil {
+		t.Fatal(err)
+	}
+	undone, err := migrations.Rollback(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"20260301000001_dealer_contact"}; strings.Join(undone, ",") != strings.Join(want, ",") {
+		t.Fatalf("rolled back %v, want %v", undone, want)
+	}
+	if cols := columns(); len(cols) != 0 {
+		t.Fatalf("after rollback dealers still has %v", cols)
+	}
+	var name string
+	if err := db.NewRaw(`SELECT name FROM dealers`).Scan(ctx, &name); err != nil || name != "Harbour Cars" {
+		t.Fatalf("after rollback the dealer is %q (%v)", name, err)
+	}
+
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if cols := columns(); len(cols) != 5 {
+		t.Fatalf("after migrating again dealers has %v", cols)
+	}
+	if err := exec(`INSERT INTO dealers (name, city, latitude) VALUES ('x', 'y', 45)`); err == nil {
+		t.Fatal("after migrating again the coordinates check is gone")
+	}
+}

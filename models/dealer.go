@@ -12,10 +12,17 @@ import (
 type Dealer struct {
 	bun.BaseModel `bun:"table:dealers,alias:d"`
 
-	ID        int64     `bun:"id,pk,autoincrement"`
-	Name      string    `bun:"name,notnull"`
-	City      string    `bun:"city,notnull"`
-	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	ID   int64  `bun:"id,pk,autoincrement"`
+	Name string `bun:"name,notnull"`
+	City string `bun:"city,notnull"`
+	// Latitude and Longitude locate the dealer's lot (WGS 84 degrees); both
+	// are set or neither.
+	Latitude   *float64  `bun:"latitude"`
+	Longitude  *float64  `bun:"longitude"`
+	PostalCode *string   `bun:"postal_code"`
+	Phone      *string   `bun:"phone"`
+	Website    *string   `bun:"website"`
+	CreatedAt  time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
 
 // Key names the dealer.

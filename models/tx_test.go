@@ -53,7 +53,7 @@ func TestWritesJoinTheCallersTransaction(t *testing.T) {
 	if _, err := db.NewInsert().Model(md).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	dealer, err := models.CreateDealer(ctx, db, admin, "Main Street Motors", "Springfield")
+	dealer, err := models.CreateDealer(ctx, db, admin, models.DealerChange{Name: ptr("Main Street Motors"), City: ptr("Springfield")})
 	if err != nil {
 		t.Fatal(err)
 	}

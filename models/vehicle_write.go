@@ -271,32 +271,3 @@ func dealerMustExist(ctx context.Context, db bun.IDB, id int64, field string, in
 	}
 	return nil
 }
-
-// MaxDealerFieldLength bounds a dealer's name and city.
-const MaxDealerFieldLength = 200
-
-// CreateDealer validates and stores a dealer; only an admin may.
-func CreateDealer(ctx context.Context, db bun.IDB, actor *Actor, name, city string) (*Dealer, error) {
-	if err := CanCreateDealer(actor); err != nil {
-		return nil, err
-	}
-	var inv Invalid
-	d := &Dealer{Name: strings.TrimSpace(name), City: strings.TrimSpace(city)}
-	for _, f := range []struct{ field, value string }{{"name", d.Name}, {"city", d.City}} {
-		switch {
-		case f.value == "":
-			inv.Add(f.field, "must not be empty")
-		case strings.ContainsRune(f.value, 0):
-			inv.Add(f.field, "must not contain NUL characters")
-		case len([]rune(f.value)) > MaxDealerFieldLength:
-			inv.Add(f.field, "must be at most %d characters", MaxDealerFieldLength)
-		}
-	}
-	if err := inv.Err(); err != nil {
-		return nil, err
-	}
-	if _, err := db.NewInsert().Model(d).ExcludeColumn("id", "created_at").Returning("*").Exec(ctx); err != nil {
-		return nil, err
-	}
-	return d, nil
-}

@@ -29,7 +29,7 @@ type nestedPage struct {
 func (p *Planner) Dealers(ctx context.Context, after *models.DealerPosition, n int) ([]*models.Dealer, bool, error) {
 	record(ctx)
 	sql, args := p.statement(statementKey{kind: kindDealers, after: after != nil}, func(b *builder) {
-		b.write("SELECT d.id, d.name, d.city, d.created_at FROM dealers d")
+		b.write("SELECT d.id, ", dealerColumns, " FROM dealers d")
 		if after != nil {
 			b.cond("(d.name, d.id) > (", b.arg(after.Name), "::text, ", b.arg(after.ID), "::bigint)")
 		}

@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"time"
-
 	"github.com/carlot/carlot/models"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -16,22 +14,20 @@ type scanner struct {
 	shape vehicleShape
 	dest  []any
 
-	v             models.Vehicle
-	fuel, status  string
-	color         pgtype.Text
-	makeName      string
-	modelName     string
-	dealerName    string
-	dealerCity    string
-	dealerCreated time.Time
-	makes         map[int64]*models.Make
-	models        map[int64]*models.Model
-	dealers       map[int64]*models.Dealer
+	v            models.Vehicle
+	fuel, status string
+	color        pgtype.Text
+	makeName     string
+	modelName    string
+	dealer       models.Dealer
+	makes        map[int64]*models.Make
+	models       map[int64]*models.Model
+	dealers      map[int64]*models.Dealer
 }
 
 func newScanner(s vehicleShape) *scanner {
 	sc := &scanner{shape: s}
-	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+5), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
+	sc.dest = append(make([]any, 0, 4+len(vehicleColumns)+10), &sc.v.ID, &sc.v.MakeID, &sc.v.ModelID, &sc.v.DealerID)
 	for i, c := range vehicleColumns {
 		if s.columns&(1<<i) != 0 {
 			sc.dest = append(sc.dest, sc.columnDest(c.column))
@@ -46,7 +42,7 @@ func newScanner(s vehicleShape) *scanner {
 		sc.models = make(map[int64]*models.Model)
 	}
 	if s.rel&relDealer != 0 {
-		sc.dest = append(sc.dest, &sc.dealerName, &sc.dealerCity, &sc.dealerCreated)
+		sc.dest = append(sc.dest, dealerDest(&sc.dealer)...)
 		sc.dealers = make(map[int64]*models.Dealer)
 	}
 	return sc
@@ -114,7 +110,9 @@ func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
 	if rel&relDealer != 0 {
 		d := sc.dealers[v.DealerID]
 		if d == nil {
-			d = &models.Dealer{ID: v.DealerID, Name: sc.dealerName, City: sc.dealerCity, CreatedAt: sc.dealerCreated.UTC()}
+			d = new(models.Dealer)
+			*d = sc.dealer
+			d.ID, d.CreatedAt = v.DealerID, d.CreatedAt.UTC()
 			sc.dealers[v.DealerID] = d
 		}
 		v.Dealer = d
@@ -137,13 +135,23 @@ func scanVehicles(rows pgx.Rows, s vehicleShape, capacity int) ([]*models.Vehicl
 	return out, rows.Err()
 }
 
-// scanDealers reads id, name, city, created_at rows.
+// dealerColumns are the columns of a dealer other than its id, in the
+// order dealerDest scans them: dealers are few and their rows narrow, so a
+// statement that reads a dealer reads all of it.
+const dealerColumns = "d.name, d.city, d.created_at, d.latitude, d.longitude, d.postal_code, d.phone, d.website"
+
+// dealerDest is where dealerColumns are scanned to.
+func dealerDest(d *models.Dealer) []any {
+	return []any{&d.Name, &d.City, &d.CreatedAt, &d.Latitude, &d.Longitude, &d.PostalCode, &d.Phone, &d.Website}
+}
+
+// scanDealers reads rows of id and dealerColumns.
 func scanDealers(rows pgx.Rows, capacity int) ([]*models.Dealer, error) {
 	defer rows.Close()
 	out := make([]*models.Dealer, 0, capacity)
 	for rows.Next() {
 		d := new(models.Dealer)
-		if err := rows.Scan(&d.ID, &d.Name, &d.City, &d.CreatedAt); err != nil {
+		if err := rows.Scan(append([]any{&d.ID}, dealerDest(d)...)...); err != nil {
 			return nil, err
 		}
 		d.CreatedAt = d.CreatedAt.UTC()

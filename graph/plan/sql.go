@@ -346,7 +346,7 @@ func (b *builder) selectList(s vehicleShape) string {
 		list += ", md.name"
 	}
 	if s.rel&relDealer != 0 {
-		list += ", d.name, d.city, d.created_at"
+		list += ", " + dealerColumns
 	}
 	return list
 }

@@ -198,9 +198,11 @@ func (p *Planner) relations(ctx context.Context, modelIDs, dealerIDs []int64) (m
 		return mds, ds, nil
 	}
 	sql, args := p.statement(statementKey{kind: kindRelations}, func(b *builder) {
-		b.write("SELECT false, md.id, md.name, mk.id, mk.name, NULL::text, NULL::timestamptz",
+		b.write("SELECT false, md.id, md.name, mk.id, mk.name, NULL::text, NULL::timestamptz,",
+			" NULL::float8, NULL::float8, NULL::text, NULL::text, NULL::text",
 			" FROM models md JOIN makes mk ON mk.id = md.make_id WHERE md.id = ANY(", b.arg(modelIDs), "::bigint[])",
-			" UNION ALL SELECT true, d.id, d.name, NULL::bigint, NULL::text, d.city, d.created_at",
+			" UNION ALL SELECT true, d.id, d.name, NULL::bigint, NULL::text, d.city, d.created_at,",
+			" d.latitude, d.longitude, d.postal_code, d.phone, d.website",
 			" FROM dealers d WHERE d.id = ANY(", b.arg(dealerIDs), "::bigint[])")
 	})
 	rows, err := p.query(ctx, sql, args)
@@ -216,11 +218,14 @@ func (p *Planner) relations(ctx context.Context, modelIDs, dealerIDs []int64) (m
 		var makeID pgtype.Int8
 		var makeName, city pgtype.Text
 		var created pgtype.Timestamptz
-		if err := rows.Scan(&isDealer, &id, &name, &makeID, &makeName, &city, &created); err != nil {
+		var d models.Dealer
+		if err := rows.Scan(&isDealer, &id, &name, &makeID, &makeName, &city, &created,
+			&d.Latitude, &d.Longitude, &d.PostalCode, &d.Phone, &d.Website); err != nil {
 			return nil, nil, err
 		}
 		if isDealer {
-			ds[id] = &models.Dealer{ID: id, Name: name, City: city.String, CreatedAt: created.Time.UTC()}
+			d.ID, d.Name, d.City, d.CreatedAt = id, name, city.String, created.Time.UTC()
+			ds[id] = &d
 			continue
 		}
 		mk := makes[makeID.Int64]

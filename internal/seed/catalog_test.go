@@ -1,6 +1,9 @@
 package seed
 
 import (
+	"math"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,4 +131,43 @@ func TestVehicleIsAFunctionOfItsIndex(t *testing.T) {
 	if a != b {
 		t.Fatalf("vehicle 7 depends on what was generated before: %+v vs %+v", a, b)
 	}
+}
+
+// Every demo dealer's lot lies within 10 km of its city's centre, and its
+// contact details have the shapes the API accepts.
+func TestDealersAreInTheirCities(t *testing.T) {
+	postal := regexp.MustCompile(`^[A-Z][0-9][A-Z] [0-9][A-Z][0-9]$`)
+	phone := regexp.MustCompile(`^\+1 [0-9]{3} 555 01[0-9]{2}$`)
+	phones := map[string]bool{}
+	for d, spec := range dealers {
+		place, ok := cityPlaces[spec.city]
+		if !ok {
+			t.Fatalf("%s: no place for %s", spec.name, spec.city)
+		}
+		c := contactOf(d)
+		if km := distanceKm(place.latitude, place.longitude, c.latitude, c.longitude); km > 10 {
+			t.Errorf("%s is %.1f km from the centre of %s", spec.name, km, spec.city)
+		}
+		if !postal.MatchString(c.postalCode) || c.postalCode[:3] != place.fsa {
+			t.Errorf("%s: postal code %q", spec.name, c.postalCode)
+		}
+		if !phone.MatchString(c.phone) || phones[c.phone] {
+			t.Errorf("%s: phone %q is malformed or taken", spec.name, c.phone)
+		}
+		phones[c.phone] = true
+		if u, err := url.Parse(c.website); err != nil || u.Scheme != "https" || !strings.HasSuffix(u.Host, ".example") {
+			t.Errorf("%s: website %q", spec.name, c.website)
+		}
+		if contactOf(d) != c {
+			t.Errorf("%s: details differ between calls", spec.name)
+		}
+	}
+}
+
+// distanceKm is the great-circle distance between two points.
+func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * 6371 * math.Asin(math.Sqrt(h))
 }

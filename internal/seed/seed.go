@@ -201,16 +201,25 @@ func insertDealers(ctx context.Context, tx bun.Tx) (int, error) {
 	names := make([]string, len(dealers))
 	cities := make([]string, len(dealers))
 	created := make([]string, len(dealers))
+	latitudes := make([]float64, len(dealers))
+	longitudes := make([]float64, len(dealers))
+	postalCodes := make([]string, len(dealers))
+	phones := make([]string, len(dealers))
+	websites := make([]string, len(dealers))
 	for i, d := range dealers {
 		names[i], cities[i] = d.name, d.city
 		created[i] = dealerCreatedAt(i).Format(time.RFC3339)
+		c := contactOf(i)
+		latitudes[i], longitudes[i], postalCodes[i], phones[i], websites[i] = c.latitude, c.longitude, c.postalCode, c.phone, c.website
 	}
 	return affected(tx.ExecContext(ctx, `
-		INSERT INTO dealers (name, city, created_at)
-		SELECT t.name, t.city, t.created_at
-		FROM unnest(?::text[], ?::text[], ?::timestamptz[]) WITH ORDINALITY AS t(name, city, created_at, ord)
+		INSERT INTO dealers (name, city, created_at, latitude, longitude, postal_code, phone, website)
+		SELECT t.name, t.city, t.created_at, t.latitude, t.longitude, t.postal_code, t.phone, t.website
+		FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::float8[], ?::float8[], ?::text[], ?::text[], ?::text[])
+			WITH ORDINALITY AS t(name, city, created_at, latitude, longitude, postal_code, phone, website, ord)
 		WHERE NOT EXISTS (SELECT 1 FROM dealers d WHERE d.name = t.name AND d.city = t.city)
-		ORDER BY t.ord`, pgdialect.Array(names), pgdialect.Array(cities), pgdialect.Array(created)))
+		ORDER BY t.ord`, pgdialect.Array(names), pgdialect.Array(cities), pgdialect.Array(created),
+		pgdialect.Array(latitudes), pgdialect.Array(longitudes), pgdialect.Array(postalCodes), pgdialect.Array(phones), pgdialect.Array(websites)))
 }
 
 // catalogIDs are the database ids of the demo catalog, indexed like catalog

@@ -50,6 +50,11 @@ type dealerRow struct {
 	Name      string    `bun:"name"`
 	City      string    `bun:"city"`
 	CreatedAt time.Time `bun:"created_at"`
+	Latitude  *float64  `bun:"latitude"`
+	Longitude *float64  `bun:"longitude"`
+	Postal    *string   `bun:"postal_code"`
+	Phone     *string   `bun:"phone"`
+	Website   *string   `bun:"website"`
 }
 
 // userRow is a user without the password hash, whose salt is random.
@@ -81,7 +86,7 @@ func take(t testing.TB, db *bun.DB) snapshot {
 	var s snapshot
 	must(t, db.NewRaw(`SELECT id, name AS make, '' AS model FROM makes ORDER BY id`).Scan(ctx, &s.Makes))
 	must(t, db.NewRaw(`SELECT md.id, mk.name AS make, md.name AS model FROM models md JOIN makes mk ON mk.id = md.make_id ORDER BY md.id`).Scan(ctx, &s.Models))
-	must(t, db.NewRaw(`SELECT id, name, city, created_at FROM dealers ORDER BY id`).Scan(ctx, &s.Dealers))
+	must(t, db.NewRaw(`SELECT id, name, city, created_at, latitude, longitude, postal_code, phone, website FROM dealers ORDER BY id`).Scan(ctx, &s.Dealers))
 	must(t, db.NewRaw(`
 		SELECT v.id, v.vin, mk.name AS make, md.name AS model, d.name AS dealer, d.city, v.year, v.color,
 		       v.mileage_km, v.price_cents, v.fuel, v.status, v.version, v.created_at, v.updated_at
@@ -301,6 +306,9 @@ func TestDataIsRealistic(t *testing.T) {
 	cities := map[string]bool{}
 	for _, d := range s.Dealers {
 		cities[d.City] = true
+		if d.Latitude == nil || d.Longitude == nil || d.Postal == nil || d.Phone == nil || d.Website == nil {
+			t.Errorf("dealer %s lacks location or contact details: %+v", d.Name, d)
+		}
 	}
 	if len(cities) != 12 {
 		t.Errorf("dealers are in %d cities, want 12", len(cities))
