@@ -374,59 +374,6 @@ type VehicleQuery struct {
 	FromEnd bool
 }
 
-// CountVehicles returns how many vehicles match f: from a vehicle rollup
-// when one can answer f, else by counting matching rows on the indexes.
-// GraphQL's totalCount reads through the read planner (graph/plan), which
-// writes the same rule into its own statements.
-func CountVehicles(ctx context.Context, db bun.IDB, f *VehicleFilter) (int, error) {
-	f, err := ResolveSearch(ctx, db, f)
-	if err != nil {
-		return 0, err
-	}
-	if f.Rollup() != "" {
-		var n int
-		err := f.fromRollup(db).ColumnExpr("coalesce(sum(r.vehicles), 0)").Scan(ctx, &n)
-		return n, err
-	}
-	return f.apply(db.NewSelect().Model((*Vehicle)(nil))).Count(ctx)
-}
-
-// CountVehiclesOfDealers returns how many of each dealer's vehicles match f,
-// in one statement (from the vehicle rollup when it can answer f). Dealers
-// with none are absent from the map.
-func CountVehiclesOfDealers(ctx context.Context, db bun.IDB, dealerIDs []int64, f *VehicleFilter) (map[int64]int, error) {
-	f, err := ResolveSearch(ctx, db, f)
-	if err != nil {
-		return nil, err
-	}
-	var rows []struct {
-		DealerID int64 `bun:"dealer_id"`
-		Count    int   `bun:"count"`
-	}
-	if f.Rollup() == "vehicle_rollup" { // the color rollup has no dealers
-		err = f.fromRollup(db).
-			ColumnExpr("r.dealer_id, sum(r.vehicles) AS count").
-			Where("r.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
-			GroupExpr("r.dealer_id").
-			Having("sum(r.vehicles) > 0").
-			Scan(ctx, &rows)
-	} else {
-		err = f.apply(db.NewSelect().Model((*Vehicle)(nil))).
-			ColumnExpr("v.dealer_id, count(*) AS count").
-			Where("v.dealer_id = ANY(?)", pgdialect.Array(dealerIDs)).
-			GroupExpr("v.dealer_id").
-			Scan(ctx, &rows)
-	}
-	if err != nil {
-		return nil, err
-	}
-	counts := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		counts[r.DealerID] = r.Count
-	}
-	return counts, nil
-}
-
 // VehicleStats aggregates the vehicles matching a filter.
 type VehicleStats struct {
 	Count         int

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5"
 	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -60,7 +61,11 @@ func (p *Planner) CountDealers(ctx context.Context) (int, error) {
 }
 
 func (p *Planner) count(ctx context.Context, sql string, args []any) (int, error) {
-	rows, err := p.query(ctx, sql, args)
+	return scanCount(p.query(ctx, sql, args))
+}
+
+// scanCount reads the one number a count statement answers.
+func scanCount(rows pgx.Rows, err error) (int, error) {
 	if err != nil {
 		return 0, err
 	}

@@ -127,17 +127,7 @@ func (p *Planner) CountVehicles(ctx context.Context, f *models.VehicleFilter) (i
 		b.rollupFilter(f, rollup)
 	})
 	rows, err := p.queryFiltered(ctx, f, sql, args)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var n int
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
+	return scanCount(rows, err)
 }
 
 // relate returns vehicles (read elsewhere: by a write, or from an event)
