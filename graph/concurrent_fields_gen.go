@@ -28,4 +28,5 @@ var concurrentFields = map[string]bool{
 	"VehicleEvent.previous":        true,
 	"VehicleEvent.snapshot":        true,
 	"VehicleEvent.vehicle":         true,
+	"VehicleStats.priceHistogram":  true,
 }

@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	User() UserResolver
 	Vehicle() VehicleResolver
 	VehicleEvent() VehicleEventResolver
+	VehicleStats() VehicleStatsResolver
 }
 
 type DirectiveRoot struct {
@@ -49,6 +50,16 @@ type ComplexityRoot struct {
 		ExpiresAt    func(childComplexity int) int
 		RefreshToken func(childComplexity int) int
 		User         func(childComplexity int) int
+	}
+
+	BodyStyleCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	ConditionCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Dealer struct {
@@ -73,6 +84,11 @@ type ComplexityRoot struct {
 	DealerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	FuelCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Make struct {
@@ -110,6 +126,12 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PriceBucket struct {
+		Count    func(childComplexity int) int
+		MaxCents func(childComplexity int) int
+		MinCents func(childComplexity int) int
+	}
+
 	Query struct {
 		Dealer       func(childComplexity int, id string) int
 		Dealers      func(childComplexity int, first *int, after *string) int
@@ -141,21 +163,34 @@ type ComplexityRoot struct {
 	}
 
 	Vehicle struct {
-		Color      func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		Dealer     func(childComplexity int) int
-		Fuel       func(childComplexity int) int
-		History    func(childComplexity int, first *int, after *string) int
-		Key        func(childComplexity int) int
-		Make       func(childComplexity int) int
-		MileageKm  func(childComplexity int) int
-		Model      func(childComplexity int) int
-		PriceCents func(childComplexity int) int
-		Status     func(childComplexity int) int
-		UpdatedAt  func(childComplexity int) int
-		VIN        func(childComplexity int) int
-		Version    func(childComplexity int) int
-		Year       func(childComplexity int) int
+		BodyStyle     func(childComplexity int) int
+		Color         func(childComplexity int) int
+		Condition     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DaysOnLot     func(childComplexity int) int
+		Dealer        func(childComplexity int) int
+		Description   func(childComplexity int) int
+		DistanceKm    func(childComplexity int) int
+		Drivetrain    func(childComplexity int) int
+		Features      func(childComplexity int) int
+		Fuel          func(childComplexity int) int
+		History       func(childComplexity int, first *int, after *string) int
+		InStockSince  func(childComplexity int) int
+		InteriorColor func(childComplexity int) int
+		Key           func(childComplexity int) int
+		MSRPCents     func(childComplexity int) int
+		Make          func(childComplexity int) int
+		MileageKm     func(childComplexity int) int
+		Model         func(childComplexity int) int
+		PriceCents    func(childComplexity int) int
+		Status        func(childComplexity int) int
+		StockNumber   func(childComplexity int) int
+		Transmission  func(childComplexity int) int
+		Trim          func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		VIN           func(childComplexity int) int
+		Version       func(childComplexity int) int
+		Year          func(childComplexity int) int
 	}
 
 	VehicleConnection struct {
@@ -192,12 +227,17 @@ type ComplexityRoot struct {
 	}
 
 	VehicleStats struct {
-		AvgPriceCents func(childComplexity int) int
-		ByMake        func(childComplexity int) int
-		ByStatus      func(childComplexity int) int
-		Count         func(childComplexity int) int
-		MaxPriceCents func(childComplexity int) int
-		MinPriceCents func(childComplexity int) int
+		AvgPriceCents  func(childComplexity int) int
+		ByBodyStyle    func(childComplexity int) int
+		ByCondition    func(childComplexity int) int
+		ByFuel         func(childComplexity int) int
+		ByMake         func(childComplexity int) int
+		ByStatus       func(childComplexity int) int
+		ByYear         func(childComplexity int) int
+		Count          func(childComplexity int) int
+		MaxPriceCents  func(childComplexity int) int
+		MinPriceCents  func(childComplexity int) int
+		PriceHistogram func(childComplexity int, bucketCents int) int
 	}
 
 	VinInfo struct {
@@ -216,6 +256,11 @@ type ComplexityRoot struct {
 	VinProblem struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	YearCount struct {
+		Count func(childComplexity int) int
+		Year  func(childComplexity int) int
 	}
 }
 
@@ -271,6 +316,9 @@ type VehicleEventResolver interface {
 
 	Actor(ctx context.Context, obj *models.VehicleEvent) (*models.User, error)
 }
+type VehicleStatsResolver interface {
+	PriceHistogram(ctx context.Context, obj *models.VehicleStats, bucketCents int) ([]*models.PriceBucket, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -314,6 +362,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "BodyStyleCount.count":
+		if e.ComplexityRoot.BodyStyleCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BodyStyleCount.Count(childComplexity), true
+	case "BodyStyleCount.value":
+		if e.ComplexityRoot.BodyStyleCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BodyStyleCount.Value(childComplexity), true
+
+	case "ConditionCount.count":
+		if e.ComplexityRoot.ConditionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConditionCount.Count(childComplexity), true
+	case "ConditionCount.value":
+		if e.ComplexityRoot.ConditionCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConditionCount.Value(childComplexity), true
 
 	case "Dealer.city":
 		if e.ComplexityRoot.Dealer.City == nil {
@@ -412,6 +486,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DealerEdge.Node(childComplexity), true
+
+	case "FuelCount.count":
+		if e.ComplexityRoot.FuelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FuelCount.Count(childComplexity), true
+	case "FuelCount.value":
+		if e.ComplexityRoot.FuelCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FuelCount.Value(childComplexity), true
 
 	case "Make.id":
 		if e.ComplexityRoot.Make.Key == nil {
@@ -578,6 +665,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PriceBucket.count":
+		if e.ComplexityRoot.PriceBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.Count(childComplexity), true
+	case "PriceBucket.maxCents":
+		if e.ComplexityRoot.PriceBucket.MaxCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.MaxCents(childComplexity), true
+	case "PriceBucket.minCents":
+		if e.ComplexityRoot.PriceBucket.MinCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.MinCents(childComplexity), true
+
 	case "Query.dealer":
 		if e.ComplexityRoot.Query.Dealer == nil {
 			break
@@ -741,24 +847,66 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Role(childComplexity), true
 
+	case "Vehicle.bodyStyle":
+		if e.ComplexityRoot.Vehicle.BodyStyle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.BodyStyle(childComplexity), true
 	case "Vehicle.color":
 		if e.ComplexityRoot.Vehicle.Color == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vehicle.Color(childComplexity), true
+	case "Vehicle.condition":
+		if e.ComplexityRoot.Vehicle.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Condition(childComplexity), true
 	case "Vehicle.createdAt":
 		if e.ComplexityRoot.Vehicle.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vehicle.CreatedAt(childComplexity), true
+	case "Vehicle.daysOnLot":
+		if e.ComplexityRoot.Vehicle.DaysOnLot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.DaysOnLot(childComplexity), true
 	case "Vehicle.dealer":
 		if e.ComplexityRoot.Vehicle.Dealer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vehicle.Dealer(childComplexity), true
+	case "Vehicle.description":
+		if e.ComplexityRoot.Vehicle.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Description(childComplexity), true
+	case "Vehicle.distanceKm":
+		if e.ComplexityRoot.Vehicle.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.DistanceKm(childComplexity), true
+	case "Vehicle.drivetrain":
+		if e.ComplexityRoot.Vehicle.Drivetrain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Drivetrain(childComplexity), true
+	case "Vehicle.features":
+		if e.ComplexityRoot.Vehicle.Features == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Features(childComplexity), true
 	case "Vehicle.fuel":
 		if e.ComplexityRoot.Vehicle.Fuel == nil {
 			break
@@ -776,12 +924,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vehicle.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Vehicle.inStockSince":
+		if e.ComplexityRoot.Vehicle.InStockSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.InStockSince(childComplexity), true
+	case "Vehicle.interiorColor":
+		if e.ComplexityRoot.Vehicle.InteriorColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.InteriorColor(childComplexity), true
 	case "Vehicle.id":
 		if e.ComplexityRoot.Vehicle.Key == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vehicle.Key(childComplexity), true
+	case "Vehicle.msrpCents":
+		if e.ComplexityRoot.Vehicle.MSRPCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.MSRPCents(childComplexity), true
 	case "Vehicle.make":
 		if e.ComplexityRoot.Vehicle.Make == nil {
 			break
@@ -812,6 +978,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vehicle.Status(childComplexity), true
+	case "Vehicle.stockNumber":
+		if e.ComplexityRoot.Vehicle.StockNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.StockNumber(childComplexity), true
+	case "Vehicle.transmission":
+		if e.ComplexityRoot.Vehicle.Transmission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Transmission(childComplexity), true
+	case "Vehicle.trim":
+		if e.ComplexityRoot.Vehicle.Trim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Trim(childComplexity), true
 	case "Vehicle.updatedAt":
 		if e.ComplexityRoot.Vehicle.UpdatedAt == nil {
 			break
@@ -956,6 +1140,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleStats.AvgPriceCents(childComplexity), true
+	case "VehicleStats.byBodyStyle":
+		if e.ComplexityRoot.VehicleStats.ByBodyStyle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehicleStats.ByBodyStyle(childComplexity), true
+	case "VehicleStats.byCondition":
+		if e.ComplexityRoot.VehicleStats.ByCondition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehicleStats.ByCondition(childComplexity), true
+	case "VehicleStats.byFuel":
+		if e.ComplexityRoot.VehicleStats.ByFuel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehicleStats.ByFuel(childComplexity), true
 	case "VehicleStats.byMake":
 		if e.ComplexityRoot.VehicleStats.ByMake == nil {
 			break
@@ -968,6 +1170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleStats.ByStatus(childComplexity), true
+	case "VehicleStats.byYear":
+		if e.ComplexityRoot.VehicleStats.ByYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehicleStats.ByYear(childComplexity), true
 	case "VehicleStats.count":
 		if e.ComplexityRoot.VehicleStats.Count == nil {
 			break
@@ -986,6 +1194,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleStats.MinPriceCents(childComplexity), true
+	case "VehicleStats.priceHistogram":
+		if e.ComplexityRoot.VehicleStats.PriceHistogram == nil {
+			break
+		}
+
+		args, err := ec.field_VehicleStats_priceHistogram_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.VehicleStats.PriceHistogram(childComplexity, args["bucketCents"].(int)), true
 
 	case "VinInfo.country":
 		if e.ComplexityRoot.VinInfo.Country == nil {
@@ -1061,6 +1280,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VinProblem.Message(childComplexity), true
 
+	case "YearCount.count":
+		if e.ComplexityRoot.YearCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.YearCount.Count(childComplexity), true
+	case "YearCount.year":
+		if e.ComplexityRoot.YearCount.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.YearCount.Year(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1072,6 +1304,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateDealerInput", ec.unmarshalInputCreateDealerInput),
 			graphql.NewInputUnmarshaler("CreateVehicleInput", ec.unmarshalInputCreateVehicleInput),
+			graphql.NewInputUnmarshaler("GeoRadius", ec.unmarshalInputGeoRadius),
 			graphql.NewInputUnmarshaler("UpdateDealerInput", ec.unmarshalInputUpdateDealerInput),
 			graphql.NewInputUnmarshaler("UpdateVehicleInput", ec.unmarshalInputUpdateVehicleInput),
 			graphql.NewInputUnmarshaler("VehicleFilter", ec.unmarshalInputVehicleFilter),
@@ -1199,6 +1432,38 @@ enum FuelType {
   ELECTRIC
 }
 
+"Whether a vehicle is new, used, or certified pre-owned."
+enum VehicleCondition {
+  NEW
+  USED
+  CERTIFIED
+}
+
+enum BodyStyle {
+  SEDAN
+  HATCHBACK
+  WAGON
+  COUPE
+  CONVERTIBLE
+  SUV
+  PICKUP
+  VAN
+  MINIVAN
+}
+
+enum Transmission {
+  AUTOMATIC
+  MANUAL
+  CVT
+}
+
+enum Drivetrain {
+  FWD
+  RWD
+  AWD
+  FOUR_WD
+}
+
 enum OrderDirection {
   ASC
   DESC
@@ -1209,6 +1474,8 @@ enum VehicleOrderField {
   PRICE
   YEAR
   MILEAGE
+  "Distance from the point of ` + "`" + `filter.near` + "`" + `, which it requires."
+  DISTANCE
 }
 
 enum VehicleEventKind {
@@ -1274,6 +1541,30 @@ type Vehicle implements Node {
   priceCents: Int!
   fuel: FuelType!
   status: VehicleStatus!
+  "The dealer's own reference for the vehicle, unique on its lot in any letter case."
+  stockNumber: String
+  condition: VehicleCondition!
+  "The model's trim level, such as LE or Sport."
+  trim: String
+  bodyStyle: BodyStyle
+  transmission: Transmission
+  drivetrain: Drivetrain
+  interiorColor: String
+  "The manufacturer's suggested retail price."
+  msrpCents: Int
+  "Plain text, at most 5,000 characters."
+  description: String
+  "Equipment and options, as the dealer lists them (at most 100)."
+  features: [String!]!
+  "When the vehicle arrived on the lot."
+  inStockSince: Time!
+  "Whole days since inStockSince."
+  daysOnLot: Int!
+  """
+  Kilometres from the point of the query's ` + "`" + `filter.near` + "`" + ` to the vehicle's
+  dealer; null when the query did not filter by distance.
+  """
+  distanceKm: Float
   dealer: Dealer!
   "Incremented by every change; pass it as ` + "`" + `expectedVersion` + "`" + ` to write safely."
   version: Int!
@@ -1368,6 +1659,51 @@ type VehicleStats {
   byStatus: [StatusCount!]!
   "One entry for each make with at least one vehicle, most vehicles first."
   byMake: [MakeCount!]!
+  "One entry for every fuel type, in declaration order, including zero counts."
+  byFuel: [FuelCount!]!
+  "One entry for every condition, in declaration order, including zero counts."
+  byCondition: [ConditionCount!]!
+  """
+  One entry for every body style, in declaration order, including zero
+  counts; vehicles without a body style are not counted here.
+  """
+  byBodyStyle: [BodyStyleCount!]!
+  "One entry for each model year with at least one vehicle, newest first."
+  byYear: [YearCount!]!
+  """
+  The prices in buckets of bucketCents, from the bucket of the lowest price
+  to that of the highest, including empty buckets in between; at most 50
+  buckets (widen bucketCents when the prices span more).
+  """
+  priceHistogram(bucketCents: Int!): [PriceBucket!]!
+}
+
+"How many vehicles of the filter have a value, for each value of a facet."
+type FuelCount {
+  value: FuelType!
+  count: Int!
+}
+
+type ConditionCount {
+  value: VehicleCondition!
+  count: Int!
+}
+
+type BodyStyleCount {
+  value: BodyStyle!
+  count: Int!
+}
+
+type YearCount {
+  year: Int!
+  count: Int!
+}
+
+"Vehicles priced from minCents up to, but not including, maxCents."
+type PriceBucket {
+  minCents: Int!
+  maxCents: Int!
+  count: Int!
 }
 
 type StatusCount {
@@ -1394,11 +1730,31 @@ input VehicleFilter {
   priceMinCents: Int
   priceMaxCents: Int
   mileageMaxKm: Int
+  "Any of these conditions."
+  condition: [VehicleCondition!]
+  "Any of these body styles."
+  bodyStyle: [BodyStyle!]
+  "Any of these transmissions."
+  transmission: [Transmission!]
+  "Any of these drivetrains."
+  drivetrain: [Drivetrain!]
+  "Vehicles whose dealer is within radiusKm of the point."
+  near: GeoRadius
+  "The stock number, in any letter case."
+  stockNumber: String
   """
-  Case-insensitive match on VIN, make name, model name and color. Each word
-  must match at least one of them: "toyota red" finds red Toyotas.
+  Case-insensitive match on VIN, make name, model name, color, trim and
+  stock number. Each word must match at least one of them: "toyota red"
+  finds red Toyotas.
   """
   search: String
+}
+
+"A circle on the earth: a point in WGS 84 degrees and a radius in kilometres."
+input GeoRadius {
+  latitude: Float!
+  longitude: Float!
+  radiusKm: Float!
 }
 
 input CreateVehicleInput {
@@ -1411,6 +1767,18 @@ input CreateVehicleInput {
   priceCents: Int!
   fuel: FuelType!
   status: VehicleStatus = AVAILABLE
+  stockNumber: String
+  condition: VehicleCondition = USED
+  trim: String
+  bodyStyle: BodyStyle
+  transmission: Transmission
+  drivetrain: Drivetrain
+  interiorColor: String
+  msrpCents: Int
+  description: String
+  features: [String!]
+  "Defaults to now."
+  inStockSince: Time
 }
 
 "Fields to change; omitted fields stay as they are. An empty color clears it."
@@ -1421,6 +1789,18 @@ input UpdateVehicleInput {
   status: VehicleStatus
   "Moves the vehicle to another dealer (you must be able to manage both)."
   dealerId: ID
+  "An empty string clears the text fields below; an empty list clears features."
+  stockNumber: String
+  condition: VehicleCondition
+  trim: String
+  bodyStyle: BodyStyle
+  transmission: Transmission
+  drivetrain: Drivetrain
+  interiorColor: String
+  msrpCents: Int
+  description: String
+  features: [String!]
+  inStockSince: Time
 }
 
 """
@@ -1606,6 +1986,26 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_BodyStyleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_BodyStyleCount_value(ctx, field)
+	case "count":
+		return ec.fieldContext_BodyStyleCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BodyStyleCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ConditionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ConditionCount_value(ctx, field)
+	case "count":
+		return ec.fieldContext_ConditionCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConditionCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Dealer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1652,6 +2052,16 @@ func (ec *executionContext) childFields_DealerEdge(ctx context.Context, field gr
 		return ec.fieldContext_DealerEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DealerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FuelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FuelCount_value(ctx, field)
+	case "count":
+		return ec.fieldContext_FuelCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FuelCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Make(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1702,6 +2112,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PriceBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "minCents":
+		return ec.fieldContext_PriceBucket_minCents(ctx, field)
+	case "maxCents":
+		return ec.fieldContext_PriceBucket_maxCents(ctx, field)
+	case "count":
+		return ec.fieldContext_PriceBucket_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriceBucket", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -1748,6 +2170,32 @@ func (ec *executionContext) childFields_Vehicle(ctx context.Context, field graph
 		return ec.fieldContext_Vehicle_fuel(ctx, field)
 	case "status":
 		return ec.fieldContext_Vehicle_status(ctx, field)
+	case "stockNumber":
+		return ec.fieldContext_Vehicle_stockNumber(ctx, field)
+	case "condition":
+		return ec.fieldContext_Vehicle_condition(ctx, field)
+	case "trim":
+		return ec.fieldContext_Vehicle_trim(ctx, field)
+	case "bodyStyle":
+		return ec.fieldContext_Vehicle_bodyStyle(ctx, field)
+	case "transmission":
+		return ec.fieldContext_Vehicle_transmission(ctx, field)
+	case "drivetrain":
+		return ec.fieldContext_Vehicle_drivetrain(ctx, field)
+	case "interiorColor":
+		return ec.fieldContext_Vehicle_interiorColor(ctx, field)
+	case "msrpCents":
+		return ec.fieldContext_Vehicle_msrpCents(ctx, field)
+	case "description":
+		return ec.fieldContext_Vehicle_description(ctx, field)
+	case "features":
+		return ec.fieldContext_Vehicle_features(ctx, field)
+	case "inStockSince":
+		return ec.fieldContext_Vehicle_inStockSince(ctx, field)
+	case "daysOnLot":
+		return ec.fieldContext_Vehicle_daysOnLot(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_Vehicle_distanceKm(ctx, field)
 	case "dealer":
 		return ec.fieldContext_Vehicle_dealer(ctx, field)
 	case "version":
@@ -1842,6 +2290,16 @@ func (ec *executionContext) childFields_VehicleStats(ctx context.Context, field 
 		return ec.fieldContext_VehicleStats_byStatus(ctx, field)
 	case "byMake":
 		return ec.fieldContext_VehicleStats_byMake(ctx, field)
+	case "byFuel":
+		return ec.fieldContext_VehicleStats_byFuel(ctx, field)
+	case "byCondition":
+		return ec.fieldContext_VehicleStats_byCondition(ctx, field)
+	case "byBodyStyle":
+		return ec.fieldContext_VehicleStats_byBodyStyle(ctx, field)
+	case "byYear":
+		return ec.fieldContext_VehicleStats_byYear(ctx, field)
+	case "priceHistogram":
+		return ec.fieldContext_VehicleStats_priceHistogram(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VehicleStats", field.Name)
 }
@@ -1880,6 +2338,16 @@ func (ec *executionContext) childFields_VinProblem(ctx context.Context, field gr
 		return ec.fieldContext_VinProblem_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VinProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_YearCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_YearCount_year(ctx, field)
+	case "count":
+		return ec.fieldContext_YearCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type YearCount", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2398,6 +2866,20 @@ func (ec *executionContext) field_Subscription_vehicleUpdated_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_VehicleStats_priceHistogram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bucketCents",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bucketCents"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Vehicle_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2593,6 +3075,98 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _BodyStyleCount_value(ctx context.Context, field graphql.CollectedField, obj *models.BodyStyleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BodyStyleCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.BodyStyle) graphql.Marshaler {
+			return ec.marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BodyStyleCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BodyStyleCount", field, false, false, "BodyStyle")
+}
+
+func (ec *executionContext) _BodyStyleCount_count(ctx context.Context, field graphql.CollectedField, obj *models.BodyStyleCount) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BodyStyleCount_count(ctx, field)
+		},
+		func() int {
+			return obj.Count
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BodyStyleCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BodyStyleCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConditionCount_value(ctx context.Context, field graphql.CollectedField, obj *models.ConditionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConditionCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.VehicleCondition) graphql.Marshaler {
+			return ec.marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConditionCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConditionCount", field, false, false, "VehicleCondition")
+}
+
+func (ec *executionContext) _ConditionCount_count(ctx context.Context, field graphql.CollectedField, obj *models.ConditionCount) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConditionCount_count(ctx, field)
+		},
+		func() int {
+			return obj.Count
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConditionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConditionCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Dealer_id(ctx context.Context, field graphql.CollectedField, obj *models.Dealer) (ret graphql.Marshaler) {
@@ -2995,6 +3569,52 @@ func (ec *executionContext) fieldContext_DealerEdge_node(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FuelCount_value(ctx context.Context, field graphql.CollectedField, obj *models.FuelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FuelCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.FuelType) graphql.Marshaler {
+			return ec.marshalNFuelType2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FuelCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FuelCount", field, false, false, "FuelType")
+}
+
+func (ec *executionContext) _FuelCount_count(ctx context.Context, field graphql.CollectedField, obj *models.FuelCount) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FuelCount_count(ctx, field)
+		},
+		func() int {
+			return obj.Count
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FuelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FuelCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Make_id(ctx context.Context, field graphql.CollectedField, obj *models.Make) (ret graphql.Marshaler) {
@@ -3650,6 +4270,75 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriceBucket_minCents(ctx context.Context, field graphql.CollectedField, obj *models.PriceBucket) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_minCents(ctx, field)
+		},
+		func() int64 {
+			return obj.MinCents
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_minCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriceBucket_maxCents(ctx context.Context, field graphql.CollectedField, obj *models.PriceBucket) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_maxCents(ctx, field)
+		},
+		func() int64 {
+			return obj.MaxCents
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_maxCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriceBucket_count(ctx context.Context, field graphql.CollectedField, obj *models.PriceBucket) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_count(ctx, field)
+		},
+		func() int {
+			return obj.Count
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceBucket", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4627,6 +5316,305 @@ func (ec *executionContext) fieldContext_Vehicle_status(_ context.Context, field
 	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "VehicleStatus")
 }
 
+func (ec *executionContext) _Vehicle_stockNumber(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_stockNumber(ctx, field)
+		},
+		func() *string {
+			return obj.StockNumber
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_stockNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vehicle_condition(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.VehicleCondition) graphql.Marshaler {
+			return ec.marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "VehicleCondition")
+}
+
+func (ec *executionContext) _Vehicle_trim(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_trim(ctx, field)
+		},
+		func() *string {
+			return obj.Trim
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_trim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vehicle_bodyStyle(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_bodyStyle(ctx, field)
+		},
+		func() *models.BodyStyle {
+			return obj.BodyStyle
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BodyStyle) graphql.Marshaler {
+			return ec.marshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_bodyStyle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "BodyStyle")
+}
+
+func (ec *executionContext) _Vehicle_transmission(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_transmission(ctx, field)
+		},
+		func() *models.Transmission {
+			return obj.Transmission
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Transmission) graphql.Marshaler {
+			return ec.marshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_transmission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "Transmission")
+}
+
+func (ec *executionContext) _Vehicle_drivetrain(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_drivetrain(ctx, field)
+		},
+		func() *models.Drivetrain {
+			return obj.Drivetrain
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Drivetrain) graphql.Marshaler {
+			return ec.marshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_drivetrain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "Drivetrain")
+}
+
+func (ec *executionContext) _Vehicle_interiorColor(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_interiorColor(ctx, field)
+		},
+		func() *string {
+			return obj.InteriorColor
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_interiorColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vehicle_msrpCents(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_msrpCents(ctx, field)
+		},
+		func() *int64 {
+			return obj.MSRPCents
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_msrpCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Vehicle_description(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_description(ctx, field)
+		},
+		func() *string {
+			return obj.Description
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vehicle_features(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_features(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Features, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_features(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "String")
+}
+
+func (ec *executionContext) _Vehicle_inStockSince(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_inStockSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InStockSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_inStockSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Vehicle_daysOnLot(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_daysOnLot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysOnLot(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_daysOnLot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Vehicle_distanceKm(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_distanceKm(ctx, field)
+		},
+		func() *float64 {
+			return obj.DistanceKm
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Vehicle", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Vehicle_dealer(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
 	return resolvePlainPointer(ec.Resolvers,
 		ctx,
@@ -5441,6 +6429,178 @@ func (ec *executionContext) fieldContext_VehicleStats_byMake(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _VehicleStats_byFuel(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleStats_byFuel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByFuel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.FuelCount) graphql.Marshaler {
+			return ec.marshalNFuelCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleStats_byFuel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FuelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VehicleStats_byCondition(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleStats_byCondition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByCondition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ConditionCount) graphql.Marshaler {
+			return ec.marshalNConditionCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleStats_byCondition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConditionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VehicleStats_byBodyStyle(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleStats_byBodyStyle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByBodyStyle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.BodyStyleCount) graphql.Marshaler {
+			return ec.marshalNBodyStyleCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleStats_byBodyStyle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BodyStyleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VehicleStats_byYear(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleStats_byYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.YearCount) graphql.Marshaler {
+			return ec.marshalNYearCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleStats_byYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_YearCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VehicleStats_priceHistogram(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehicleStats_priceHistogram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.VehicleStats().PriceHistogram(ctx, obj, fc.Args["bucketCents"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PriceBucket) graphql.Marshaler {
+			return ec.marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehicleStats_priceHistogram(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VehicleStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceBucket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_VehicleStats_priceHistogram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VinInfo_vin(ctx context.Context, field graphql.CollectedField, obj *models.VINInfo) (ret graphql.Marshaler) {
 	return resolvePlainField(ec.Resolvers,
 		ctx,
@@ -5724,6 +6884,52 @@ func (ec *executionContext) _VinProblem_message(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_VinProblem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VinProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _YearCount_year(ctx context.Context, field graphql.CollectedField, obj *models.YearCount) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_YearCount_year(ctx, field)
+		},
+		func() int {
+			return obj.Year
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_YearCount_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("YearCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _YearCount_count(ctx context.Context, field graphql.CollectedField, obj *models.YearCount) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_YearCount_count(ctx, field)
+		},
+		func() int {
+			return obj.Count
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_YearCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("YearCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -6897,8 +8103,11 @@ func (ec *executionContext) unmarshalInputCreateVehicleInput(ctx context.Context
 	if _, present := asMap["status"]; !present {
 		asMap["status"] = "AVAILABLE"
 	}
+	if _, present := asMap["condition"]; !present {
+		asMap["condition"] = "USED"
+	}
 
-	fieldsInOrder := [...]string{"vin", "modelId", "dealerId", "year", "color", "mileageKm", "priceCents", "fuel", "status"}
+	fieldsInOrder := [...]string{"vin", "modelId", "dealerId", "year", "color", "mileageKm", "priceCents", "fuel", "status", "stockNumber", "condition", "trim", "bodyStyle", "transmission", "drivetrain", "interiorColor", "msrpCents", "description", "features", "inStockSince"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6968,6 +8177,83 @@ func (ec *executionContext) unmarshalInputCreateVehicleInput(ctx context.Context
 				return it, err
 			}
 			it.Status = data
+		case "stockNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stockNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StockNumber = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "trim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trim"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trim = data
+		case "bodyStyle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyStyle"))
+			data, err := ec.unmarshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyStyle = data
+		case "transmission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transmission"))
+			data, err := ec.unmarshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transmission = data
+		case "drivetrain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drivetrain"))
+			data, err := ec.unmarshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Drivetrain = data
+		case "interiorColor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interiorColor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteriorColor = data
+		case "msrpCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("msrpCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MsrpCents = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "features":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Features = data
+		case "inStockSince":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inStockSince"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InStockSince = data
 		}
 	}
 	return it, nil
@@ -6982,6 +8268,62 @@ func (ec *executionContext) unmarshalInputCreateVehicleInput(ctx context.Context
 func UnmarshalCreateVehicleInput(ctx context.Context, raw any) (CreateVehicleInput, error) {
 	var out CreateVehicleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateVehicleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGeoRadius(ctx context.Context, obj any) (models.GeoRadius, error) {
+	var it models.GeoRadius
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"latitude", "longitude", "radiusKm"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		case "radiusKm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusKm"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusKm = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoRadius unmarshals raw into the GeoRadius input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoRadius(ctx context.Context, raw any) (models.GeoRadius, error) {
+	var out models.GeoRadius
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoRadius", raw, &out)
 	return out, err
 }
 
@@ -7080,7 +8422,7 @@ func (ec *executionContext) unmarshalInputUpdateVehicleInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"color", "mileageKm", "priceCents", "status", "dealerId"}
+	fieldsInOrder := [...]string{"color", "mileageKm", "priceCents", "status", "dealerId", "stockNumber", "condition", "trim", "bodyStyle", "transmission", "drivetrain", "interiorColor", "msrpCents", "description", "features", "inStockSince"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7122,6 +8464,83 @@ func (ec *executionContext) unmarshalInputUpdateVehicleInput(ctx context.Context
 				return it, err
 			}
 			it.DealerID = data
+		case "stockNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stockNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StockNumber = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "trim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trim"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trim = data
+		case "bodyStyle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyStyle"))
+			data, err := ec.unmarshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyStyle = data
+		case "transmission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transmission"))
+			data, err := ec.unmarshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transmission = data
+		case "drivetrain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drivetrain"))
+			data, err := ec.unmarshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Drivetrain = data
+		case "interiorColor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interiorColor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteriorColor = data
+		case "msrpCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("msrpCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MsrpCents = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "features":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("features"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Features = data
+		case "inStockSince":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inStockSince"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InStockSince = data
 		}
 	}
 	return it, nil
@@ -7150,7 +8569,7 @@ func (ec *executionContext) unmarshalInputVehicleFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"makeId", "modelId", "dealerId", "status", "fuel", "yearMin", "yearMax", "priceMinCents", "priceMaxCents", "mileageMaxKm", "search"}
+	fieldsInOrder := [...]string{"makeId", "modelId", "dealerId", "status", "fuel", "yearMin", "yearMax", "priceMinCents", "priceMaxCents", "mileageMaxKm", "condition", "bodyStyle", "transmission", "drivetrain", "near", "stockNumber", "search"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7227,6 +8646,48 @@ func (ec *executionContext) unmarshalInputVehicleFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.MileageMaxKm = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOVehicleCondition2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "bodyStyle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyStyle"))
+			data, err := ec.unmarshalOBodyStyle2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyStyle = data
+		case "transmission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transmission"))
+			data, err := ec.unmarshalOTransmission2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transmission = data
+		case "drivetrain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drivetrain"))
+			data, err := ec.unmarshalODrivetrain2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrainᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Drivetrain = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOGeoRadius2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐGeoRadius(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "stockNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stockNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StockNumber = data
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -7394,6 +8855,82 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return objectFields(fields, out)
 }
 
+var bodyStyleCountImplementors = []string{"BodyStyleCount"}
+
+func (ec *executionContext) _BodyStyleCount(ctx context.Context, sel ast.SelectionSet, obj *models.BodyStyleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bodyStyleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BodyStyleCount")
+		case "value":
+			out.Values[i] = ec._BodyStyleCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._BodyStyleCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(fields, out)
+}
+
+var conditionCountImplementors = []string{"ConditionCount"}
+
+func (ec *executionContext) _ConditionCount(ctx context.Context, sel ast.SelectionSet, obj *models.ConditionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conditionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConditionCount")
+		case "value":
+			out.Values[i] = ec._ConditionCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ConditionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(fields, out)
+}
+
 var dealerImplementors = []string{"Dealer", "Node"}
 
 func (ec *executionContext) _Dealer(ctx context.Context, sel ast.SelectionSet, obj *models.Dealer) graphql.Marshaler {
@@ -7535,6 +9072,44 @@ func (ec *executionContext) _DealerEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "node":
 			out.Values[i] = ec._DealerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(fields, out)
+}
+
+var fuelCountImplementors = []string{"FuelCount"}
+
+func (ec *executionContext) _FuelCount(ctx context.Context, sel ast.SelectionSet, obj *models.FuelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fuelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FuelCount")
+		case "value":
+			out.Values[i] = ec._FuelCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FuelCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7802,6 +9377,49 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(fields, out)
+}
+
+var priceBucketImplementors = []string{"PriceBucket"}
+
+func (ec *executionContext) _PriceBucket(ctx context.Context, sel ast.SelectionSet, obj *models.PriceBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priceBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriceBucket")
+		case "minCents":
+			out.Values[i] = ec._PriceBucket_minCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxCents":
+			out.Values[i] = ec._PriceBucket_maxCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PriceBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -8101,6 +9719,71 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "stockNumber":
+			out.Values[i] = ec._Vehicle_stockNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "condition":
+			out.Values[i] = ec._Vehicle_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trim":
+			out.Values[i] = ec._Vehicle_trim(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bodyStyle":
+			out.Values[i] = ec._Vehicle_bodyStyle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transmission":
+			out.Values[i] = ec._Vehicle_transmission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drivetrain":
+			out.Values[i] = ec._Vehicle_drivetrain(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interiorColor":
+			out.Values[i] = ec._Vehicle_interiorColor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "msrpCents":
+			out.Values[i] = ec._Vehicle_msrpCents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Vehicle_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "features":
+			out.Values[i] = ec._Vehicle_features(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inStockSince":
+			out.Values[i] = ec._Vehicle_inStockSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "daysOnLot":
+			out.Values[i] = ec._Vehicle_daysOnLot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "distanceKm":
+			out.Values[i] = ec._Vehicle_distanceKm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "dealer":
 			out.Values[i] = ec._Vehicle_dealer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8393,33 +10076,59 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 		case "count":
 			out.Values[i] = ec._VehicleStats_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "minPriceCents":
 			out.Values[i] = ec._VehicleStats_minPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "avgPriceCents":
 			out.Values[i] = ec._VehicleStats_avgPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxPriceCents":
 			out.Values[i] = ec._VehicleStats_maxPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "byStatus":
 			out.Values[i] = ec._VehicleStats_byStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "byMake":
 			out.Values[i] = ec._VehicleStats_byMake(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "byFuel":
+			out.Values[i] = ec._VehicleStats_byFuel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byCondition":
+			out.Values[i] = ec._VehicleStats_byCondition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byBodyStyle":
+			out.Values[i] = ec._VehicleStats_byBodyStyle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byYear":
+			out.Values[i] = ec._VehicleStats_byYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priceHistogram":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VehicleStats_priceHistogram(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8533,6 +10242,44 @@ func (ec *executionContext) _VinProblem(ctx context.Context, sel ast.SelectionSe
 			}
 		case "message":
 			out.Values[i] = ec._VinProblem_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(fields, out)
+}
+
+var yearCountImplementors = []string{"YearCount"}
+
+func (ec *executionContext) _YearCount(ctx context.Context, sel ast.SelectionSet, obj *models.YearCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, yearCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("YearCount")
+		case "year":
+			out.Values[i] = ec._YearCount_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._YearCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8923,6 +10670,66 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋcarlotᚋcarlo
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx context.Context, v any) (models.BodyStyle, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx context.Context, sel ast.SelectionSet, v models.BodyStyle) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "BodyStyle!")
+	}
+	return res
+}
+
+var (
+	unmarshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle = map[string]models.BodyStyle{
+		"SEDAN":       models.BodySedan,
+		"HATCHBACK":   models.BodyHatchback,
+		"WAGON":       models.BodyWagon,
+		"COUPE":       models.BodyCoupe,
+		"CONVERTIBLE": models.BodyConvertible,
+		"SUV":         models.BodySUV,
+		"PICKUP":      models.BodyPickup,
+		"VAN":         models.BodyVan,
+		"MINIVAN":     models.BodyMinivan,
+	}
+	marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle = map[models.BodyStyle]string{
+		models.BodySedan:       "SEDAN",
+		models.BodyHatchback:   "HATCHBACK",
+		models.BodyWagon:       "WAGON",
+		models.BodyCoupe:       "COUPE",
+		models.BodyConvertible: "CONVERTIBLE",
+		models.BodySUV:         "SUV",
+		models.BodyPickup:      "PICKUP",
+		models.BodyVan:         "VAN",
+		models.BodyMinivan:     "MINIVAN",
+	}
+)
+
+func (ec *executionContext) marshalNBodyStyleCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCount(ctx context.Context, sel ast.SelectionSet, v models.BodyStyleCount) graphql.Marshaler {
+	return ec._BodyStyleCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBodyStyleCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.BodyStyleCount) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBodyStyleCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8935,6 +10742,26 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNConditionCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCount(ctx context.Context, sel ast.SelectionSet, v models.ConditionCount) graphql.Marshaler {
+	return ec._ConditionCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConditionCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ConditionCount) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConditionCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNCreateDealerInput2githubᚗcomᚋcarlotᚋcarlotᚋgraphᚐCreateDealerInput(ctx context.Context, v any) (CreateDealerInput, error) {
@@ -9001,6 +10828,70 @@ func (ec *executionContext) marshalNDealerEdge2ᚖgithubᚗcomᚋcarlotᚋcarlot
 		return graphql.Null
 	}
 	return ec._DealerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx context.Context, v any) (models.Drivetrain, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx context.Context, sel ast.SelectionSet, v models.Drivetrain) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Drivetrain!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain = map[string]models.Drivetrain{
+		"FWD":     models.DrivetrainFWD,
+		"RWD":     models.DrivetrainRWD,
+		"AWD":     models.DrivetrainAWD,
+		"FOUR_WD": models.DrivetrainFourWD,
+	}
+	marshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain = map[models.Drivetrain]string{
+		models.DrivetrainFWD:    "FWD",
+		models.DrivetrainRWD:    "RWD",
+		models.DrivetrainAWD:    "AWD",
+		models.DrivetrainFourWD: "FOUR_WD",
+	}
+)
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNFuelCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCount(ctx context.Context, sel ast.SelectionSet, v models.FuelCount) graphql.Marshaler {
+	return ec._FuelCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFuelCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.FuelCount) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFuelCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNFuelType2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelType(ctx context.Context, v any) (models.FuelType, error) {
@@ -9191,6 +11082,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlot�
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PriceBucket) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriceBucket2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPriceBucket2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx context.Context, sel ast.SelectionSet, v *models.PriceBucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriceBucket!")
+		return graphql.Null
+	}
+	return ec._PriceBucket(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐRole(ctx context.Context, v any) (models.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNRole2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐRole[tmp]
@@ -9253,6 +11168,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9266,6 +11210,34 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	}
 	return res
 }
+
+func (ec *executionContext) unmarshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx context.Context, v any) (models.Transmission, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx context.Context, sel ast.SelectionSet, v models.Transmission) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Transmission!")
+	}
+	return res
+}
+
+var (
+	unmarshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission = map[string]models.Transmission{
+		"AUTOMATIC": models.TransmissionAutomatic,
+		"MANUAL":    models.TransmissionManual,
+		"CVT":       models.TransmissionCVT,
+	}
+	marshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission = map[models.Transmission]string{
+		models.TransmissionAutomatic: "AUTOMATIC",
+		models.TransmissionManual:    "MANUAL",
+		models.TransmissionCVT:       "CVT",
+	}
+)
 
 func (ec *executionContext) unmarshalNUpdateDealerInput2githubᚗcomᚋcarlotᚋcarlotᚋgraphᚐUpdateDealerInput(ctx context.Context, v any) (UpdateDealerInput, error) {
 	res, err := ec.unmarshalInputUpdateDealerInput(ctx, v)
@@ -9308,6 +11280,34 @@ func (ec *executionContext) marshalNVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋ
 	}
 	return ec._Vehicle(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx context.Context, v any) (models.VehicleCondition, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx context.Context, sel ast.SelectionSet, v models.VehicleCondition) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "VehicleCondition!")
+	}
+	return res
+}
+
+var (
+	unmarshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition = map[string]models.VehicleCondition{
+		"NEW":       models.ConditionNew,
+		"USED":      models.ConditionUsed,
+		"CERTIFIED": models.ConditionCertified,
+	}
+	marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition = map[models.VehicleCondition]string{
+		models.ConditionNew:       "NEW",
+		models.ConditionUsed:      "USED",
+		models.ConditionCertified: "CERTIFIED",
+	}
+)
 
 func (ec *executionContext) marshalNVehicleConnection2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleConnection(ctx context.Context, sel ast.SelectionSet, v *VehicleConnection) graphql.Marshaler {
 	if v == nil {
@@ -9430,12 +11430,14 @@ var (
 		"PRICE":      models.OrderByPrice,
 		"YEAR":       models.OrderByYear,
 		"MILEAGE":    models.OrderByMileage,
+		"DISTANCE":   models.OrderByDistance,
 	}
 	marshalNVehicleOrderField2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleOrderField = map[models.VehicleOrderField]string{
 		models.OrderByCreatedAt: "CREATED_AT",
 		models.OrderByPrice:     "PRICE",
 		models.OrderByYear:      "YEAR",
 		models.OrderByMileage:   "MILEAGE",
+		models.OrderByDistance:  "DISTANCE",
 	}
 )
 
@@ -9530,6 +11532,26 @@ var (
 		models.VINFaultCheckDigit: "CHECK_DIGIT",
 	}
 )
+
+func (ec *executionContext) marshalNYearCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCount(ctx context.Context, sel ast.SelectionSet, v models.YearCount) graphql.Marshaler {
+	return ec._YearCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNYearCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.YearCount) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNYearCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
@@ -9673,6 +11695,86 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOBodyStyle2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleᚄ(ctx context.Context, v any) ([]models.BodyStyle, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.BodyStyle, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBodyStyle2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleᚄ(ctx context.Context, sel ast.SelectionSet, v []models.BodyStyle) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx context.Context, v any) (*models.BodyStyle, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx context.Context, sel ast.SelectionSet, v *models.BodyStyle) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle[*v])
+	return res
+}
+
+var (
+	unmarshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle = map[string]models.BodyStyle{
+		"SEDAN":       models.BodySedan,
+		"HATCHBACK":   models.BodyHatchback,
+		"WAGON":       models.BodyWagon,
+		"COUPE":       models.BodyCoupe,
+		"CONVERTIBLE": models.BodyConvertible,
+		"SUV":         models.BodySUV,
+		"PICKUP":      models.BodyPickup,
+		"VAN":         models.BodyVan,
+		"MINIVAN":     models.BodyMinivan,
+	}
+	marshalOBodyStyle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle = map[models.BodyStyle]string{
+		models.BodySedan:       "SEDAN",
+		models.BodyHatchback:   "HATCHBACK",
+		models.BodyWagon:       "WAGON",
+		models.BodyCoupe:       "COUPE",
+		models.BodyConvertible: "CONVERTIBLE",
+		models.BodySUV:         "SUV",
+		models.BodyPickup:      "PICKUP",
+		models.BodyVan:         "VAN",
+		models.BodyMinivan:     "MINIVAN",
+	}
+)
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9709,6 +11811,76 @@ func (ec *executionContext) marshalODealer2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋm
 	}
 	return ec._Dealer(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalODrivetrain2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrainᚄ(ctx context.Context, v any) ([]models.Drivetrain, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.Drivetrain, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODrivetrain2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrainᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Drivetrain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx context.Context, v any) (*models.Drivetrain, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx context.Context, sel ast.SelectionSet, v *models.Drivetrain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain[*v])
+	return res
+}
+
+var (
+	unmarshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain = map[string]models.Drivetrain{
+		"FWD":     models.DrivetrainFWD,
+		"RWD":     models.DrivetrainRWD,
+		"AWD":     models.DrivetrainAWD,
+		"FOUR_WD": models.DrivetrainFourWD,
+	}
+	marshalODrivetrain2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain = map[models.Drivetrain]string{
+		models.DrivetrainFWD:    "FWD",
+		models.DrivetrainRWD:    "RWD",
+		models.DrivetrainAWD:    "AWD",
+		models.DrivetrainFourWD: "FOUR_WD",
+	}
+)
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
@@ -9761,6 +11933,14 @@ func (ec *executionContext) marshalOFuelType2ᚕgithubᚗcomᚋcarlotᚋcarlot�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOGeoRadius2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐGeoRadius(ctx context.Context, v any) (*models.GeoRadius, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoRadius(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -9824,6 +12004,41 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋcarlotᚋcarlotᚋgraph�
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -9842,6 +12057,92 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTransmission2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmissionᚄ(ctx context.Context, v any) ([]models.Transmission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.Transmission, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTransmission2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmissionᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Transmission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx context.Context, v any) (*models.Transmission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx context.Context, sel ast.SelectionSet, v *models.Transmission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission[*v])
+	return res
+}
+
+var (
+	unmarshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission = map[string]models.Transmission{
+		"AUTOMATIC": models.TransmissionAutomatic,
+		"MANUAL":    models.TransmissionManual,
+		"CVT":       models.TransmissionCVT,
+	}
+	marshalOTransmission2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission = map[models.Transmission]string{
+		models.TransmissionAutomatic: "AUTOMATIC",
+		models.TransmissionManual:    "MANUAL",
+		models.TransmissionCVT:       "CVT",
+	}
+)
+
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -9855,6 +12156,74 @@ func (ec *executionContext) marshalOVehicle2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋ
 	}
 	return ec._Vehicle(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalOVehicleCondition2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleConditionᚄ(ctx context.Context, v any) ([]models.VehicleCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.VehicleCondition, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOVehicleCondition2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleConditionᚄ(ctx context.Context, sel ast.SelectionSet, v []models.VehicleCondition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx context.Context, v any) (*models.VehicleCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx context.Context, sel ast.SelectionSet, v *models.VehicleCondition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition[*v])
+	return res
+}
+
+var (
+	unmarshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition = map[string]models.VehicleCondition{
+		"NEW":       models.ConditionNew,
+		"USED":      models.ConditionUsed,
+		"CERTIFIED": models.ConditionCertified,
+	}
+	marshalOVehicleCondition2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition = map[models.VehicleCondition]string{
+		models.ConditionNew:       "NEW",
+		models.ConditionUsed:      "USED",
+		models.ConditionCertified: "CERTIFIED",
+	}
+)
 
 func (ec *executionContext) unmarshalOVehicleFilter2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋgraphᚐVehicleFilter(ctx context.Context, v any) (*VehicleFilter, error) {
 	if v == nil {

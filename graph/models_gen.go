@@ -3,6 +3,8 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/carlot/carlot/models"
 )
 
@@ -21,15 +23,27 @@ type CreateDealerInput struct {
 }
 
 type CreateVehicleInput struct {
-	Vin        string                `json:"vin"`
-	ModelID    string                `json:"modelId"`
-	DealerID   string                `json:"dealerId"`
-	Year       int                   `json:"year"`
-	Color      *string               `json:"color,omitempty"`
-	MileageKm  int                   `json:"mileageKm"`
-	PriceCents int                   `json:"priceCents"`
-	Fuel       models.FuelType       `json:"fuel"`
-	Status     *models.VehicleStatus `json:"status,omitempty"`
+	Vin           string                   `json:"vin"`
+	ModelID       string                   `json:"modelId"`
+	DealerID      string                   `json:"dealerId"`
+	Year          int                      `json:"year"`
+	Color         *string                  `json:"color,omitempty"`
+	MileageKm     int                      `json:"mileageKm"`
+	PriceCents    int                      `json:"priceCents"`
+	Fuel          models.FuelType          `json:"fuel"`
+	Status        *models.VehicleStatus    `json:"status,omitempty"`
+	StockNumber   *string                  `json:"stockNumber,omitempty"`
+	Condition     *models.VehicleCondition `json:"condition,omitempty"`
+	Trim          *string                  `json:"trim,omitempty"`
+	BodyStyle     *models.BodyStyle        `json:"bodyStyle,omitempty"`
+	Transmission  *models.Transmission     `json:"transmission,omitempty"`
+	Drivetrain    *models.Drivetrain       `json:"drivetrain,omitempty"`
+	InteriorColor *string                  `json:"interiorColor,omitempty"`
+	MsrpCents     *int                     `json:"msrpCents,omitempty"`
+	Description   *string                  `json:"description,omitempty"`
+	Features      []string                 `json:"features,omitempty"`
+	// Defaults to now.
+	InStockSince *time.Time `json:"inStockSince,omitempty"`
 }
 
 type Mutation struct {
@@ -61,6 +75,18 @@ type UpdateVehicleInput struct {
 	Status     *models.VehicleStatus `json:"status,omitempty"`
 	// Moves the vehicle to another dealer (you must be able to manage both).
 	DealerID *string `json:"dealerId,omitempty"`
+	// An empty string clears the text fields below; an empty list clears features.
+	StockNumber   *string                  `json:"stockNumber,omitempty"`
+	Condition     *models.VehicleCondition `json:"condition,omitempty"`
+	Trim          *string                  `json:"trim,omitempty"`
+	BodyStyle     *models.BodyStyle        `json:"bodyStyle,omitempty"`
+	Transmission  *models.Transmission     `json:"transmission,omitempty"`
+	Drivetrain    *models.Drivetrain       `json:"drivetrain,omitempty"`
+	InteriorColor *string                  `json:"interiorColor,omitempty"`
+	MsrpCents     *int                     `json:"msrpCents,omitempty"`
+	Description   *string                  `json:"description,omitempty"`
+	Features      []string                 `json:"features,omitempty"`
+	InStockSince  *time.Time               `json:"inStockSince,omitempty"`
 }
 
 // Narrows a list of vehicles. All given conditions must hold.
@@ -77,7 +103,20 @@ type VehicleFilter struct {
 	PriceMinCents *int              `json:"priceMinCents,omitempty"`
 	PriceMaxCents *int              `json:"priceMaxCents,omitempty"`
 	MileageMaxKm  *int              `json:"mileageMaxKm,omitempty"`
-	// Case-insensitive match on VIN, make name, model name and color. Each word
-	// must match at least one of them: "toyota red" finds red Toyotas.
+	// Any of these conditions.
+	Condition []models.VehicleCondition `json:"condition,omitempty"`
+	// Any of these body styles.
+	BodyStyle []models.BodyStyle `json:"bodyStyle,omitempty"`
+	// Any of these transmissions.
+	Transmission []models.Transmission `json:"transmission,omitempty"`
+	// Any of these drivetrains.
+	Drivetrain []models.Drivetrain `json:"drivetrain,omitempty"`
+	// Vehicles whose dealer is within radiusKm of the point.
+	Near *models.GeoRadius `json:"near,omitempty"`
+	// The stock number, in any letter case.
+	StockNumber *string `json:"stockNumber,omitempty"`
+	// Case-insensitive match on VIN, make name, model name, color, trim and
+	// stock number. Each word must match at least one of them: "toyota red"
+	// finds red Toyotas.
 	Search *string `json:"search,omitempty"`
 }

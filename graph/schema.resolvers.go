@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
@@ -158,6 +159,11 @@ func (r *vehicleEventResolver) Actor(ctx context.Context, obj *models.VehicleEve
 	return eventActor(ctx, obj)
 }
 
+// PriceHistogram is the resolver for the priceHistogram field.
+func (r *vehicleStatsResolver) PriceHistogram(ctx context.Context, obj *models.VehicleStats, bucketCents int) ([]*models.PriceBucket, error) {
+	panic(fmt.Errorf("not implemented: PriceHistogram - priceHistogram"))
+}
+
 // Dealer returns DealerResolver implementation.
 func (r *Resolver) Dealer() DealerResolver { return &dealerResolver{r} }
 
@@ -185,6 +191,9 @@ func (r *Resolver) Vehicle() VehicleResolver { return &vehicleResolver{r} }
 // VehicleEvent returns VehicleEventResolver implementation.
 func (r *Resolver) VehicleEvent() VehicleEventResolver { return &vehicleEventResolver{r} }
 
+// VehicleStats returns VehicleStatsResolver implementation.
+func (r *Resolver) VehicleStats() VehicleStatsResolver { return &vehicleStatsResolver{r} }
+
 type (
 	dealerResolver       struct{ *Resolver }
 	makeResolver         struct{ *Resolver }
@@ -195,4 +204,5 @@ type (
 	userResolver         struct{ *Resolver }
 	vehicleResolver      struct{ *Resolver }
 	vehicleEventResolver struct{ *Resolver }
+	vehicleStatsResolver struct{ *Resolver }
 )

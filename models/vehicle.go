@@ -39,6 +39,62 @@ const (
 // VehicleStatuses lists every status in declaration order.
 var VehicleStatuses = []VehicleStatus{StatusAvailable, StatusReserved, StatusSold}
 
+// VehicleCondition is whether a vehicle is new, used or certified pre-owned.
+type VehicleCondition string
+
+// The conditions, in the order the API lists them.
+const (
+	ConditionNew       VehicleCondition = "NEW"
+	ConditionUsed      VehicleCondition = "USED"
+	ConditionCertified VehicleCondition = "CERTIFIED"
+)
+
+// VehicleConditions lists every condition in declaration order.
+var VehicleConditions = []VehicleCondition{ConditionNew, ConditionUsed, ConditionCertified}
+
+// BodyStyle is the shape of a vehicle's body.
+type BodyStyle string
+
+// The body styles, in the order the API lists them.
+const (
+	BodySedan       BodyStyle = "SEDAN"
+	BodyHatchback   BodyStyle = "HATCHBACK"
+	BodyWagon       BodyStyle = "WAGON"
+	BodyCoupe       BodyStyle = "COUPE"
+	BodyConvertible BodyStyle = "CONVERTIBLE"
+	BodySUV         BodyStyle = "SUV"
+	BodyPickup      BodyStyle = "PICKUP"
+	BodyVan         BodyStyle = "VAN"
+	BodyMinivan     BodyStyle = "MINIVAN"
+)
+
+// BodyStyles lists every body style in declaration order.
+var BodyStyles = []BodyStyle{BodySedan, BodyHatchback, BodyWagon, BodyCoupe, BodyConvertible, BodySUV, BodyPickup, BodyVan, BodyMinivan}
+
+// Transmission is how a vehicle changes gears.
+type Transmission string
+
+// The transmissions.
+const (
+	TransmissionAutomatic Transmission = "AUTOMATIC"
+	TransmissionManual    Transmission = "MANUAL"
+	TransmissionCVT       Transmission = "CVT"
+)
+
+// Drivetrain is which wheels a vehicle drives.
+type Drivetrain string
+
+// The drivetrains.
+const (
+	DrivetrainFWD    Drivetrain = "FWD"
+	DrivetrainRWD    Drivetrain = "RWD"
+	DrivetrainAWD    Drivetrain = "AWD"
+	DrivetrainFourWD Drivetrain = "FOUR_WD"
+)
+
+// FuelTypes lists every fuel type in declaration order.
+var FuelTypes = []FuelType{FuelGasoline, FuelDiesel, FuelHybrid, FuelElectric}
+
 // Vehicle is a vehicle listed by a dealer.
 type Vehicle struct {
 	bun.BaseModel `bun:"table:vehicles,alias:v"`
@@ -54,6 +110,21 @@ type Vehicle struct {
 	PriceCents int64         `bun:"price_cents,notnull" json:"price_cents"`
 	Fuel       FuelType      `bun:"fuel,notnull" json:"fuel"`
 	Status     VehicleStatus `bun:"status,notnull" json:"status"`
+
+	// The listing's details. StockNumber is unique per dealer in any
+	// letter case; InStockSince is when the vehicle arrived on the lot.
+	StockNumber   *string          `bun:"stock_number" json:"stock_number"`
+	Condition     VehicleCondition `bun:"condition,notnull" json:"condition"`
+	Trim          *string          `bun:"trim" json:"trim"`
+	BodyStyle     *BodyStyle       `bun:"body_style" json:"body_style"`
+	Transmission  *Transmission    `bun:"transmission" json:"transmission"`
+	Drivetrain    *Drivetrain      `bun:"drivetrain" json:"drivetrain"`
+	InteriorColor *string          `bun:"interior_color" json:"interior_color"`
+	MSRPCents     *int64           `bun:"msrp_cents" json:"msrp_cents"`
+	Description   *string          `bun:"description" json:"description"`
+	Features      []string         `bun:"features,array,notnull" json:"features"`
+	InStockSince  time.Time        `bun:"in_stock_since,nullzero,notnull,default:current_timestamp" json:"in_stock_since"`
+
 	Version    int           `bun:"version,notnull" json:"version"`
 	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
 	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
@@ -64,10 +135,25 @@ type Vehicle struct {
 	Make   *Make   `bun:"-" json:"-"`
 	Model  *Model  `bun:"-" json:"-"`
 	Dealer *Dealer `bun:"-" json:"-"`
+	// DistanceKm is how far the vehicle's dealer is from the point of the
+	// read's filter (VehicleFilter.Near); nil when it had none.
+	DistanceKm *float64 `bun:"-" json:"-"`
+}
+
+// DaysOnLot is how many whole days have passed since the vehicle arrived
+// on the lot (zero for one arriving in the future).
+func (v *Vehicle) DaysOnLot() int {
+	return max(0, int(time.Since(v.InStockSince)/(24*time.Hour)))
 }
 
 // Key names the vehicle.
 func (v *Vehicle) Key() Key { return Key{TypeVehicle, v.ID} }
+
+// GeoRadius is a circle on the earth: a point in WGS 84 degrees and a
+// radius in kilometres.
+type GeoRadius struct {
+	Latitude, Longitude, RadiusKm float64
+}
 
 // VehicleFilter narrows a list of vehicles; every set condition must hold.
 type VehicleFilter struct {
@@ -77,6 +163,14 @@ type VehicleFilter struct {
 	YearMin, YearMax             *int
 	PriceMinCents, PriceMaxCents *int64
 	MileageMaxKm                 *int
+	Conditions                   []VehicleCondition
+	BodyStyles                   []BodyStyle
+	Transmissions                []Transmission
+	Drivetrains                  []Drivetrain
+	// StockNumber matches the stock number exactly, ignoring case.
+	StockNumber *string
+	// Near keeps the vehicles whose dealer is within a radius of a point.
+	Near *GeoRadius
 	// SearchWords must each match the VIN, make name, model name or color, ignoring case.
 	SearchWords []string
 	// Search is SearchWords resolved by ResolveSearch, one term per word;
@@ -267,6 +361,9 @@ const (
 	OrderByPrice     VehicleOrderField = "PRICE"
 	OrderByYear      VehicleOrderField = "YEAR"
 	OrderByMileage   VehicleOrderField = "MILEAGE"
+	// OrderByDistance orders by distance from the filter's Near point,
+	// which it requires.
+	OrderByDistance VehicleOrderField = "DISTANCE"
 )
 
 // OrderDirection is ascending or descending.
@@ -384,6 +481,43 @@ type VehicleStats struct {
 	ByStatus []StatusCount
 	// ByMake has each make with vehicles, most vehicles first.
 	ByMake []MakeCount
+	// ByFuel, ByCondition and ByBodyStyle have every value, in declaration
+	// order, zero counts included.
+	ByFuel      []FuelCount
+	ByCondition []ConditionCount
+	ByBodyStyle []BodyStyleCount
+	// ByYear has each model year with vehicles, newest first.
+	ByYear []YearCount
+}
+
+// FuelCount is how many vehicles run on a fuel.
+type FuelCount struct {
+	Value FuelType
+	Count int
+}
+
+// ConditionCount is how many vehicles are in a condition.
+type ConditionCount struct {
+	Value VehicleCondition
+	Count int
+}
+
+// BodyStyleCount is how many vehicles have a body style.
+type BodyStyleCount struct {
+	Value BodyStyle
+	Count int
+}
+
+// YearCount is how many vehicles are of a model year.
+type YearCount struct {
+	Year  int
+	Count int
+}
+
+// PriceBucket is how many vehicles are priced in [MinCents, MaxCents).
+type PriceBucket struct {
+	MinCents, MaxCents int64
+	Count              int
 }
 
 // StatusCount is how many vehicles have a status.
