@@ -122,7 +122,7 @@ func TestTracesReachAnOTLPEndpoint(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	tracing.InstrumentDB(db, tp)
 	logs := &apitest.LogBuffer{}
-	api := New(Deps{Config: cfg, DB: db, Log: logging.New(logs, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
+	api := newApplication(t, apitest.Deps{Config: cfg, DB: db, Log: logging.New(logs, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
 	t.Cleanup(api.Close)
 
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -208,7 +208,7 @@ func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	db := testdb.New(t, testdb.Seeded)
-	api := New(Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
+	api := newApplication(t, apitest.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
 	t.Cleanup(api.Close)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
