@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -69,7 +70,7 @@ func TestRateLimitPerIP(t *testing.T) {
 func TestRateLimitPerUser(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "2", "RATE_LIMIT_PER_IP": "1000"})
-	alice, bob := bearer(t, 7, models.RoleViewer), bearer(t, 8, models.RoleViewer)
+	alice, bob := apitest.Bearer(t, 7, models.RoleViewer), apitest.Bearer(t, 8, models.RoleViewer)
 	for i, addr := range []string{"192.0.2.1:1", "192.0.2.2:1"} { // the user's allowance follows them across addresses
 		if r := a.Send(gqlRequest(addr, "Authorization", alice)); r.Status != http.StatusOK {
 			t.Fatalf("alice's request %d: %d %s", i+1, r.Status, r.Raw)
@@ -149,8 +150,8 @@ func TestWebsocketCapThroughTheHandler(t *testing.T) {
 	srv := httptest.NewServer(b.Handler)
 	t.Cleanup(srv.Close)
 	// One real socket held open, then a second upgrade from the same address is refused.
-	conn := dialWebsocket(t, srv.URL)
-	defer conn.close()
+	conn := apitest.DialRaw(t, srv.URL)
+	defer conn.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql", nil)
 	for k, v := range upgradeRequest("").Header {
 		req.Header[k] = v

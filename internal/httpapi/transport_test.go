@@ -13,23 +13,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/carlot/carlot/internal/apitest"
-	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
 )
-
-// bearer returns an Authorization header value for a user with role.
-func bearer(t *testing.T, id int64, role models.Role) string {
-	t.Helper()
-	token, _, err := auth.New([]byte(apitest.Secret), time.Hour).Issue(&models.User{ID: id, Role: role}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "Bearer " + token
-}
 
 // paddedBody returns a JSON request body of exactly n bytes.
 func paddedBody(t *testing.T, n int) string {
@@ -164,7 +152,7 @@ func TestRequestsRefusedBeforeExecution(t *testing.T) {
 func TestMutationsOverGETAreNeverExecuted(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Seeded, nil)
-	admin := bearer(t, 1, models.RoleAdmin)
+	admin := apitest.Bearer(t, 1, models.RoleAdmin)
 	create := `mutation { createDealer(input: { name: "Sneaky Motors", city: "Nowhere" }) { id } }`
 	count := func() int {
 		var n int

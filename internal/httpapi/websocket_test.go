@@ -234,7 +234,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	})
 	t.Run("per user, sharing the budget of the user's HTTP requests", func(t *testing.T) {
 		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "3", "RATE_LIMIT_PER_IP": "1000"})
-		alice := bearer(t, 7, models.RoleViewer)
+		alice := apitest.Bearer(t, 7, models.RoleViewer)
 		if r := a.Send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.Status != http.StatusOK {
 			t.Fatalf("over HTTP: %d %s", r.Status, r.Raw)
 		}
@@ -309,31 +309,31 @@ func TestKeepAlives(t *testing.T) {
 	base := a.Serve()
 
 	t.Run("a client that answers pings stays", func(t *testing.T) {
-		s := dialWebsocket(t, base)
-		defer s.close()
+		s := apitest.DialRaw(t, base)
+		defer s.Close()
 		for pings := 0; pings < 5; {
-			switch msg := s.read(); msg["type"] {
+			switch msg := s.Read(); msg["type"] {
 			case "ping":
 				pings++
-				s.send(map[string]any{"type": "pong"})
+				s.Send(map[string]any{"type": "pong"})
 			default:
 				t.Fatalf("unexpected message %v", msg)
 			}
 		}
-		s.send(map[string]any{"type": "ping"})
+		s.Send(map[string]any{"type": "ping"})
 		for {
-			if msg := s.read(); msg["type"] == "pong" {
+			if msg := s.Read(); msg["type"] == "pong" {
 				break
 			}
 		}
 	})
 	t.Run("a client that never answers is dropped", func(t *testing.T) {
-		s := dialWebsocket(t, base)
-		defer s.close()
+		s := apitest.DialRaw(t, base)
+		defer s.Close()
 		pings := 0
 		for {
 			var msg map[string]any
-			if err := wsjson.Read(apitest.Wait(t), s.conn, &msg); err != nil {
+			if err := wsjson.Read(apitest.Wait(t), s.Conn, &msg); err != nil {
 				break // dropped
 			}
 			if msg["type"] != "ping" {
