@@ -29,7 +29,7 @@ import (
 
 // Deps is what the HTTP surface is built from: the handlers and middleware
 // of the layers below it, and the functions it calls on them. httpapi
-// imports none of those layers; cmd/server wires them (internal/app).
+// imports none of those layers; internal/app wires them.
 type Deps struct {
 	Config *config.Config
 	Log    *slog.Logger
