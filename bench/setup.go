@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/database"
 	"github.com/carlot/carlot/internal/embeddedpg"
@@ -37,7 +38,7 @@ type environment struct {
 	db    *bun.DB
 	tally *statementTally
 	// api and graphqlURL are the in-process server's, once startInProcess ran.
-	api        *httpapi.API
+	api        *app.App
 	graphqlURL string // http://127.0.0.1:PORT/graphql
 	// databaseURL is the scratch database's.
 	databaseURL string
@@ -169,8 +170,12 @@ func (env *environment) startInProcess() error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
-	env.api = httpapi.New(httpapi.Deps{Config: cfg, DB: env.db, Log: log})
-	if err := env.serve(httpapi.NewServer(cfg, env.api, log), &env.graphqlURL); err != nil {
+	if env.api, err = app.New(app.Deps{Config: cfg, DB: env.db, Log: log}); err != nil {
+		return err
+	}
+	env.api.Start()
+	if err := env.serve(httpapi.NewServer(cfg, env.api.Handler, log), &env.graphqlURL); err != nil {
+		env.api.Close()
 		return err
 	}
 	env.graphqlURL += "/graphql"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/apitest/server"
-	"github.com/carlot/carlot/internal/httpapi"
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 // with the GraphQL helpers of this package's tests as methods.
 type api struct {
 	*apitest.API
-	http *httpapi.API
+	http *app.App
 }
 
 func newAPI(t *testing.T, tpl testdb.Template) *api {
@@ -31,4 +31,4 @@ func newAPIWith(t *testing.T, url string, env map[string]string) *api {
 	return wrap(server.On(t, url, env))
 }
 
-func wrap(a *apitest.API) *api { return &api{API: a, http: server.API(a)} }
+func wrap(a *apitest.API) *api { return &api{API: a, http: server.App(a)} }

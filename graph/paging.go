@@ -9,6 +9,7 @@ import (
 )
 
 // Page sizes: what clients get without asking, and the most they may ask for.
+// The query cost (limits.go) counts pages by them too.
 const (
 	defaultPageSize = 20
 	maxPageSize     = 100

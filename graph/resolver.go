@@ -1,7 +1,11 @@
 // Package graph is Carlot's GraphQL layer: the gqlgen executor generated from
 // schema.graphqls, and the resolvers that check access and call into models,
 // reading vehicles through the planner (graph/plan) and the catalog through
-// per-request loaders.
+// per-request loaders. NewServer builds the GraphQL server around them with
+// its whole policy: transports (GET and POST here, the websocket one handed
+// in), caches, APQ and trusted documents, Int checks, document limits and
+// cost, the error presenter and per-operation rules. It knows nothing of the
+// HTTP layer, which it tells what requests ran through RequestHooks.
 package graph
 
 //go:generate go run ./internal/gqlgen
@@ -18,7 +22,7 @@ import (
 )
 
 // Resolver is the root of the resolvers' dependencies. It is built once in
-// cmd/server and shared by every request.
+// internal/app and shared by every request.
 type Resolver struct {
 	DB *bun.DB
 	// Plan reads every field that returns vehicles (see NewPlanner).

@@ -12,9 +12,9 @@ import (
 
 	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
-	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/internal/wsapi"
 )
 
 type liveEvent struct {
@@ -306,8 +306,8 @@ func TestSocketAuthentication(t *testing.T) {
 		sub := apitest.Dial(t, short.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": token}})
 		sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, nil)
 		_, err := sub.Next(apitest.Wait(t))
-		if code := gqlws.CloseCode(err); code != httpapi.CloseTokenExpired {
-			t.Fatalf("close code %d (%v), want %d", code, err, httpapi.CloseTokenExpired)
+		if code := gqlws.CloseCode(err); code != wsapi.CloseTokenExpired {
+			t.Fatalf("close code %d (%v), want %d", code, err, wsapi.CloseTokenExpired)
 		}
 	})
 }

@@ -27,16 +27,19 @@ import (
 // extensions.code strings.
 type Code string
 
-// The error codes clients can rely on.
+// The error codes of the domain. The GraphQL layer adds its own
+// (graph.CodeQueryTooComplex); the codes clients can rely on are listed in
+// the README.
 const (
 	CodeBadUserInput    Code = "BAD_USER_INPUT"
 	CodeUnauthenticated Code = "UNAUTHENTICATED"
 	CodeForbidden       Code = "FORBIDDEN"
 	CodeNotFound        Code = "NOT_FOUND"
 	CodeConflict        Code = "CONFLICT"
-	CodeQueryTooComplex Code = "QUERY_TOO_COMPLEX"
-	CodeRateLimited     Code = "RATE_LIMITED"
-	CodeInternal        Code = "INTERNAL_SERVER_ERROR"
+	// CodeRateLimited: too many at once (the password hasher's budget; the
+	// HTTP layer's and websocket transport's rate limits use it too).
+	CodeRateLimited Code = "RATE_LIMITED"
+	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one invalid input field and says what is wrong with it.

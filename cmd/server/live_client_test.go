@@ -20,8 +20,8 @@ import (
 
 	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/database"
-	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/carlot/carlot/internal/wsapi"
 )
 
 // liveClientDir holds the Node project that runs the README's live-updates
@@ -287,8 +287,8 @@ func TestLiveUpdatesSampleSurvivesTokenExpiry(t *testing.T) {
 	w.change(2)
 	f.awaitSequence(start + 2)
 	f.await("the token to expire", func(l followerLine) bool { return l.Closed != 0 })
-	if f.closes[0] != httpapi.CloseTokenExpired {
-		t.Fatalf("closed with %d, want %d", f.closes[0], httpapi.CloseTokenExpired)
+	if f.closes[0] != wsapi.CloseTokenExpired {
+		t.Fatalf("closed with %d, want %d", f.closes[0], wsapi.CloseTokenExpired)
 	}
 	w.change(2) // before the client is back
 	f.await("the reconnect", func(l followerLine) bool { return l.Connected && l.Retrying })

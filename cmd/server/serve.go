@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
@@ -101,10 +102,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s port %d: %w", cmp.Or(cfg.Host, "every interface,"), cfg.Port, err)
 	}
-	api := httpapi.New(httpapi.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs, Tracer: tracer})
-	defer api.Close()
+	// Tokens, the event broker, the resolver, the websocket transport, the
+	// GraphQL server and the routes, each handed to the next (internal/app).
+	application, err := app.New(app.Deps{Config: cfg, DB: st.DB, Log: log, Trusted: docs, Tracer: tracer})
+	if err != nil {
+		return err
+	}
+	application.Start()
+	defer application.Close()
 	// Header, body and idle timeouts and the header size limit: see httpapi.NewServer.
-	srv := httpapi.NewServer(cfg, api, log)
+	srv := httpapi.NewServer(cfg, application.Handler, log)
 	port := ln.Addr().(*net.TCPAddr).Port
 	attrs := []any{"addr", ln.Addr().String()}
 	if !cfg.Production() {
@@ -123,7 +130,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	// Websockets first: Shutdown does not wait for hijacked connections, so
 	// they get their 1001 close frame here.
-	api.Close()
+	application.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -4,9 +4,9 @@
 // GraphQL answers, login, statement counting, a synchronised log buffer and
 // Eventually, which polls for a condition instead of sleeping.
 //
-// The package does not import internal/httpapi, so that package's own tests
-// can use it: New is given the handler's constructor. Tests outside
-// internal/httpapi use internal/apitest/server, which hands it httpapi.New.
+// The package does not import the application, so that the tests of the
+// packages the application is made of can use it: New is given the
+// application's constructor, which internal/apitest/server holds.
 package apitest
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/internal/trusted"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Secret is the JWT_SECRET of test servers, so tests can forge tokens.
@@ -63,11 +64,12 @@ type Deps struct {
 	DB      *bun.DB
 	Log     *slog.Logger
 	Metrics *metrics.Registry
-	Trusted *trusted.Documents // the manifest of Config.TrustedDocuments; nil: none
+	Trusted *trusted.Documents   // the manifest of Config.TrustedDocuments; nil: none
+	Tracer  trace.TracerProvider // nil: no tracing
 }
 
-// Build makes the production handler from deps (httpapi.New, adapted).
-type Build func(Deps) Handler
+// Build makes the production handler from deps (app.New, adapted).
+type Build func(Deps) (Handler, error)
 
 // Options says what to serve. Every field may be left zero.
 type Options struct {
@@ -139,7 +141,11 @@ func New(t testing.TB, build Build, opts Options) *API {
 			t.Fatal(err)
 		}
 	}
-	a.Handler = build(deps)
+	h, err := build(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Handler = h
 	t.Cleanup(a.Handler.Close) // registered after the database's cleanups, so it runs before them
 	return a
 }

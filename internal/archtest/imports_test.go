@@ -63,8 +63,11 @@ func under(path, prefix string) bool {
 
 // The import graph has no arrow from a lower layer up: the domain knows no
 // other Carlot package, the event stream knows nothing of GraphQL or HTTP,
-// graph knows nothing of HTTP or of the program, and no package depends on
-// the program that wires them.
+// graph knows nothing of HTTP or of the program, the HTTP layer is handed
+// GraphQL and the websocket transport rather than importing them, the
+// websocket transport knows neither the schema nor the routes, and only the
+// program (and the harnesses that build what it builds) depends on the
+// composition root.
 func TestImportsPointDown(t *testing.T) {
 	t.Parallel()
 	pkgs := carlotPackages(t)
@@ -75,7 +78,10 @@ func TestImportsPointDown(t *testing.T) {
 	}{
 		{"models imports no other Carlot package", "models", nil},
 		{"internal/live imports neither graph nor loaders nor internal/httpapi", "internal/live", []string{"graph", "loaders", "internal/httpapi"}},
-		{"graph imports neither internal/httpapi nor cmd", "graph", []string{"internal/httpapi", "cmd"}},
+		{"graph imports neither internal/httpapi nor cmd", "graph", []string{"internal/httpapi", "internal/wsapi", "internal/app", "cmd"}},
+		{"internal/httpapi imports neither graph nor internal/live, loaders or migrations", "internal/httpapi",
+			[]string{"graph", "internal/live", "loaders", "migrations", "internal/wsapi", "internal/app"}},
+		{"internal/wsapi imports neither graph nor internal/httpapi", "internal/wsapi", []string{"graph", "internal/httpapi", "internal/app", "loaders", "migrations"}},
 	} {
 		t.Run(rule.name, func(t *testing.T) {
 			p, ok := pkgs[rule.from]
@@ -89,6 +95,18 @@ func TestImportsPointDown(t *testing.T) {
 			}
 		})
 	}
+	t.Run("only cmd, bench and the test harness import internal/app", func(t *testing.T) {
+		for path, p := range pkgs {
+			if under(path, "cmd") || under(path, "bench") || under(path, "internal/apitest") {
+				continue
+			}
+			for _, dep := range carlotDeps(p) {
+				if under(dep, "internal/app") {
+					t.Errorf("%s depends on %s", path, dep)
+				}
+			}
+		}
+	})
 	t.Run("nothing imports cmd", func(t *testing.T) {
 		for path, p := range pkgs {
 			for _, dep := range carlotDeps(p) {

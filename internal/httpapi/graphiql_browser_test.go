@@ -56,7 +56,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	if err := a.DB.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
 		t.Fatal(err)
 	}
-	admin := bearer(t, adminID, models.RoleAdmin)
+	admin := apitest.Bearer(t, adminID, models.RoleAdmin)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),

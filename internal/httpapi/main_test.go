@@ -19,11 +19,14 @@ type testAPI struct {
 	*apitest.API
 }
 
-// build is New for the harness. This package's tests cannot import
-// internal/apitest/server, which imports this package.
-func build(d apitest.Deps) apitest.Handler {
-	return New(Deps{Config: d.Config, DB: d.DB, Log: d.Log, Metrics: d.Metrics, Trusted: d.Trusted})
-}
+// build is the application's constructor for the harness (app.New, through
+// internal/apitest/server). This package's own tests cannot import the
+// application, which imports this package: app_test.go, an external test
+// file of this package, hands it over with UseBuild before the tests run.
+var build apitest.Build
+
+// UseBuild sets the constructor of the handler under test.
+func UseBuild(b apitest.Build) { build = b }
 
 // newTestAPI builds the handler with the configuration env (on top of an
 // empty environment) on a fresh copy of tpl.
@@ -38,8 +41,26 @@ func newTestAPIOn(t testing.TB, db *bun.DB, cfg *config.Config) *testAPI {
 	return &testAPI{apitest.New(t, build, apitest.Options{DB: db, Config: cfg})}
 }
 
-// api is the handler as the *API it is.
-func (a *testAPI) api() *API { return a.Handler.(*API) }
+// application is what the harness builds: the production handler, with the
+// event broker beside it.
+type application interface {
+	apitest.Handler
+	LiveSubscribers() int
+}
+
+// newApplication builds the handler from d as the harness would, for tests
+// that bring a database or tracer of their own; they close it.
+func newApplication(tb testing.TB, d apitest.Deps) application {
+	tb.Helper()
+	h, err := build(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h.(application)
+}
+
+// api is the handler as the application it is.
+func (a *testAPI) api() application { return a.Handler.(application) }
 
 // readAll reads a response body, failing the test on error.
 func readAll(t *testing.T, r io.Reader) []byte {

@@ -139,7 +139,7 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 			if r.ContentLength > max {
 				// Connection: close, so the server need not read the body it refuses.
 				w.Header().Set("Connection", "close")
-				writeRequestError(w, r, mediaJSON, bodyTooLarge(max))
+				writeError(w, r, http.StatusRequestEntityTooLarge, models.CodeBadUserInput, fmt.Sprintf("the request body is larger than %d bytes", max))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)

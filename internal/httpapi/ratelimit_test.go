@@ -7,10 +7,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/carlot/carlot/internal/metrics"
+	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -71,7 +70,7 @@ func TestRateLimitPerIP(t *testing.T) {
 func TestRateLimitPerUser(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "2", "RATE_LIMIT_PER_IP": "1000"})
-	alice, bob := bearer(t, 7, models.RoleViewer), bearer(t, 8, models.RoleViewer)
+	alice, bob := apitest.Bearer(t, 7, models.RoleViewer), apitest.Bearer(t, 8, models.RoleViewer)
 	for i, addr := range []string{"192.0.2.1:1", "192.0.2.2:1"} { // the user's allowance follows them across addresses
 		if r := a.Send(gqlRequest(addr, "Authorization", alice)); r.Status != http.StatusOK {
 			t.Fatalf("alice's request %d: %d %s", i+1, r.Status, r.Raw)
@@ -143,54 +142,6 @@ func upgradeRequest(addr string) *http.Request {
 	return req.WithContext(context.WithValue(req.Context(), requestInfoKey{}, info))
 }
 
-func TestWebsocketCapPerIP(t *testing.T) {
-	t.Parallel()
-	m := metrics.New()
-	c := newWebsocketCap(2, m)
-	release := make(chan struct{})
-	entered := make(chan struct{}, 10)
-	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
-		<-release // a websocket transport returns when the socket closes
-	}))
-
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), upgradeRequest("192.0.2.1")) })
-		<-entered
-	}
-	if n := c.Open("192.0.2.1"); n != 2 {
-		t.Fatalf("open = %d", n)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, upgradeRequest("192.0.2.1"))
-	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "RATE_LIMITED") {
-		t.Fatalf("third socket from one address: %d %s", rec.Code, rec.Body)
-	}
-	wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), upgradeRequest("192.0.2.2")) })
-	<-entered // another address is not affected
-
-	plain := httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
-	plain = plain.WithContext(context.WithValue(plain.Context(), requestInfoKey{}, &requestInfo{clientIP: "192.0.2.1"}))
-	wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), plain) })
-	<-entered // ordinary requests are not counted
-
-	close(release)
-	wg.Wait()
-	if n := c.Open("192.0.2.1"); n != 0 {
-		t.Fatalf("after closing, open = %d", n)
-	}
-	rec = httptest.NewRecorder()
-	go func() { <-entered }()
-	h.ServeHTTP(rec, upgradeRequest("192.0.2.1"))
-	if rec.Code == http.StatusTooManyRequests {
-		t.Fatal("refused after the sockets closed")
-	}
-	if got := testutil.ToFloat64(m.RateLimitedCounter("websocket")); got != 1 {
-		t.Fatalf("refusals counted: %v", got)
-	}
-}
-
 func TestWebsocketCapThroughTheHandler(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t, testdb.Empty, map[string]string{"MAX_WS_CONNS_PER_IP": "0"})
@@ -199,8 +150,8 @@ func TestWebsocketCapThroughTheHandler(t *testing.T) {
 	srv := httptest.NewServer(b.Handler)
 	t.Cleanup(srv.Close)
 	// One real socket held open, then a second upgrade from the same address is refused.
-	conn := dialWebsocket(t, srv.URL)
-	defer conn.close()
+	conn := apitest.DialRaw(t, srv.URL)
+	defer conn.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql", nil)
 	for k, v := range upgradeRequest("").Header {
 		req.Header[k] = v

@@ -19,7 +19,7 @@ const serverGrace = 5 * time.Second
 // connection (a goroutine, no thread) for seconds, not forever; the body must
 // be read and the response written within REQUEST_TIMEOUT plus a grace;
 // idle keep-alive connections are closed after two minutes. Websocket
-// connections clear these deadlines for themselves (see websocketCap).
+// connections clear these deadlines for themselves (internal/wsapi's cap).
 func NewServer(cfg *config.Config, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,

@@ -9,6 +9,7 @@ import (
 	"github.com/carlot/carlot/internal/apitest"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/seed"
+	"github.com/carlot/carlot/internal/wsapi"
 )
 
 // A subscription that cannot read its events while PostgreSQL is down ends
@@ -71,10 +72,10 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 			}
 			m, err := sub.Read(apitest.Wait(t))
 			if err == nil {
-				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, CloseTryAgainLater)
+				t.Fatalf("got %s %s, want the socket closed with %d", m.Type, m.Payload, wsapi.CloseTryAgainLater)
 			}
-			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
-				t.Fatalf("close code %d (%v), want %d", code, err, CloseTryAgainLater)
+			if code := gqlws.CloseCode(err); code != wsapi.CloseTryAgainLater {
+				t.Fatalf("close code %d (%v), want %d", code, err, wsapi.CloseTryAgainLater)
 			}
 		})
 	}
@@ -89,7 +90,7 @@ func TestSubscriptionsDuringADatabaseOutageAskTheClientToRetry(t *testing.T) {
 		}
 		m, err := sub.Read(apitest.Wait(t))
 		if err != nil {
-			if code := gqlws.CloseCode(err); code != CloseTryAgainLater {
+			if code := gqlws.CloseCode(err); code != wsapi.CloseTryAgainLater {
 				t.Fatalf("close code %d (%v) while the database comes back", code, err)
 			}
 			return false

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -46,7 +47,7 @@ func BenchmarkTracing(b *testing.B) {
 			}
 			cfg := apitest.Config(b, env)
 			db := testdb.New(b, testdb.Seeded)
-			deps := Deps{Config: cfg, DB: db, Log: logging.New(discard{}, slog.LevelWarn, "json")}
+			deps := apitest.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelWarn, "json")}
 			tp, err := tracing.New(b.Context(), cfg.Tracing)
 			if err != nil {
 				b.Fatal(err)
@@ -56,7 +57,7 @@ func BenchmarkTracing(b *testing.B) {
 				tracing.InstrumentDB(db, tp)
 				deps.Tracer = tp
 			}
-			api := New(deps)
+			api := newApplication(b, deps)
 			b.Cleanup(api.Close)
 			b.ReportAllocs()
 			i := 0

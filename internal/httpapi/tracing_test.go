@@ -122,7 +122,7 @@ func TestTracesReachAnOTLPEndpoint(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	tracing.InstrumentDB(db, tp)
 	logs := &apitest.LogBuffer{}
-	api := New(Deps{Config: cfg, DB: db, Log: logging.New(logs, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
+	api := newApplication(t, apitest.Deps{Config: cfg, DB: db, Log: logging.New(logs, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
 	t.Cleanup(api.Close)
 
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -208,14 +208,14 @@ func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	db := testdb.New(t, testdb.Seeded)
-	api := New(Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
+	api := newApplication(t, apitest.Deps{Config: cfg, DB: db, Log: logging.New(io.Discard, slog.LevelInfo, "json"), Metrics: metrics.New(), Tracer: tp})
 	t.Cleanup(api.Close)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 
-	ws := dialWebsocket(t, srv.URL)
-	defer ws.close()
-	ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription Events { vehicleEvents { kind } }"}})
+	ws := apitest.DialRaw(t, srv.URL)
+	defer ws.Close()
+	ws.Send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription Events { vehicleEvents { kind } }"}})
 	apitest.Eventually(t, func() bool { return api.LiveSubscribers() > 0 }, 10*time.Second, "the subscription started")
 	var adminID int64
 	if err := db.NewSelect().Table("users").Column("id").Where("email = ?", testdb.AdminEmail).Scan(t.Context(), &adminID); err != nil {
@@ -229,7 +229,7 @@ func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 		"variables": map[string]any{"id": relay.NodeID(models.TypeVehicle, id)}})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", bearer(t, adminID, models.RoleAdmin))
+	req.Header.Set("Authorization", apitest.Bearer(t, adminID, models.RoleAdmin))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestSubscriptionDeliveriesAreTraced(t *testing.T) {
 	if strings.Contains(string(body), `"errors"`) {
 		t.Fatal(string(body))
 	}
-	if msg := ws.read(); msg["type"] != "next" {
+	if msg := ws.Read(); msg["type"] != "next" {
 		t.Fatalf("event: %v", msg)
 	}
 	if err := tp.ForceFlush(t.Context()); err != nil {

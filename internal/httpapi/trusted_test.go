@@ -106,20 +106,20 @@ func TestTrustedDocumentsOnly(t *testing.T) {
 
 			t.Run("websocket", func(t *testing.T) {
 				base := a.Serve()
-				ws := dialWebsocket(t, base)
-				defer ws.close()
-				ws.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(trustedMakes)}})
-				if msg := ws.read(); msg["type"] != "next" || !strings.Contains(mustJSON(t, msg), `"makes"`) {
+				ws := apitest.DialRaw(t, base)
+				defer ws.Close()
+				ws.Send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(trustedMakes)}})
+				if msg := ws.Read(); msg["type"] != "next" || !strings.Contains(mustJSON(t, msg), `"makes"`) {
 					t.Fatalf("documentId over the websocket: %v", msg)
 				}
-				if msg := ws.read(); msg["type"] != "complete" {
+				if msg := ws.Read(); msg["type"] != "complete" {
 					t.Fatalf("after the result: %v", msg)
 				}
-				ws.send(map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": untrustedQuery}})
-				if msg := ws.read(); msg["id"] != "2" || !strings.Contains(mustJSON(t, msg), "QUERY_NOT_IN_SAFELIST") || strings.Contains(mustJSON(t, msg), `"dealers"`) {
+				ws.Send(map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": untrustedQuery}})
+				if msg := ws.Read(); msg["id"] != "2" || !strings.Contains(mustJSON(t, msg), "QUERY_NOT_IN_SAFELIST") || strings.Contains(mustJSON(t, msg), `"dealers"`) {
 					t.Fatalf("other text over the websocket: %v", msg)
 				}
-				ws.send(map[string]any{"id": "3", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(subscriptionDoc)}})
+				ws.Send(map[string]any{"id": "3", "type": "subscribe", "payload": map[string]any{"documentId": "sha256:" + sha(subscriptionDoc)}})
 				api := a.api()
 				apitest.Eventually(t, func() bool { return api.LiveSubscribers() > 0 }, 10*time.Second, "the trusted subscription started")
 			})

@@ -33,6 +33,17 @@ const (
 // field for it.
 const DocumentIDKey = "documentId"
 
+// WithDocumentID carries a request's top-level documentId among its
+// extensions, under DocumentIDKey (gqlgen's request parameters have no field
+// for it).
+func WithDocumentID(ext map[string]any, id string) map[string]any {
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext[DocumentIDKey] = id
+	return ext
+}
+
 // documentIDPrefix is the hash algorithm prefix the proposal puts in
 // front of an id: "sha256:<hex>".
 const documentIDPrefix = "sha256:"

@@ -1,18 +1,24 @@
-// Package server builds the production handler (httpapi.New) for
-// internal/apitest, for the tests of packages other than internal/httpapi.
+// Package server builds the production application (internal/app) for
+// internal/apitest, for the tests of every package: those that internal/app
+// imports hand Build to apitest from an external test file.
 package server
 
 import (
 	"testing"
 
 	"github.com/carlot/carlot/internal/apitest"
-	"github.com/carlot/carlot/internal/httpapi"
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
-// Build is httpapi.New for apitest.New.
-func Build(d apitest.Deps) apitest.Handler {
-	return httpapi.New(httpapi.Deps{Config: d.Config, DB: d.DB, Log: d.Log, Metrics: d.Metrics, Trusted: d.Trusted})
+// Build is app.New for apitest.New: the application, started.
+func Build(d apitest.Deps) (apitest.Handler, error) {
+	a, err := app.New(app.Deps{Config: d.Config, DB: d.DB, Log: d.Log, Metrics: d.Metrics, Trusted: d.Trusted, Tracer: d.Tracer})
+	if err != nil {
+		return nil, err
+	}
+	a.Start()
+	return a, nil
 }
 
 // New serves a fresh copy of tpl with the configuration env (see
@@ -28,5 +34,5 @@ func On(t testing.TB, url string, env map[string]string) *apitest.API {
 	return apitest.New(t, Build, apitest.Options{URL: url, Env: env, RequireJSON: true})
 }
 
-// API returns the handler of a as the *httpapi.API it is.
-func API(a *apitest.API) *httpapi.API { return a.Handler.(*httpapi.API) }
+// App returns the handler of a as the *app.App it is.
+func App(a *apitest.API) *app.App { return a.Handler.(*app.App) }

@@ -1,4 +1,4 @@
-package httpapi
+package wsapi
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/carlot/carlot/internal/auth"
+	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/live"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/ratelimit"
@@ -38,6 +40,68 @@ const (
 	graphqlTransportWS = "graphql-transport-ws"
 	initTimeoutReason  = "connection initialisation timeout" // gqlgen's wording
 )
+
+// Options is what the websocket transport needs from the process.
+type Options struct {
+	Config  *config.Config
+	Tokens  *auth.Tokens
+	Log     *slog.Logger
+	Metrics *metrics.Registry
+	// PerIP and PerUser are the rate limits of HTTP requests, which a
+	// socket's operations draw from too; nil: no limit.
+	PerIP, PerUser *ratelimit.Limiter
+	// ClientKey is the rate-limit key of a request's client address (the
+	// HTTP layer knows it).
+	ClientKey func(*http.Request) string
+	// TooManyRequests answers an upgrade refused by the per-address cap (the
+	// HTTP layer's 429, with Retry-After).
+	TooManyRequests func(w http.ResponseWriter, r *http.Request, retry time.Duration, message string)
+	// Operations prepares the context a socket's operations run in, once
+	// the socket is initialised: the GraphQL layer marks them as a
+	// socket's. Nil: nothing.
+	Operations func(context.Context) context.Context
+}
+
+// Server is the websocket side of /graphql: the open sockets, their limits
+// and the gqlgen transport that serves them. It starts no goroutine of its
+// own; each socket's runs on the goroutine Detach gives it.
+type Server struct {
+	opts    Options
+	sockets *sockets
+	cap     *websocketCap
+}
+
+// New returns the websocket server; Close it at shutdown.
+func New(o Options) *Server {
+	if o.ClientKey == nil {
+		o.ClientKey = func(*http.Request) string { return "unknown" }
+	}
+	return &Server{
+		opts: o,
+		sockets: newSockets(&socketLimits{
+			perIP: o.PerIP, perUser: o.PerUser, maxActive: o.Config.WSMaxSubscriptions, metrics: o.Metrics,
+		}),
+		cap: newWebsocketCap(o.Config.MaxWSConnsPerIP, o.Metrics),
+	}
+}
+
+// Upgrades is the middleware of upgrade requests to /graphql: the cap on
+// websockets per client address, then the socket's state, which the
+// transport finds in the request's context. Other requests pass.
+func (s *Server) Upgrades(next http.Handler) http.Handler {
+	return s.cap.middleware(s.opts.ClientKey, s.opts.TooManyRequests, s.sockets.track(s.opts.ClientKey, next))
+}
+
+// Detach serves upgrade requests on a goroutine of their own (see
+// serveDetached); it wraps the GraphQL handler itself.
+func (s *Server) Detach(next http.Handler) http.Handler { return serveDetached(s.opts.Log, next) }
+
+// Close closes every websocket with 1001 (going away). Call it before
+// http.Server's Shutdown, which does not wait for hijacked connections.
+func (s *Server) Close() { s.sockets.abortAll(live.ErrShutdown) }
+
+// OpenFrom returns how many websockets the client key holds.
+func (s *Server) OpenFrom(key string) int { return s.cap.Open(key) }
 
 // sockets tracks every open websocket, so shutdown can close each with 1001
 // and a subscription can close its own with a code that tells the client
@@ -95,16 +159,13 @@ type socket struct {
 type socketKey struct{}
 
 // track marks upgrade requests so the transport can find their socket state.
-func (ss *sockets) track(next http.Handler) http.Handler {
+func (ss *sockets) track(clientKey func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s := &socket{limits: ss.limits, client: "unknown"}
-		if info := infoFrom(r.Context()); info != nil && info.clientIP != "" {
-			s.client = limitKey(info.clientIP)
-		}
+		s := &socket{limits: ss.limits, client: clientKey(r)}
 		ss.mu.Lock()
 		ss.all[s] = struct{}{}
 		ss.mu.Unlock()
@@ -225,9 +286,11 @@ func rateLimited(retry time.Duration, message string) *gqlerror.Error {
 	return &gqlerror.Error{Message: message, Extensions: ext}
 }
 
-// websocketTransport serves graphql-transport-ws (the graphql-ws library's
-// protocol) and the legacy graphql-ws protocol on /graphql.
-func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
+// Transport serves graphql-transport-ws (the graphql-ws library's
+// protocol) and the legacy graphql-ws protocol on /graphql; it is the
+// gqlgen transport the GraphQL server is given.
+func (srv *Server) Transport() transport.Websocket {
+	d := srv.opts
 	// The cors middleware has refused upgrades from origins it does not
 	// allow, comparing scheme, host and port (the websocket library would
 	// compare hosts only).
@@ -243,7 +306,7 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			s := socketFrom(ctx)
-			actor, expires, err := d.tokens.Authenticate(payload.Authorization())
+			actor, expires, err := d.Tokens.Authenticate(payload.Authorization())
 			if err != nil || s == nil {
 				return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, auth.ErrInvalidToken
 			}
@@ -260,17 +323,16 @@ func websocketTransport(d Deps, broker *live.Broker) transport.Websocket {
 				ctx = models.WithActor(ctx, actor)
 			}
 			ctx = live.WithAborter(ctx, s.abort)
-			return context.WithValue(ctx, socketOperationsKey{}, broker), nil, nil
+			if d.Operations != nil {
+				ctx = d.Operations(ctx)
+			}
+			return ctx, nil, nil
 		},
 		ErrorFunc: func(ctx context.Context, err error) {
 			d.Log.DebugContext(ctx, "websocket", "err", err)
 		},
 	}
 }
-
-// socketOperationsKey marks operations that run on a websocket; its value is
-// the broker their subscriptions run on.
-type socketOperationsKey struct{}
 
 // socketAdapter wraps gqlgen's coder/websocket adapter to close with the
 // codes the graphql-transport-ws protocol defines, and sends keep-alives

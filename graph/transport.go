@@ -1,4 +1,4 @@
-package httpapi
+package graph
 
 import (
 	"bytes"
@@ -48,7 +48,11 @@ const persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 //     legacy codes: 422 for parse and validation errors, as gqlgen and the
 //     contract have it, 200 for QUERY_TOO_COMPLEX. Executed operations get 200.
 //   - A request error response has no "data" entry.
-type httpTransport struct{}
+//
+// hooks tell the HTTP layer what each request ran, for its log and metrics.
+type httpTransport struct {
+	hooks RequestHooks
+}
 
 var _ graphql.Transport = httpTransport{}
 
@@ -59,7 +63,7 @@ func (httpTransport) Supports(r *http.Request) bool {
 }
 
 // Do answers one GraphQL request.
-func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media := responseMediaType(r.Header.Get("Accept"))
 	start := graphql.Now()
 	var (
@@ -76,14 +80,12 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		fail = &requestError{http.StatusMethodNotAllowed, models.CodeBadUserInput, "GraphQL is served over GET (queries) and POST"}
 	}
 	if fail != nil {
-		writeRequestError(w, r, media, fail)
+		t.writeRequestError(w, r, media, fail)
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	if info := infoFrom(r.Context()); info != nil {
-		info.operation = params.OperationName
-	}
+	t.hooks.named(r.Context(), params.OperationName)
 
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
@@ -97,30 +99,27 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			}
 		}
 		resp := exec.DispatchError(ctx, errs)
-		writeGraphQL(w, r, media, requestErrorStatus(media, resp.Errors), &graphql.Response{Errors: resp.Errors, Extensions: resp.Extensions}, false)
+		t.writeGraphQL(w, r, media, requestErrorStatus(media, resp.Errors), &graphql.Response{Errors: resp.Errors, Extensions: resp.Extensions}, false)
 		return
 	}
-	if info := infoFrom(ctx); info != nil {
-		info.operation = opCtx.Operation.Name
-		info.metricsOperation = &opCtx.Operation.Name
-	}
+	t.hooks.understood(ctx, opCtx.Operation.Name)
 	switch kind := opCtx.Operation.Operation; {
 	case kind == ast.Subscription:
-		writeRequestError(w, r, media, &requestError{http.StatusBadRequest, models.CodeBadUserInput, "subscriptions are served over the websocket transport"})
+		t.writeRequestError(w, r, media, &requestError{http.StatusBadRequest, models.CodeBadUserInput, "subscriptions are served over the websocket transport"})
 		return
 	case kind != ast.Query && r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
-		writeRequestError(w, r, media, &requestError{http.StatusMethodNotAllowed, models.CodeBadUserInput, fmt.Sprintf("a %s must be sent with POST", kind)})
+		t.writeRequestError(w, r, media, &requestError{http.StatusMethodNotAllowed, models.CodeBadUserInput, fmt.Sprintf("a %s must be sent with POST", kind)})
 		return
 	}
 
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil { // the request's context ended before execution began
-		writeRequestError(w, r, media, &requestError{http.StatusServiceUnavailable, models.CodeInternal, "the request was cancelled or ran out of time"})
+		t.writeRequestError(w, r, media, &requestError{http.StatusServiceUnavailable, models.CodeInternal, "the request was cancelled or ran out of time"})
 		return
 	}
-	writeGraphQL(w, r, media, http.StatusOK, resp, true)
+	t.writeGraphQL(w, r, media, http.StatusOK, resp, true)
 }
 
 // requestError is a request refused before GraphQL execution.
@@ -236,7 +235,7 @@ func rawParams(get func(string) (json.RawMessage, bool), fromURL bool) (*graphql
 		}
 	}
 	if documentID != "" {
-		p.Extensions = withDocumentID(p.Extensions, documentID)
+		p.Extensions = trusted.WithDocumentID(p.Extensions, documentID)
 	}
 	if p.Query == "" && p.Extensions["persistedQuery"] == nil && p.Extensions[trusted.DocumentIDKey] == nil {
 		return nil, &requestError{http.StatusBadRequest, models.CodeBadUserInput, "the request has no query"}
@@ -286,29 +285,30 @@ func requestErrorStatus(media string, errs gqlerror.List) int {
 		return http.StatusBadRequest
 	case code == errcode.ParseFailed || code == errcode.ValidationFailed:
 		return http.StatusUnprocessableEntity
-	case code == string(models.CodeQueryTooComplex):
+	case code == string(CodeQueryTooComplex):
 		return http.StatusOK
 	}
 	return http.StatusBadRequest
 }
 
 // writeRequestError answers a request refused before execution.
-func writeRequestError(w http.ResponseWriter, r *http.Request, media string, e *requestError) {
+func (t httpTransport) writeRequestError(w http.ResponseWriter, r *http.Request, media string, e *requestError) {
 	resp := &graphql.Response{Errors: gqlerror.List{{
 		Message:    e.message,
 		Extensions: map[string]any{"code": string(e.code)},
 	}}}
-	writeGraphQL(w, r, media, e.status, resp, false)
+	t.writeGraphQL(w, r, media, e.status, resp, false)
 }
 
 // writeGraphQL writes a GraphQL response; withData says whether the
 // "data" entry belongs in it (not for request errors).
-func writeGraphQL(w http.ResponseWriter, r *http.Request, media string, status int, resp *graphql.Response, withData bool) {
-	if info := infoFrom(r.Context()); info != nil {
-		info.outcome = metrics.OutcomeOK
+func (t httpTransport) writeGraphQL(w http.ResponseWriter, r *http.Request, media string, status int, resp *graphql.Response, withData bool) {
+	if t.hooks.Answered != nil {
+		outcome := metrics.OutcomeOK
 		if len(resp.Errors) > 0 {
-			info.outcome, _ = resp.Errors[0].Extensions["code"].(string)
+			outcome, _ = resp.Errors[0].Extensions["code"].(string)
 		}
+		t.hooks.Answered(r.Context(), outcome)
 	}
 	var body []byte
 	var err error

@@ -1,8 +1,7 @@
-package httpapi
+package wsapi
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,36 +9,23 @@ import (
 	"testing"
 )
 
-func TestIsWebsocketUpgrade(t *testing.T) {
-	for _, tc := range []struct {
-		upgrade []string
-		want    bool
-	}{
-		{nil, false},
-		{[]string{"websocket"}, true},
-		{[]string{"WebSocket"}, true},
-		{[]string{"h2c, websocket"}, true},
-		{[]string{"h2c", "websocket"}, true},
-		{[]string{"websockets"}, false},
-		{[]string{"h2c"}, false},
-	} {
-		t.Run(fmt.Sprint(tc.upgrade), func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodGet, "/graphql", nil)
-			for _, v := range tc.upgrade {
-				r.Header.Add("Upgrade", v)
+// answerPanics answers a panic with 500, as the HTTP layer's recoverer does.
+func answerPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if recover() != nil {
+				w.WriteHeader(http.StatusInternalServerError)
 			}
-			if got := isWebsocketUpgrade(r); got != tc.want {
-				t.Errorf("Upgrade %q: %v, want %v", tc.upgrade, got, tc.want)
-			}
-		})
-	}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // A handler that panics before upgrading is answered like any other
 // request's panic: 500, from the request's own middleware.
 func TestPanicBeforeUpgradeIsAnsweredByTheRequest(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := recoverer(log)(serveDetached(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := answerPanics(serveDetached(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	})))
 	r := httptest.NewRequest(http.MethodGet, "/graphql", nil)

@@ -1,4 +1,4 @@
-package httpapi
+package wsapi_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/apitest"
+	"github.com/carlot/carlot/internal/apitest/server"
 	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 	"github.com/carlot/carlot/models"
@@ -18,7 +19,7 @@ import (
 
 const eventsSubscription = `subscription { vehicleEvents { sequence } }`
 
-func liveSubscribers(a *testAPI) int { return a.api().LiveSubscribers() }
+func liveSubscribers(a *apitest.API) int { return server.App(a).LiveSubscribers() }
 
 // socketError is an error message's payload.
 type socketError []struct {
@@ -74,7 +75,7 @@ func closeCode(t *testing.T, c *gqlws.Conn) int {
 // already exists." And nothing the socket started survives it.
 func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "0"})
+	a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "0"})
 	url := a.SocketURL()
 
 	for _, protocol := range []string{gqlws.TransportWS, gqlws.LegacyWS} {
@@ -145,7 +146,7 @@ func TestDuplicateOperationIDClosesTheSocket(t *testing.T) {
 
 func TestSocketOperationCap(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "2"})
+	a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_MAX_SUBSCRIPTIONS_PER_SOCKET": "2"})
 	c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 	for _, id := range []string{"a", "b"} {
 		if err := c.Subscribe(apitest.Wait(t), id, eventsSubscription, nil); err != nil {
@@ -213,7 +214,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 	}
 
 	t.Run("per address, the upgrade request counting as one", func(t *testing.T) {
-		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "4"})
+		a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "4"})
 		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		if n := run(t, c, `{ __typename }`, nil); n != 3 {
 			t.Fatalf("%d queries ran, want 3", n)
@@ -224,7 +225,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		}
 	})
 	t.Run("login over a socket is throttled", func(t *testing.T) {
-		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "3"})
+		a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "3"})
 		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{})
 		login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
 		if n := run(t, c, login, map[string]any{"e": "nobody@example.com", "p": "guess"}); n != 2 {
@@ -233,9 +234,9 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 		stillOpen(t, c)
 	})
 	t.Run("per user, sharing the budget of the user's HTTP requests", func(t *testing.T) {
-		a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "3", "RATE_LIMIT_PER_IP": "1000"})
-		alice := bearer(t, 7, models.RoleViewer)
-		if r := a.Send(gqlRequest("192.0.2.1:1", "Authorization", alice)); r.Status != http.StatusOK {
+		a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_USER": "3", "RATE_LIMIT_PER_IP": "1000"})
+		alice := apitest.Bearer(t, 7, models.RoleViewer)
+		if r := a.PostAs(alice, `{ __typename }`, nil); r.Status != http.StatusOK {
 			t.Fatalf("over HTTP: %d %s", r.Status, r.Raw)
 		}
 		c := apitest.Dial(t, a.SocketURL(), gqlws.Options{Init: map[string]any{"Authorization": alice}})
@@ -259,7 +260,7 @@ func TestSocketOperationsAreRateLimited(t *testing.T) {
 // Websocket origins are compared as CORS compares them: scheme, host and port.
 func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, testdb.Empty, map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000"})
+	a := server.New(t, testdb.Empty, map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000"})
 	url := a.SocketURL()
 	self := "http://" + strings.TrimPrefix(url, "ws://")
 	self = self[:strings.Index(self[len("http://"):], "/")+len("http://")]
@@ -305,35 +306,35 @@ func TestSocketOrigins(t *testing.T) {
 // does once two intervals pass; on graphql-ws it sends "ka".
 func TestKeepAlives(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_PING_INTERVAL": "100ms"})
+	a := server.New(t, testdb.Empty, map[string]string{"RATE_LIMIT_PER_IP": "0", "WS_PING_INTERVAL": "100ms"})
 	base := a.Serve()
 
 	t.Run("a client that answers pings stays", func(t *testing.T) {
-		s := dialWebsocket(t, base)
-		defer s.close()
+		s := apitest.DialRaw(t, base)
+		defer s.Close()
 		for pings := 0; pings < 5; {
-			switch msg := s.read(); msg["type"] {
+			switch msg := s.Read(); msg["type"] {
 			case "ping":
 				pings++
-				s.send(map[string]any{"type": "pong"})
+				s.Send(map[string]any{"type": "pong"})
 			default:
 				t.Fatalf("unexpected message %v", msg)
 			}
 		}
-		s.send(map[string]any{"type": "ping"})
+		s.Send(map[string]any{"type": "ping"})
 		for {
-			if msg := s.read(); msg["type"] == "pong" {
+			if msg := s.Read(); msg["type"] == "pong" {
 				break
 			}
 		}
 	})
 	t.Run("a client that never answers is dropped", func(t *testing.T) {
-		s := dialWebsocket(t, base)
-		defer s.close()
+		s := apitest.DialRaw(t, base)
+		defer s.Close()
 		pings := 0
 		for {
 			var msg map[string]any
-			if err := wsjson.Read(apitest.Wait(t), s.conn, &msg); err != nil {
+			if err := wsjson.Read(apitest.Wait(t), s.Conn, &msg); err != nil {
 				break // dropped
 			}
 			if msg["type"] != "ping" {

@@ -1,4 +1,4 @@
-package httpapi
+package wsapi
 
 import (
 	"encoding/json"
@@ -6,20 +6,11 @@ import (
 	"github.com/carlot/carlot/internal/trusted"
 )
 
-// withDocumentID carries a request's top-level documentId among its
-// extensions, where the trusted-documents extension reads it (gqlgen's
-// request parameters have no field for it).
-func withDocumentID(ext map[string]any, id string) map[string]any {
-	if ext == nil {
-		ext = map[string]any{}
-	}
-	ext[trusted.DocumentIDKey] = id
-	return ext
-}
-
-// liftDocumentID does the same for a graphql-transport-ws subscribe
-// message, whose payload gqlgen decodes into those parameters. A message
-// without a documentId, or one that does not decode, is returned as it came.
+// liftDocumentID carries the documentId of a graphql-transport-ws subscribe
+// message among its extensions, where the trusted-documents extension reads
+// it (gqlgen decodes the payload into request parameters, which have no
+// field for it). A message without a documentId, or one that does not
+// decode, is returned as it came.
 func liftDocumentID(message []byte) []byte {
 	var msg map[string]json.RawMessage
 	if json.Unmarshal(message, &msg) != nil {
@@ -37,7 +28,7 @@ func liftDocumentID(message []byte) []byte {
 	if raw, ok := payload["extensions"]; ok && json.Unmarshal(raw, &ext) != nil {
 		return message
 	}
-	ext = withDocumentID(ext, id)
+	ext = trusted.WithDocumentID(ext, id)
 	delete(payload, "documentId")
 	var err error
 	if payload["extensions"], err = json.Marshal(ext); err != nil {

@@ -1,4 +1,4 @@
-package httpapi
+package app_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carlot/carlot/internal/apitest"
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/internal/testdb"
@@ -25,7 +26,10 @@ import (
 func BenchmarkGraphQLRequest(b *testing.B) {
 	db := testdb.New(b, testdb.Seeded)
 	cfg := apitest.Config(b, map[string]string{"RATE_LIMIT_PER_IP": "0", "RATE_LIMIT_PER_USER": "0", "LOG_LEVEL": "warn"})
-	api := New(Deps{Config: cfg, DB: db, Log: logging.New(discard{}, slog.LevelWarn, "json")})
+	api, err := app.New(app.Deps{Config: cfg, DB: db, Log: logging.New(discard{}, slog.LevelWarn, "json")})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(api.Close)
 
 	var vehicleIDs, dealerIDs []int64

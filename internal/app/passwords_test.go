@@ -1,4 +1,4 @@
-package httpapi
+package app_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/carlot/carlot/internal/apitest"
+	"github.com/carlot/carlot/internal/app"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/testdb"
@@ -25,8 +26,11 @@ func TestConcurrentLoginsHashWithinTheMemoryBudget(t *testing.T) {
 		"PASSWORD_HASH_MEMORY_BUDGET": fmt.Sprint(budgetHashes * models.PasswordHashMemory),
 	})
 	hasher := models.NewPasswordHasher(cfg.PasswordHashMemoryBudget)
-	api := New(Deps{Config: cfg, DB: testdb.New(t, testdb.Seeded), Passwords: hasher,
+	api, err := app.New(app.Deps{Config: cfg, DB: testdb.New(t, testdb.Seeded), Passwords: hasher,
 		Log: logging.New(&apitest.LogBuffer{}, slog.LevelInfo, "json"), Metrics: metrics.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(api.Close)
 
 	const logins = 12

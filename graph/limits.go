@@ -1,4 +1,4 @@
-package httpapi
+package graph
 
 import (
 	"context"
@@ -10,17 +10,9 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/carlot/carlot/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
-)
-
-// Page sizes, as the connection resolvers apply them (graph/paging.go):
-// what a connection returns without first/last, and the most it returns.
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
 )
 
 // listWeight is what an unpaged list field (makes, a make's models, stats by
@@ -144,7 +136,7 @@ func (l documentLimits) MutateOperationContext(_ context.Context, opCtx *graphql
 func tooComplex(format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{
 		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": string(models.CodeQueryTooComplex)},
+		Extensions: map[string]any{"code": string(CodeQueryTooComplex)},
 	}
 }
 
@@ -375,7 +367,9 @@ func inConnection(f *ast.Field) bool {
 	return f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection")
 }
 
-// pageSize is the page a connection field asks for, clamped to 1…maxPageSize.
+// pageSize is the page a connection field asks for, clamped to 1…maxPageSize:
+// the page sizes the connection resolvers apply (paging.go), counted at least
+// one so that an empty page still costs its selection.
 func pageSize(args map[string]any) int {
 	n := defaultPageSize
 	if v, ok := intArg(args["first"]); ok {

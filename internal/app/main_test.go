@@ -1,0 +1,10 @@
+package app_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/carlot/carlot/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
