@@ -13,9 +13,10 @@ import (
 // under the elements is resolved concurrently, no element can wait on a
 // loader batch that another element fills, and the elements are marshalled
 // in order on this goroutine: same values, same errors, no goroutines.
-func marshalList(ctx context.Context, n int, workerLimit int64, omitPanicHandler bool,
+// Under a root other than *Resolver, it is graphql.MarshalSliceConcurrently.
+func marshalList(root ResolverRoot, ctx context.Context, n int, workerLimit int64, omitPanicHandler bool,
 	marshal func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	if n > 1 && selectsConcurrentField(graphql.GetFieldContext(ctx).Field.Selections) {
+	if _, ok := root.(*Resolver); !ok || n > 1 && selectsConcurrentField(graphql.GetFieldContext(ctx).Field.Selections) {
 		return graphql.MarshalSliceConcurrently(ctx, n, workerLimit, omitPanicHandler, marshal)
 	}
 	// The elements' field contexts and indices are allocated together, two
@@ -80,7 +81,11 @@ func selectsConcurrentField(sel ast.SelectionSet) bool {
 // set and a map, all allocated for every object; they are used only for
 // fields under @defer. Without such a field the group stays empty: nothing
 // adds to it, and the executor finds no deferred fields in it to process.
-func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+// Under a root other than *Resolver, it is graphql.NewDeferredGroup.
+func newDeferredGroup(root ResolverRoot, ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	if _, ok := root.(*Resolver); !ok {
+		return graphql.NewDeferredGroup(ctx)
+	}
 	for _, f := range fields {
 		if f.IsDeferred() {
 			return graphql.NewDeferredGroup(ctx)

@@ -79,11 +79,11 @@ func TestRenderingsAreSharedBrieflyOnly(t *testing.T) {
 func TestNewDeferredGroup(t *testing.T) {
 	ctx := graphql.WithPathContext(t.Context(), graphql.NewPathWithField("vehicle"))
 	plain := []graphql.CollectedField{{Field: &ast.Field{Name: "vin"}}}
-	if g := newDeferredGroup(ctx, plain); g.FieldSet != nil || g.Defers != nil || g.Path != nil || g.Context != ctx {
+	if g := newDeferredGroup(&Resolver{}, ctx, plain); g.FieldSet != nil || g.Defers != nil || g.Path != nil || g.Context != ctx {
 		t.Errorf("no deferred field: got %+v, want an empty group on ctx", g)
 	}
 	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Name: "priceCents"}, Deferrables: []*graphql.Deferrable{{Label: "price"}}})
-	g := newDeferredGroup(ctx, deferred)
+	g := newDeferredGroup(&Resolver{}, ctx, deferred)
 	if g.FieldSet == nil || g.Defers == nil || g.Context != ctx || g.Path.String() != "vehicle" {
 		t.Errorf("a deferred field: got %+v, want gqlgen's group at vehicle", g)
 	}

@@ -14,7 +14,11 @@ import (
 // answer. This writes the same bytes with none: the fields in order, each
 // alias once (the first field that has it; a later one with the same alias
 // is skipped, as gqlgen skips it), values read when the object is written.
-func objectFields(fields []graphql.CollectedField, set *graphql.FieldSet) graphql.Marshaler {
+// Under a root other than *Resolver, it is set itself.
+func objectFields(root ResolverRoot, fields []graphql.CollectedField, set *graphql.FieldSet) graphql.Marshaler {
+	if _, ok := root.(*Resolver); !ok {
+		return set
+	}
 	return &fieldSetWriter{fields: fields, set: set}
 }
 

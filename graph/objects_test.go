@@ -29,7 +29,7 @@ func TestObjectFieldsWritesAsGqlgen(t *testing.T) {
 		}
 		var want, got bytes.Buffer
 		set.MarshalGQL(&want)
-		objectFields(fields, set).MarshalGQL(&got)
+		objectFields(&Resolver{}, fields, set).MarshalGQL(&got)
 		if got.String() != want.String() {
 			t.Errorf("aliases %q: wrote %s, gqlgen writes %s", aliases, got.String(), want.String())
 		}
