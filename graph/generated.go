@@ -8861,7 +8861,7 @@ func (ec *executionContext) _BodyStyleCount(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, bodyStyleCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8890,7 +8890,7 @@ func (ec *executionContext) _BodyStyleCount(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectFields(fields, out)
+	return objectFields(ec.Resolvers, fields, out)
 }
 
 var conditionCountImplementors = []string{"ConditionCount"}
@@ -8899,7 +8899,7 @@ func (ec *executionContext) _ConditionCount(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, conditionCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8928,7 +8928,7 @@ func (ec *executionContext) _ConditionCount(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectFields(fields, out)
+	return objectFields(ec.Resolvers, fields, out)
 }
 
 var dealerImplementors = []string{"Dealer", "Node"}
@@ -9098,7 +9098,7 @@ func (ec *executionContext) _FuelCount(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, fuelCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9127,7 +9127,7 @@ func (ec *executionContext) _FuelCount(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectFields(fields, out)
+	return objectFields(ec.Resolvers, fields, out)
 }
 
 var makeImplementors = []string{"Make", "Node"}
@@ -9402,7 +9402,7 @@ func (ec *executionContext) _PriceBucket(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, priceBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9436,7 +9436,7 @@ func (ec *executionContext) _PriceBucket(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectFields(fields, out)
+	return objectFields(ec.Resolvers, fields, out)
 }
 
 var queryImplementors = []string{"Query"}
@@ -10268,7 +10268,7 @@ func (ec *executionContext) _YearCount(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, yearCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10297,7 +10297,7 @@ func (ec *executionContext) _YearCount(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectFields(fields, out)
+	return objectFields(ec.Resolvers, fields, out)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -10715,7 +10715,7 @@ func (ec *executionContext) marshalNBodyStyleCount2githubᚗcomᚋcarlotᚋcarlo
 }
 
 func (ec *executionContext) marshalNBodyStyleCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.BodyStyleCount) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBodyStyleCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyleCount(ctx, sel, v[i])
@@ -10749,7 +10749,7 @@ func (ec *executionContext) marshalNConditionCount2githubᚗcomᚋcarlotᚋcarlo
 }
 
 func (ec *executionContext) marshalNConditionCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ConditionCount) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConditionCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐConditionCount(ctx, sel, v[i])
@@ -10879,7 +10879,7 @@ func (ec *executionContext) marshalNFuelCount2githubᚗcomᚋcarlotᚋcarlotᚋm
 }
 
 func (ec *executionContext) marshalNFuelCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.FuelCount) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFuelCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐFuelCount(ctx, sel, v[i])
@@ -11083,7 +11083,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlot�
 }
 
 func (ec *executionContext) marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PriceBucket) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceBucket2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx, sel, v[i])
@@ -11538,7 +11538,7 @@ func (ec *executionContext) marshalNYearCount2githubᚗcomᚋcarlotᚋcarlotᚋm
 }
 
 func (ec *executionContext) marshalNYearCount2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.YearCount) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNYearCount2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐYearCount(ctx, sel, v[i])
@@ -11716,7 +11716,7 @@ func (ec *executionContext) marshalOBodyStyle2ᚕgithubᚗcomᚋcarlotᚋcarlot�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBodyStyle2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐBodyStyle(ctx, sel, v[i])
@@ -11833,7 +11833,7 @@ func (ec *executionContext) marshalODrivetrain2ᚕgithubᚗcomᚋcarlotᚋcarlot
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrivetrain2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐDrivetrain(ctx, sel, v[i])
@@ -12096,7 +12096,7 @@ func (ec *executionContext) marshalOTransmission2ᚕgithubᚗcomᚋcarlotᚋcarl
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTransmission2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐTransmission(ctx, sel, v[i])
@@ -12178,7 +12178,7 @@ func (ec *executionContext) marshalOVehicleCondition2ᚕgithubᚗcomᚋcarlotᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVehicleCondition2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleCondition(ctx, sel, v[i])
