@@ -126,7 +126,7 @@ func (p *Planner) ResolveSearch(ctx context.Context, f *models.VehicleFilter) (*
 	probe := make([]models.SearchProbeRow, 0, len(f.SearchWords))
 	for rows.Next() {
 		var r models.SearchProbeRow
-		if err := rows.Scan(&r.Word, &r.ModelIDs, &r.InVINs, &r.InColors); err != nil {
+		if err := rows.Scan(&r.Word, &r.ModelIDs, &r.InVINs, &r.InColors, &r.InTrims, &r.InStockNumbers); err != nil {
 			return nil, err
 		}
 		probe = append(probe, r)
