@@ -125,9 +125,9 @@ type Vehicle struct {
 	Features      []string         `bun:"features,array,notnull" json:"features"`
 	InStockSince  time.Time        `bun:"in_stock_since,nullzero,notnull,default:current_timestamp" json:"in_stock_since"`
 
-	Version    int           `bun:"version,notnull" json:"version"`
-	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
-	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
+	Version   int       `bun:"version,notnull" json:"version"`
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
 
 	// Make, Model and Dealer are the related rows a client asked for, filled
 	// in by the read planner (graph/plan) before the vehicle is handed to

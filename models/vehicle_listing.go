@@ -116,10 +116,13 @@ func validText(inv *Invalid, field string, s *string, max int, multiline bool) *
 		return nil
 	}
 	t := strings.TrimSpace(*s)
+	refused := func(r rune) bool {
+		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))
+	}
 	switch {
 	case strings.ContainsRune(t, 0):
 		inv.Add(field, "must not contain NUL characters")
-	case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) }):
+	case strings.ContainsFunc(t, refused):
 		if multiline {
 			inv.Add(field, "must not contain control characters other than line breaks and tabs")
 		} else {
