@@ -3,10 +3,10 @@
 // number of demo vehicles.
 //
 // The data is deterministic: demo vehicle i (its VIN, make, model, dealer,
-// year, color, mileage, fuel, price, status and created_at) is derived from i
-// alone, never from the clock or from how many vehicles are seeded, so
-// seeding N vehicles always yields the same rows, and seeding more later adds
-// exactly the missing ones. Run is idempotent: a second identical run inserts
+// year, color, mileage, fuel, price, status, created_at and listing
+// details) is derived from i alone, never from the clock or from how many
+// vehicles are seeded, so seeding N vehicles always yields the same rows,
+// and seeding more later adds exactly the missing ones. Run is idempotent: a second identical run inserts
 // nothing. Vehicles are streamed with COPY (straight into an empty table,
 // else through a staging table), so a million take well under a minute.
 //

@@ -573,3 +573,33 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 		t.Fatalf("VIN search found %d vehicles, want 1", n)
 	}
 }
+
+// A demo vehicle whose stock number a vehicle listed through the API
+// already uses on the same lot is still seeded, without a stock number.
+func TestSeedLeavesOutAStockNumberTakenOnTheLot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var demo struct {
+		DealerID    int64  `bun:"dealer_id"`
+		StockNumber string `bun:"stock_number"`
+	}
+	reference := testdb.New(t, testdb.Empty)
+	run(t, reference, seed.Options{Vehicles: 1501})
+	must(t, reference.NewRaw("SELECT dealer_id, stock_number FROM vehicles WHERE vin = ?", seed.VIN(1500)).Scan(ctx, &demo))
+
+	db := testdb.New(t, testdb.Empty)
+	run(t, db, seed.Options{Vehicles: 1000})
+	if _, err := db.ExecContext(ctx, `INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, mileage_km, price_cents, fuel, status, stock_number)
+		SELECT '1HGCM82633A004352', md.make_id, md.id, ?, 2020, 0, 100, 'GASOLINE', 'AVAILABLE', ?
+		FROM models md ORDER BY md.id LIMIT 1`, demo.DealerID, strings.ToLower(demo.StockNumber)); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, db, seed.Options{Vehicles: 2000}); res.Vehicles != 1000 {
+		t.Fatalf("inserted %d vehicles, want 1000", res.Vehicles)
+	}
+	var missing []string
+	must(t, db.NewRaw("SELECT vin FROM vehicles WHERE stock_number IS NULL").Scan(ctx, &missing))
+	if len(missing) != 1 || missing[0] != seed.VIN(1500) {
+		t.Fatalf("vehicles without a stock number: %v, want only demo vehicle 1500 (%s)", missing, seed.VIN(1500))
+	}
+}
