@@ -280,7 +280,7 @@ func rollupOf(f *models.VehicleFilter) uint8 {
 // rollupFilter writes the conditions of f on the rollup rollup, aliased r.
 // A search word there selects the models it names, or in the color rollup
 // also the colors containing it; rollupOf has ruled out words found in
-// VINs.
+// VINs, trims and stock numbers, and filters on listing details.
 func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
 	if f == nil {
 		return
