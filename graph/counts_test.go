@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/carlot/carlot/internal/testdb"
@@ -23,15 +24,26 @@ type countCase struct {
 
 func countCases(a *api) []countCase {
 	var some struct {
-		DealerID int64  `bun:"dealer_id"`
-		Color    string `bun:"color"`
-		VIN      string `bun:"vin"`
+		DealerID    int64  `bun:"dealer_id"`
+		Color       string `bun:"color"`
+		VIN         string `bun:"vin"`
+		StockNumber string `bun:"stock_number"`
 	}
-	a.SQL(&some, "SELECT dealer_id, color, vin FROM vehicles WHERE color IS NOT NULL ORDER BY id LIMIT 1")
+	// A color that names no trim or stock number: words found there are
+	// counted from the vehicles.
+	a.SQL(&some, `SELECT dealer_id, color, vin, stock_number FROM vehicles v WHERE color IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM vehicles w WHERE w.trim ILIKE '%' || v.color || '%' OR w.stock_number ILIKE '%' || v.color || '%')
+		ORDER BY id LIMIT 1`)
+	// A color that is part of a trim ("Red" in "Preferred").
+	var colorInTrims string
+	a.SQL(&colorInTrims, `SELECT v.color FROM vehicles v WHERE v.color IS NOT NULL
+		AND EXISTS (SELECT 1 FROM vehicles w WHERE w.trim ILIKE '%' || v.color || '%') ORDER BY v.id LIMIT 1`)
 	dealer := relayID("Dealer", some.DealerID)
 	word := func(w string) string {
-		return fmt.Sprintf("(v.vin ILIKE '%%%[1]s%%' OR v.color ILIKE '%%%[1]s%%' OR md.name ILIKE '%%%[1]s%%' OR mk.name ILIKE '%%%[1]s%%')", w)
+		return fmt.Sprintf("(v.vin ILIKE '%%%[1]s%%' OR v.color ILIKE '%%%[1]s%%' OR v.trim ILIKE '%%%[1]s%%' OR v.stock_number ILIKE '%%%[1]s%%'"+
+			" OR md.name ILIKE '%%%[1]s%%' OR mk.name ILIKE '%%%[1]s%%')", w)
 	}
+	stockPart := some.StockNumber[:4] // the condition letter, the plant and two digits
 	vinPart := some.VIN[5:11]
 	return []countCase{
 		{"none", nil, "true", nil, "r"},
@@ -50,6 +62,23 @@ func countCases(a *api) []countCase {
 		{"underscore", map[string]any{"search": "_"}, word(`\_`), nil, ""},
 		{"year and price", map[string]any{"yearMin": 2018, "priceMaxCents": 3_000_000, "fuel": []string{"GASOLINE"}},
 			"v.year >= 2018 AND v.price_cents <= 3000000 AND v.fuel = 'GASOLINE'", nil, ""},
+		// The rollups know no listing details: these count the vehicles.
+		{"color word also in trims", map[string]any{"search": colorInTrims}, word(colorInTrims), nil, ""},
+		{"make and color word also in trims", map[string]any{"search": "mazda " + colorInTrims}, word("mazda") + " AND " + word(colorInTrims), nil, ""},
+		{"trim word", map[string]any{"search": "limited"}, word("limited"), nil, ""},
+		{"make and trim words", map[string]any{"search": "Toyota XLE", "status": []string{"AVAILABLE"}},
+			word("toyota") + " AND " + word("xle") + " AND v.status = 'AVAILABLE'", nil, ""},
+		{"stock number part", map[string]any{"search": strings.ToLower(stockPart)}, word(stockPart), nil, ""},
+		{"stock number", map[string]any{"stockNumber": strings.ToLower(some.StockNumber)}, "lower(v.stock_number) = lower(?)", []any{some.StockNumber}, ""},
+		{"one condition", map[string]any{"condition": []string{"NEW"}}, "v.condition = 'NEW'", nil, ""},
+		{"conditions and a make word", map[string]any{"condition": []string{"USED", "CERTIFIED"}, "search": "ford"},
+			"v.condition IN ('USED', 'CERTIFIED') AND " + word("ford"), nil, ""},
+		{"body styles on a dealer's lot", map[string]any{"bodyStyle": []string{"SUV", "PICKUP"}, "dealerId": dealer},
+			"v.body_style IN ('SUV', 'PICKUP') AND v.dealer_id = ?", []any{some.DealerID}, ""},
+		{"transmission", map[string]any{"transmission": []string{"MANUAL"}}, "v.transmission = 'MANUAL'", nil, ""},
+		{"drivetrains and a status", map[string]any{"drivetrain": []string{"AWD", "FOUR_WD"}, "status": []string{"SOLD"}},
+			"v.drivetrain IN ('AWD', 'FOUR_WD') AND v.status = 'SOLD'", nil, ""},
+		{"no condition", map[string]any{"condition": []string{}}, "false", nil, ""},
 	}
 }
 

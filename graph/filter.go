@@ -31,6 +31,21 @@ func vehicleFilter(in *VehicleFilter, inv *models.Invalid) *models.VehicleFilter
 		MileageMaxKm:  in.MileageMaxKm,
 		PriceMinCents: widen(in.PriceMinCents),
 		PriceMaxCents: widen(in.PriceMaxCents),
+		Conditions:    in.Condition,
+		BodyStyles:    in.BodyStyle,
+		Transmissions: in.Transmission,
+		Drivetrains:   in.Drivetrain,
+	}
+	if in.StockNumber != nil {
+		sn := strings.TrimSpace(*in.StockNumber)
+		switch {
+		case strings.ContainsRune(sn, 0):
+			inv.Add("filter.stockNumber", "must not contain NUL characters")
+		case len([]rune(sn)) > models.MaxStockNumberLength:
+			inv.Add("filter.stockNumber", "must be at most %d characters", models.MaxStockNumberLength)
+		default:
+			f.StockNumber = &sn
+		}
 	}
 	if in.Search != nil {
 		f.SearchWords = searchWords(*in.Search, inv)

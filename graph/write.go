@@ -17,6 +17,11 @@ func (r *Resolver) createVehicle(ctx context.Context, in CreateVehicleInput) (*m
 	nv := models.NewVehicle{
 		VIN: in.Vin, Year: in.Year, Color: in.Color, MileageKm: in.MileageKm,
 		PriceCents: int64(in.PriceCents), Fuel: in.Fuel,
+		Listing: models.Listing{
+			StockNumber: in.StockNumber, Condition: in.Condition, Trim: in.Trim, BodyStyle: in.BodyStyle,
+			Transmission: in.Transmission, Drivetrain: in.Drivetrain, InteriorColor: in.InteriorColor,
+			MSRPCents: widen(in.MsrpCents), Description: in.Description, Features: in.Features, InStockSince: in.InStockSince,
+		},
 	}
 	nv.ModelID = idArg(in.ModelID, models.TypeModel, "modelId", &inv)
 	nv.DealerID = idArg(in.DealerID, models.TypeDealer, "dealerId", &inv)
@@ -45,7 +50,13 @@ func (r *Resolver) updateVehicle(ctx context.Context, id string, in UpdateVehicl
 		return nil, err
 	}
 	var inv models.Invalid
-	patch := models.VehiclePatch{Color: in.Color, MileageKm: in.MileageKm, PriceCents: widen(in.PriceCents), Status: in.Status}
+	patch := models.VehiclePatch{Color: in.Color, MileageKm: in.MileageKm, PriceCents: widen(in.PriceCents), Status: in.Status,
+		Listing: models.Listing{
+			StockNumber: in.StockNumber, Condition: in.Condition, Trim: in.Trim, BodyStyle: in.BodyStyle,
+			Transmission: in.Transmission, Drivetrain: in.Drivetrain, InteriorColor: in.InteriorColor,
+			MSRPCents: widen(in.MsrpCents), Description: in.Description, Features: in.Features, InStockSince: in.InStockSince,
+		},
+	}
 	if in.DealerID != nil {
 		d := idArg(*in.DealerID, models.TypeDealer, "dealerId", &inv)
 		patch.DealerID = &d

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -340,5 +341,89 @@ func TestDealerContactDetailsRollBack(t *testing.T) {
 	}
 	if err := exec(`INSERT INTO dealers (name, city, latitude) VALUES ('x', 'y', 45)`); err == nil {
 		t.Fatal("after migrating again the coordinates check is gone")
+	}
+}
+
+// The listing details and their indexes roll back on their own, leaving
+// every vehicle as it was; migrating again restores them, with the stock
+// number unique on its dealer's lot in any letter case.
+func TestVehicleListingRollsBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t, testdb.Empty)
+	exec := func(q string, args ...any) error {
+		_, err := db.ExecContext(ctx, q, args...)
+		return err
+	}
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := db.NewRaw(q).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const listingColumns = `SELECT count(*) FROM information_schema.columns WHERE table_name = 'vehicles'
+		AND column_name IN ('stock_number', 'condition', 'trim', 'body_style', 'transmission', 'drivetrain',
+		'interior_color', 'msrp_cents', 'description', 'features', 'in_stock_since')`
+	const listingIndexes = `SELECT count(*) FROM pg_indexes WHERE tablename = 'vehicles' AND indexname IN
+		('vehicles_dealer_stock_number', 'vehicles_trim_trgm_idx', 'vehicles_stock_number_trgm_idx', 'vehicles_lower_stock_number_idx',
+		 'vehicles_condition_created_at_id_idx', 'vehicles_body_style_created_at_id_idx', 'vehicles_transmission_idx', 'vehicles_drivetrain_idx')`
+	insert := func(vin, stock string) error {
+		return exec(`INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, mileage_km, price_cents, fuel, status, stock_number)
+			SELECT ?, md.make_id, md.id, d.id, 2020, 0, 100, 'GASOLINE', 'AVAILABLE', ? FROM models md, dealers d LIMIT 1`, vin, stock)
+	}
+	for _, q := range []string{
+		`INSERT INTO makes (name) VALUES ('Toyota')`,
+		`INSERT INTO models (make_id, name) SELECT id, 'Corolla' FROM makes`,
+		`INSERT INTO dealers (name, city) VALUES ('Harbour Cars', 'Halifax')`,
+	} {
+		if err := exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := insert("1HGCM82633A004352", "U-100"); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert("1HGCM82633A004353", "u-100"); err == nil {
+		t.Fatal("a stock number in another letter case was accepted on the same lot")
+	}
+	if got := count(listingColumns); got != 11 {
+		t.Fatalf("%d listing columns", got)
+	}
+	if got := count(listingIndexes); got != 8 {
+		t.Fatalf("%d listing indexes", got)
+	}
+
+	// As if both migrations had come with a later deploy than the others.
+	if err := exec(`UPDATE bun_migrations SET group_id = group_id + 1 WHERE name IN ('20260401000001', '20260401000002')`); err != nil {
+		t.Fatal(err)
+	}
+	undone, err := migrations.Rollback(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(undone)
+	if want := []string{"20260401000001_vehicle_listing", "20260401000002_vehicle_listing_indexes"}; !slices.Equal(undone, want) {
+		t.Fatalf("rolled back %v, want %v", undone, want)
+	}
+	if got := count(listingColumns) + count(listingIndexes); got != 0 {
+		t.Fatalf("after rollback %d listing columns and indexes remain", got)
+	}
+	if got := count(`SELECT count(*) FROM vehicles WHERE vin = '1HGCM82633A004352'`); got != 1 {
+		t.Fatal("the vehicle is gone after rollback")
+	}
+
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(listingColumns); got != 11 {
+		t.Fatalf("after migrating again %d listing columns", got)
+	}
+	if got := count(listingIndexes); got != 8 {
+		t.Fatalf("after migrating again %d listing indexes", got)
+	}
+	if got := count(`SELECT count(*) FROM vehicles WHERE condition = 'USED' AND features = '{}' AND in_stock_since = created_at`); got != 1 {
+		t.Fatal("the existing vehicle did not get the defaults")
 	}
 }

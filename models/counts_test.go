@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/carlot/carlot/internal/testdb"
@@ -42,8 +43,12 @@ func everything(t *testing.T, db bun.IDB) ([]*models.Vehicle, models.CatalogName
 func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 	t.Helper()
 	ctx := context.Background()
+	// Some vehicle whose color is no part of a trim or stock number (search
+	// words found there are not counted from the rollups).
 	var some models.Vehicle
-	if err := db.NewSelect().Model(&some).Where("v.color IS NOT NULL").OrderExpr("v.id").Limit(1).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&some).Where("v.color IS NOT NULL").
+		Where("NOT EXISTS (SELECT 1 FROM vehicles w WHERE w.trim ILIKE '%' || v.color || '%' OR w.stock_number ILIKE '%' || v.color || '%')").
+		OrderExpr("v.id").Limit(1).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var ford int64
@@ -64,7 +69,8 @@ func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 		"model word":          {SearchWords: []string{"corolla"}},
 		"make and model word": {SearchWords: []string{"toyota", "cam"}, Statuses: []models.VehicleStatus{models.StatusSold}},
 		"word nothing has":    {SearchWords: []string{"zeppelin"}},
-		"color word":          {SearchWords: []string{"red"}},
+		"color word":          {SearchWords: []string{strings.ToLower(*some.Color)}},
+		"color and trim word": {SearchWords: []string{"red"}}, // Red, and Mazda's Preferred trim
 		"make and color":      {SearchWords: []string{"toyota", *some.Color}},
 		"dealer and color":    {SearchWords: []string{*some.Color}, DealerID: &some.DealerID},
 		"vin part":            {SearchWords: []string{some.VIN[5:11]}},
@@ -73,6 +79,14 @@ func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 		"underscore":          {SearchWords: []string{"_"}},
 		"year and price":      {YearMin: ptr(2018), PriceMaxCents: ptr[int64](3_000_000), Fuels: []models.FuelType{models.FuelGasoline}},
 		"mileage and dealer":  {MileageMaxKm: ptr(50_000), DealerID: &some.DealerID},
+		"trim word":           {SearchWords: []string{"limited"}},
+		"stock number part":   {SearchWords: []string{strings.ToLower((*some.StockNumber)[2:6])}},
+		"stock number":        {StockNumber: ptr(strings.ToLower(*some.StockNumber))},
+		"condition":           {Conditions: []models.VehicleCondition{models.ConditionNew}},
+		"conditions and make": {Conditions: []models.VehicleCondition{models.ConditionUsed, models.ConditionCertified}, MakeID: &ford},
+		"body styles":         {BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyPickup}, DealerID: &some.DealerID},
+		"transmission":        {Transmissions: []models.Transmission{models.TransmissionManual}},
+		"drivetrains":         {Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainFourWD}, Statuses: []models.VehicleStatus{models.StatusSold}},
 	}
 }
 

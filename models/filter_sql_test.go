@@ -13,8 +13,9 @@ import (
 
 // The SQL a filter writes is what lets PostgreSQL use the indexes: one
 // status or fuel is a plain equality (PostgreSQL 15 reads an index in
-// order under "=" but not under "= ANY"), and a resolved search word ORs
-// three conditions that each have an index.
+// order under "=" but not under "= ANY"), a stock number is compared as
+// its indexes hold it, and a resolved search word ORs five conditions that
+// each have an index.
 func TestFilterSQLUsesIndexableConditions(t *testing.T) {
 	// Only the SQL text is wanted: the database is never connected to.
 	db := bun.NewDB(sql.OpenDB(stdlib.GetConnector(pgxConfig(t))), pgdialect.New())
@@ -28,7 +29,12 @@ func TestFilterSQLUsesIndexableConditions(t *testing.T) {
 		{"one fuel", VehicleFilter{Fuels: []FuelType{FuelElectric}}, `v.fuel = 'ELECTRIC'`},
 		{"two fuels", VehicleFilter{Fuels: []FuelType{FuelElectric, FuelHybrid}}, `v.fuel = ANY('{"ELECTRIC","HYBRID"}')`},
 		{"resolved word", VehicleFilter{SearchWords: []string{"50%"}, Search: []SearchTerm{{Word: "50%", Pattern: ContainsPattern("50%"), ModelIDs: []int64{3, 7}}}},
-			`(v.vin ILIKE '%50\%%' OR v.color ILIKE '%50\%%' OR v.model_id = ANY('{3,7}'))`},
+			`(v.vin ILIKE '%50\%%' OR v.color ILIKE '%50\%%' OR v.trim ILIKE '%50\%%' OR v.stock_number ILIKE '%50\%%' OR v.model_id = ANY('{3,7}'))`},
+		{"one condition", VehicleFilter{Conditions: []VehicleCondition{ConditionCertified}}, `v.condition = 'CERTIFIED'`},
+		{"body styles", VehicleFilter{BodyStyles: []BodyStyle{BodySUV, BodyVan}}, `v.body_style = ANY('{"SUV","VAN"}')`},
+		{"transmission", VehicleFilter{Transmissions: []Transmission{TransmissionManual}}, `v.transmission = 'MANUAL'`},
+		{"drivetrain", VehicleFilter{Drivetrains: []Drivetrain{DrivetrainFourWD}}, `v.drivetrain = 'FOUR_WD'`},
+		{"stock number", VehicleFilter{StockNumber: ptrTo("u-1")}, `lower(v.stock_number) = lower('u-1')`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.filter.apply(db.NewSelect().Model((*Vehicle)(nil))).String()
@@ -65,3 +71,5 @@ func TestCouldBeInVIN(t *testing.T) {
 		})
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -125,9 +125,9 @@ type Vehicle struct {
 	Features      []string         `bun:"features,array,notnull" json:"features"`
 	InStockSince  time.Time        `bun:"in_stock_since,nullzero,notnull,default:current_timestamp" json:"in_stock_since"`
 
-	Version    int           `bun:"version,notnull" json:"version"`
-	CreatedAt  time.Time     `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
-	UpdatedAt  time.Time     `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
+	Version   int       `bun:"version,notnull" json:"version"`
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at"`
 
 	// Make, Model and Dealer are the related rows a client asked for, filled
 	// in by the read planner (graph/plan) before the vehicle is handed to
@@ -171,7 +171,8 @@ type VehicleFilter struct {
 	StockNumber *string
 	// Near keeps the vehicles whose dealer is within a radius of a point.
 	Near *GeoRadius
-	// SearchWords must each match the VIN, make name, model name or color, ignoring case.
+	// SearchWords must each match the VIN, make name, model name, color,
+	// trim or stock number, ignoring case.
 	SearchWords []string
 	// Search is SearchWords resolved by ResolveSearch, one term per word;
 	// nil until then.
@@ -202,6 +203,7 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.MileageMaxKm != nil {
 		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
 	}
+	q = f.applyListing(q)
 	if f.Search != nil {
 		for _, t := range f.Search {
 			q = t.where(q)
@@ -209,7 +211,7 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 		return q
 	}
 	for _, word := range f.SearchWords {
-		q = q.Where(`(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id IN (
+		q = q.Where(`(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.trim ILIKE ?0 OR v.stock_number ILIKE ?0 OR v.model_id IN (
 			SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
 			WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0))`, ContainsPattern(word))
 	}
@@ -254,8 +256,9 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
 // dealer, make, model, status, fuel and words that only name models;
 // vehicle_color_rollup when it also has words found in colors but narrows
-// by no dealer; "" otherwise (ranges, words found in VINs, unresolved
-// words).
+// by no dealer; "" otherwise (ranges, listing details such as condition or
+// stock number, distance, words found in VINs, trims or stock numbers,
+// unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
 		return "vehicle_rollup"
@@ -263,13 +266,16 @@ func (f *VehicleFilter) Rollup() string {
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
 	}
+	if f.narrowsListing() || f.Near != nil {
+		return "" // no rollup knows listing details or places
+	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
 		return ""
 	}
 	table := "vehicle_rollup"
 	for _, t := range f.Search {
 		switch {
-		case t.InVINs, t.InColors && f.DealerID != nil:
+		case t.InVINs, t.InTrims, t.InStockNumbers, t.InColors && f.DealerID != nil:
 			return ""
 		case t.InColors:
 			table = "vehicle_color_rollup"
@@ -315,7 +321,8 @@ func (f *VehicleFilter) Matches(v *Vehicle, names CatalogNames) bool {
 		f.Fuels != nil && !slices.Contains(f.Fuels, v.Fuel),
 		!atLeast(f.YearMin, v.Year), !atMost(f.YearMax, v.Year), !atMost(f.MileageMaxKm, v.MileageKm),
 		f.PriceMinCents != nil && v.PriceCents < *f.PriceMinCents,
-		f.PriceMaxCents != nil && v.PriceCents > *f.PriceMaxCents:
+		f.PriceMaxCents != nil && v.PriceCents > *f.PriceMaxCents,
+		!f.matchesListing(v):
 		return false
 	}
 	if len(f.SearchWords) == 0 {
@@ -326,7 +333,8 @@ func (f *VehicleFilter) Matches(v *Vehicle, names CatalogNames) bool {
 	if v.Color != nil {
 		color = *v.Color
 	}
-	haystack := strings.ToLower(v.VIN + "\x00" + color + "\x00" + makeName + "\x00" + modelName)
+	haystack := strings.ToLower(v.VIN + "\x00" + color + "\x00" + makeName + "\x00" + modelName +
+		"\x00" + deref(v.Trim) + "\x00" + deref(v.StockNumber))
 	for _, w := range f.SearchWords {
 		if !strings.Contains(haystack, strings.ToLower(w)) {
 			return false

@@ -14,14 +14,15 @@ import (
 
 // SearchTerm is one search word made ready for SQL by ResolveSearch.
 //
-// A word matches a vehicle whose VIN, color, make name or model name
-// contains it, ignoring case, with % and _ taken literally. Make and model
-// names live in two small tables, so they are matched there first and the
-// word's condition on vehicles becomes
+// A word matches a vehicle whose VIN, color, trim, stock number, make name
+// or model name contains it, ignoring case, with % and _ taken literally.
+// Make and model names live in two small tables, so they are matched there
+// first and the word's condition on vehicles becomes
 //
-//	(v.vin ILIKE Pattern OR v.color ILIKE Pattern OR v.model_id = ANY(ModelIDs))
+//	(v.vin ILIKE Pattern OR v.color ILIKE Pattern OR v.trim ILIKE Pattern
+//	 OR v.stock_number ILIKE Pattern OR v.model_id = ANY(ModelIDs))
 //
-// which PostgreSQL answers by OR-ing three bitmap index scans (the two
+// which PostgreSQL answers by OR-ing five bitmap index scans (the four
 // trigram indexes and the model index). Written with a sub-select over
 // models instead, the same condition is evaluated row by row over the
 // whole table.
@@ -33,11 +34,12 @@ type SearchTerm struct {
 	// ModelIDs are the models whose name, or whose make's name, contains
 	// Word (never nil, possibly empty), in ascending order.
 	ModelIDs []int64
-	// InVINs and InColors report whether, when the word was resolved, some
-	// vehicle's VIN, and some vehicle's color, contained it. In neither,
-	// the word selects exactly the vehicles of ModelIDs, and counts come
-	// from the vehicle rollup; in no VIN, from the color rollup.
-	InVINs, InColors bool
+	// InVINs, InColors, InTrims and InStockNumbers report whether, when the
+	// word was resolved, some vehicle's VIN, color, trim or stock number
+	// contained it. In none of them, the word selects exactly the vehicles
+	// of ModelIDs, and counts come from the vehicle rollup; in colors only,
+	// from the color rollup. No rollup knows VINs, trims or stock numbers.
+	InVINs, InColors, InTrims, InStockNumbers bool
 }
 
 // couldBeInVIN reports whether word might occur in some VIN, ignoring case.
@@ -61,8 +63,8 @@ func couldBeInVIN(word string) bool {
 // ResolveSearch returns f with its search words resolved into Search (f
 // itself when it has no words or they are resolved already; f is never
 // modified, as other goroutines may be reading it). One statement finds,
-// for each word, the models it names and whether any VIN or color
-// contains it.
+// for each word, the models it names and whether any VIN, color, trim or
+// stock number contains it.
 //
 // Every query over vehicles runs its filter through ResolveSearch first;
 // one that builds its own SQL from a filter (graph/plan) runs SearchProbe
@@ -102,7 +104,9 @@ func searchProbe(words []string) (string, []any) {
 			ARRAY(SELECT md.id FROM models md JOIN makes mk ON mk.id = md.make_id
 				WHERE md.name ILIKE ?0 OR mk.name ILIKE ?0 ORDER BY md.id) AS model_ids,
 			`+vinProbe+` AS in_vins,
-			EXISTS (SELECT 1 FROM vehicles v WHERE v.color ILIKE ?0) AS in_colors`, ContainsPattern(w), i)
+			EXISTS (SELECT 1 FROM vehicles v WHERE v.color ILIKE ?0) AS in_colors,
+			EXISTS (SELECT 1 FROM vehicles v WHERE v.trim ILIKE ?0) AS in_trims,
+			EXISTS (SELECT 1 FROM vehicles v WHERE v.stock_number ILIKE ?0) AS in_stock_numbers`, ContainsPattern(w), i)
 	}
 	return strings.Join(parts, "\nUNION ALL\n"), args
 }
@@ -113,7 +117,8 @@ var sqlText = schema.NewQueryGen(pgdialect.New())
 // SearchProbe is the statement ResolveSearch sends for words, as SQL text
 // with the patterns written in as literals, for code that runs its own SQL
 // on a pgx connection: it returns one row per word (word: the word's index,
-// model_ids, in_vins, in_colors), to scan into SearchProbeRow and hand to
+// model_ids, in_vins, in_colors, in_trims, in_stock_numbers), to scan into
+// SearchProbeRow and hand to
 // WithSearch. PostgreSQL must plan it with the patterns in view (a rare
 // word's probe reads the trigram index, a common one stops at its first
 // row); with literals no cached generic plan can hide them.
@@ -128,6 +133,9 @@ type SearchProbeRow struct {
 	ModelIDs []int64 `bun:"model_ids,array"`
 	InVINs   bool    `bun:"in_vins"`
 	InColors bool    `bun:"in_colors"`
+	InTrims  bool    `bun:"in_trims"`
+	// InStockNumbers is whether some stock number contains the word.
+	InStockNumbers bool `bun:"in_stock_numbers"`
 }
 
 // WithSearch returns f with Search filled from the search probe's rows,
@@ -147,12 +155,14 @@ func (f *VehicleFilter) WithSearch(rows []SearchProbeRow) (*VehicleFilter, error
 			ids = []int64{}
 		}
 		w := f.SearchWords[r.Word]
-		resolved.Search[r.Word] = SearchTerm{Word: w, Pattern: ContainsPattern(w), ModelIDs: ids, InVINs: r.InVINs, InColors: r.InColors}
+		resolved.Search[r.Word] = SearchTerm{Word: w, Pattern: ContainsPattern(w), ModelIDs: ids,
+			InVINs: r.InVINs, InColors: r.InColors, InTrims: r.InTrims, InStockNumbers: r.InStockNumbers}
 	}
 	return &resolved, nil
 }
 
 // where adds the term's condition on vehicles aliased v.
 func (t SearchTerm) where(q *bun.SelectQuery) *bun.SelectQuery {
-	return q.Where("(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.model_id = ANY(?1))", t.Pattern, pgdialect.Array(t.ModelIDs))
+	return q.Where("(v.vin ILIKE ?0 OR v.color ILIKE ?0 OR v.trim ILIKE ?0 OR v.stock_number ILIKE ?0 OR v.model_id = ANY(?1))",
+		t.Pattern, pgdialect.Array(t.ModelIDs))
 }

@@ -25,25 +25,31 @@ type NewVehicle struct {
 	PriceCents int64
 	Fuel       FuelType
 	Status     VehicleStatus
+	// Listing holds the listing details; Condition defaults to USED and
+	// InStockSince to now.
+	Listing
 }
 
 // VehiclePatch lists the fields an update changes; nil leaves a field as it
-// is. An empty Color clears the color.
+// is. An empty Color clears the color; the listing details clear as
+// Listing says.
 type VehiclePatch struct {
 	Color      *string
 	MileageKm  *int
 	PriceCents *int64
 	Status     *VehicleStatus
 	DealerID   *int64
+	Listing
 }
 
 // Check records what is wrong with the patch that needs no database to see,
 // and returns the color it sets (nil to clear it).
 func (p VehiclePatch) Check(inv *Invalid) *string {
-	if p.Color == nil && p.MileageKm == nil && p.PriceCents == nil && p.Status == nil && p.DealerID == nil {
+	if p.Color == nil && p.MileageKm == nil && p.PriceCents == nil && p.Status == nil && p.DealerID == nil && !p.Listing.given() {
 		inv.Add("input", "name at least one field to change")
 	}
 	color := validColor(inv, p.Color)
+	p.Listing.check(inv)
 	if p.MileageKm != nil {
 		validMileage(inv, *p.MileageKm)
 	}
@@ -97,10 +103,12 @@ func (in NewVehicle) Check(inv *Invalid) *Vehicle {
 	v := &Vehicle{
 		VIN: NormalizeVIN(in.VIN), ModelID: in.ModelID, DealerID: in.DealerID, Year: in.Year,
 		MileageKm: in.MileageKm, PriceCents: in.PriceCents, Fuel: in.Fuel, Status: in.Status, Version: 1,
+		Condition: ConditionUsed, Features: []string{},
 	}
 	if v.Status == "" {
 		v.Status = StatusAvailable
 	}
+	in.Listing.check(inv).setOn(v)
 	if p := VINProblem(v.VIN); p != "" {
 		inv.Add("vin", "%s", p)
 	}
@@ -143,10 +151,7 @@ func CreateVehicle(ctx context.Context, db bun.IDB, actor *Actor, in NewVehicle)
 			return err
 		}
 		if _, err := tx.NewInsert().Model(v).ExcludeColumn("id", "created_at", "updated_at").Returning("*").Exec(ctx); err != nil {
-			if isUniqueViolation(err) {
-				return Errorf(CodeConflict, "a vehicle with VIN %s already exists", v.VIN)
-			}
-			return err
+			return vehicleConflict(v, err)
 		}
 		created = v
 		_, err := appendEvent(ctx, tx, EventCreated, v, nil, actor)
@@ -172,6 +177,7 @@ func UpdateVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, patc
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
+	listing := patch.Listing.check(new(Invalid)) // valid: Check has seen it
 
 	var updated *Vehicle
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -205,12 +211,13 @@ func UpdateVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, patc
 		if patch.Status != nil {
 			v.Status = *patch.Status
 		}
+		listing.setOn(v)
 		_, err = tx.NewUpdate().Model(v).
-			Column("color", "mileage_km", "price_cents", "status", "dealer_id").
+			Column("color", "mileage_km", "price_cents", "status", "dealer_id").Column(listingColumns...).
 			Set("version = v.version + 1").Set("updated_at = now()").
 			WherePK().Returning("*").Exec(ctx)
 		if err != nil {
-			return err
+			return vehicleConflict(v, err)
 		}
 		updated = v
 		_, err = appendEvent(ctx, tx, EventUpdated, v, &previous, actor)
@@ -220,6 +227,21 @@ func UpdateVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, patc
 		return nil, err
 	}
 	return updated, nil
+}
+
+// vehicleConflict turns the unique violation of a write of v into the
+// CONFLICT it means (its VIN, or its stock number on its dealer's lot);
+// other errors pass unchanged.
+func vehicleConflict(v *Vehicle, err error) error {
+	switch constraint, ok := uniqueViolation(err); {
+	case !ok:
+		return err
+	case constraint == stockNumberConstraint && v.StockNumber != nil:
+		return stockNumberTaken(*v.StockNumber)
+	case constraint == "vehicles_vin_key":
+		return Errorf(CodeConflict, "a vehicle with VIN %s already exists", v.VIN)
+	}
+	return err
 }
 
 // DeleteVehicle deletes vehicle id for actor, in one transaction with its

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -23,5 +24,35 @@ func TestMileageBeyondItsColumnIsABadField(t *testing.T) {
 				t.Errorf("%s: %v, want BAD_USER_INPUT on mileageKm", name, inv.Err())
 			}
 		})
+	}
+}
+
+// Events written before vehicles had listing details read back as the
+// migration that added them left every vehicle: USED, in stock since it
+// was listed, without features.
+func TestSnapshotsFromBeforeTheListingDetails(t *testing.T) {
+	t.Parallel()
+	var v Vehicle
+	old := `{"id":7,"vin":"1HGCM82633A004352","year":2019,"color":"Red","mileage_km":1,"price_cents":2,"fuel":"GASOLINE",` +
+		`"status":"SOLD","version":3,"created_at":"2025-03-04T05:06:07Z","updated_at":"2025-03-05T05:06:07Z"}`
+	if err := json.Unmarshal([]byte(old), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Condition != ConditionUsed || !v.InStockSince.Equal(v.CreatedAt) || v.Features == nil || len(v.Features) != 0 ||
+		v.StockNumber != nil || v.VIN != "1HGCM82633A004352" || v.Version != 3 {
+		t.Fatalf("old snapshot read as %+v", v)
+	}
+	// A snapshot with the details keeps them.
+	v.Condition, v.Features, v.InStockSince = ConditionNew, []string{"Sunroof"}, v.CreatedAt.AddDate(0, 0, -9)
+	b, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Vehicle
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Condition != ConditionNew || !slices.Equal(back.Features, []string{"Sunroof"}) || !back.InStockSince.Equal(v.InStockSince) {
+		t.Fatalf("snapshot read back as %+v", back)
 	}
 }

@@ -12,9 +12,10 @@
 //
 // Search is the exception. A filter's search words are first resolved in
 // one statement (ResolveSearch: the models each word names, and whether
-// any VIN or color contains it), and every statement with search
-// conditions is sent unprepared (pgx's exec mode, still one round trip), so
-// PostgreSQL plans it for its actual patterns and model ids each time. A
+// any VIN, color, trim or stock number contains it), and every statement
+// with search conditions is sent unprepared (pgx's exec mode, still one
+// round trip), so PostgreSQL plans it for its actual patterns and model ids
+// each time. A
 // prepared statement switches to a generic plan after five runs, blind to
 // the values, and a rare word's search, answered in a millisecond from
 // the trigram indexes, could become a scan of the whole table.
@@ -106,8 +107,8 @@ func (p *Planner) queryIn(ctx context.Context, mode pgx.QueryExecMode, sql strin
 }
 
 // ResolveSearch returns f with its search words resolved into the model
-// ids they name and whether VINs and colors contain them, as
-// models.ResolveSearch does: one statement when f has words not resolved
+// ids they name and whether VINs, colors, trims and stock numbers contain
+// them, as models.ResolveSearch does: one statement when f has words not resolved
 // yet, none otherwise. Every read of a filter resolves it first; a caller
 // that reads a page and its totalCount resolves once and hands both the
 // result.
@@ -126,7 +127,7 @@ func (p *Planner) ResolveSearch(ctx context.Context, f *models.VehicleFilter) (*
 	probe := make([]models.SearchProbeRow, 0, len(f.SearchWords))
 	for rows.Next() {
 		var r models.SearchProbeRow
-		if err := rows.Scan(&r.Word, &r.ModelIDs, &r.InVINs, &r.InColors); err != nil {
+		if err := rows.Scan(&r.Word, &r.ModelIDs, &r.InVINs, &r.InColors, &r.InTrims, &r.InStockNumbers); err != nil {
 			return nil, err
 		}
 		probe = append(probe, r)

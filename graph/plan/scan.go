@@ -17,12 +17,18 @@ type scanner struct {
 	v            models.Vehicle
 	fuel, status string
 	color        pgtype.Text
-	makeName     string
-	modelName    string
-	dealer       models.Dealer
-	makes        map[int64]*models.Make
-	models       map[int64]*models.Model
-	dealers      map[int64]*models.Dealer
+	// The listing details, as pgx decodes them.
+	condition                               string
+	stockNumber, trim, interiorColor, descr pgtype.Text
+	bodyStyle, transmission, drivetrain     pgtype.Text
+	msrpCents                               pgtype.Int8
+	features                                []string
+	makeName                                string
+	modelName                               string
+	dealer                                  models.Dealer
+	makes                                   map[int64]*models.Make
+	models                                  map[int64]*models.Model
+	dealers                                 map[int64]*models.Dealer
 }
 
 func newScanner(s vehicleShape) *scanner {
@@ -71,23 +77,46 @@ func (sc *scanner) columnDest(column string) any {
 		return &sc.v.CreatedAt
 	case "updated_at":
 		return &sc.v.UpdatedAt
+	case "stock_number":
+		return &sc.stockNumber
+	case "condition":
+		return &sc.condition
+	case "trim":
+		return &sc.trim
+	case "body_style":
+		return &sc.bodyStyle
+	case "transmission":
+		return &sc.transmission
+	case "drivetrain":
+		return &sc.drivetrain
+	case "interior_color":
+		return &sc.interiorColor
+	case "msrp_cents":
+		return &sc.msrpCents
+	case "description":
+		return &sc.descr
+	case "features":
+		return &sc.features
+	case "in_stock_since":
+		return &sc.v.InStockSince
 	}
 	panic("plan: no destination for vehicle column " + column)
 }
 
 // scan reads the current row into a new vehicle.
 func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
+	sc.features = nil // a fresh slice for each row: vehicles never share one
 	if err := rows.Scan(sc.dest...); err != nil {
 		return nil, err
 	}
 	v := new(models.Vehicle)
 	*v = sc.v
 	v.Fuel, v.Status = models.FuelType(sc.fuel), models.VehicleStatus(sc.status)
-	if sc.color.Valid {
-		c := sc.color.String
-		v.Color = &c
+	v.Color = textOf(sc.color)
+	v.CreatedAt, v.UpdatedAt, v.InStockSince = v.CreatedAt.UTC(), v.UpdatedAt.UTC(), v.InStockSince.UTC()
+	if sc.shape.columns&listingBits != 0 {
+		sc.listing(v)
 	}
-	v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
 	rel := sc.shape.rel
 	if rel&(relMake|relModel) != 0 {
 		mk := sc.makes[v.MakeID]
@@ -118,6 +147,50 @@ func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
 		v.Dealer = d
 	}
 	return v, nil
+}
+
+// listingBits are the bits of vehicleColumns' listing details that need
+// converting after a scan.
+var listingBits = func() uint32 {
+	var bits uint32
+	for i, c := range vehicleColumns {
+		switch c.column {
+		case "stock_number", "condition", "trim", "body_style", "transmission", "drivetrain",
+			"interior_color", "msrp_cents", "description", "features":
+			bits |= 1 << i
+		}
+	}
+	return bits
+}()
+
+// listing sets the listing details of the current row on v.
+func (sc *scanner) listing(v *models.Vehicle) {
+	v.StockNumber, v.Trim, v.InteriorColor, v.Description = textOf(sc.stockNumber), textOf(sc.trim), textOf(sc.interiorColor), textOf(sc.descr)
+	v.Condition = models.VehicleCondition(sc.condition)
+	v.BodyStyle = enumOf[models.BodyStyle](sc.bodyStyle)
+	v.Transmission = enumOf[models.Transmission](sc.transmission)
+	v.Drivetrain = enumOf[models.Drivetrain](sc.drivetrain)
+	if sc.msrpCents.Valid {
+		n := sc.msrpCents.Int64
+		v.MSRPCents = &n
+	}
+	v.Features = sc.features
+}
+
+func textOf(t pgtype.Text) *string {
+	if !t.Valid {
+		return nil
+	}
+	s := t.String
+	return &s
+}
+
+func enumOf[E ~string](t pgtype.Text) *E {
+	if !t.Valid {
+		return nil
+	}
+	e := E(t.String)
+	return &e
 }
 
 // scanVehicles reads every row of a vehicle statement.

@@ -11,6 +11,15 @@ import (
 var vehicleColumns = [...]struct{ field, column string }{
 	{"vin", "vin"}, {"year", "year"}, {"color", "color"}, {"mileageKm", "mileage_km"}, {"priceCents", "price_cents"},
 	{"fuel", "fuel"}, {"status", "status"}, {"version", "version"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"},
+	{"stockNumber", "stock_number"}, {"condition", "condition"}, {"trim", "trim"}, {"bodyStyle", "body_style"},
+	{"transmission", "transmission"}, {"drivetrain", "drivetrain"}, {"interiorColor", "interior_color"},
+	{"msrpCents", "msrp_cents"}, {"description", "description"}, {"features", "features"}, {"inStockSince", "in_stock_since"},
+}
+
+// vehicleDerivedFields are the Vehicle fields computed from a column of
+// vehicleColumns: the field, and the column it needs.
+var vehicleDerivedFields = map[string]string{
+	"daysOnLot": "in_stock_since",
 }
 
 // allColumns selects every column of vehicleColumns.
@@ -20,6 +29,9 @@ const allColumns = 1<<len(vehicleColumns) - 1
 // read includes (id, and the make, model and dealer ids), or relations.
 var vehicleKeyFields = map[string]bool{
 	"__typename": true, "id": true, "make": true, "model": true, "dealer": true, "history": true,
+	// Set by a read whose filter names a point (VehicleFilter.near), not
+	// read from a column.
+	"distanceKm": true,
 }
 
 // Relations a shape joins.
@@ -32,7 +44,7 @@ const (
 
 // vehicleShape is what one read of vehicles fetches.
 type vehicleShape struct {
-	columns uint16 // bits over vehicleColumns
+	columns uint32 // bits over vehicleColumns
 	rel     uint8
 	// dealerVehicles are the vehicles connections selected under the
 	// vehicles' dealer: nested levels, planned after this one.
@@ -69,6 +81,10 @@ func shapeOf(oc *graphql.OperationContext, fields []graphql.CollectedField) vehi
 	for _, f := range fields {
 		if i := columnIndex(f.Name); i >= 0 {
 			s.columns |= 1 << i
+			continue
+		}
+		if column, ok := vehicleDerivedFields[f.Name]; ok {
+			s = s.withColumn(column)
 			continue
 		}
 		switch f.Name {

@@ -26,9 +26,9 @@ const (
 // depends on, and nothing its arguments carry.
 type statementKey struct {
 	kind    uint8
-	columns uint16
+	columns uint32
 	rel     uint8
-	filter  uint16 // which conditions of the filter are set
+	filter  uint32 // which conditions of the filter are set
 	words   uint8  // how many search words
 	rollup  uint8  // which rollup a count reads (rollupNone: the vehicles)
 	order   models.VehicleOrder
@@ -90,7 +90,7 @@ func (p *Planner) statement(key statementKey, fill func(*builder)) (string, []an
 
 // Filter condition bits of statementKey.filter.
 const (
-	fMake uint16 = 1 << iota
+	fMake uint32 = 1 << iota
 	fModel
 	fDealer
 	fStatus
@@ -102,14 +102,23 @@ const (
 	fMileageMax
 	fOneStatus // a single status: "=" rather than "= ANY"
 	fOneFuel
+	fCondition
+	fBodyStyle
+	fTransmission
+	fDrivetrain
+	fOneCondition
+	fOneBodyStyle
+	fOneTransmission
+	fOneDrivetrain
+	fStockNumber
 )
 
-func filterKey(f *models.VehicleFilter) (uint16, uint8) {
+func filterKey(f *models.VehicleFilter) (uint32, uint8) {
 	if f == nil {
 		return 0, 0
 	}
-	var k uint16
-	set := func(bit uint16, on bool) {
+	var k uint32
+	set := func(bit uint32, on bool) {
 		if on {
 			k |= bit
 		}
@@ -126,18 +135,28 @@ func filterKey(f *models.VehicleFilter) (uint16, uint8) {
 	set(fMileageMax, f.MileageMaxKm != nil)
 	set(fOneStatus, len(f.Statuses) == 1)
 	set(fOneFuel, len(f.Fuels) == 1)
+	set(fCondition, f.Conditions != nil)
+	set(fBodyStyle, f.BodyStyles != nil)
+	set(fTransmission, f.Transmissions != nil)
+	set(fDrivetrain, f.Drivetrains != nil)
+	set(fOneCondition, len(f.Conditions) == 1)
+	set(fOneBodyStyle, len(f.BodyStyles) == 1)
+	set(fOneTransmission, len(f.Transmissions) == 1)
+	set(fOneDrivetrain, len(f.Drivetrains) == 1)
+	set(fStockNumber, f.StockNumber != nil)
 	return k, uint8(len(f.SearchWords))
 }
 
 // filter writes the conditions of f on vehicles aliased v, with the
 // meaning of models.VehicleFilter's own SQL: every set condition must hold;
-// each search word matches the VIN, the color, or the make or model name,
-// ignoring case, % and _ literally. f's search words must have been
-// resolved (Planner.resolve): each becomes
+// each search word matches the VIN, the color, the trim, the stock number,
+// or the make or model name, ignoring case, % and _ literally. f's search
+// words must have been resolved (Planner.resolve): each becomes
 //
-//	(v.vin ILIKE pattern OR v.color ILIKE pattern OR v.model_id = ANY(model ids))
+//	(v.vin ILIKE pattern OR v.color ILIKE pattern OR v.trim ILIKE pattern
+//	 OR v.stock_number ILIKE pattern OR v.model_id = ANY(model ids))
 //
-// which PostgreSQL answers by OR-ing three bitmap index scans (see
+// which PostgreSQL answers by OR-ing five bitmap index scans (see
 // models.SearchTerm).
 func (b *builder) filter(f *models.VehicleFilter) {
 	if f == nil {
@@ -159,9 +178,27 @@ func (b *builder) filter(f *models.VehicleFilter) {
 	if f.MileageMaxKm != nil {
 		b.cond("v.mileage_km <= ", b.arg(*f.MileageMaxKm))
 	}
+	if f.Conditions != nil {
+		b.oneOf(b.col("v.condition"), asStrings(f.Conditions))
+	}
+	if f.BodyStyles != nil {
+		b.oneOf(b.col("v.body_style"), asStrings(f.BodyStyles))
+	}
+	if f.Transmissions != nil {
+		b.oneOf(b.col("v.transmission"), asStrings(f.Transmissions))
+	}
+	if f.Drivetrains != nil {
+		b.oneOf(b.col("v.drivetrain"), asStrings(f.Drivetrains))
+	}
+	if f.StockNumber != nil {
+		// In lower case, as the unique index (dealer_id, lower(stock_number))
+		// and its companion on lower(stock_number) hold it.
+		b.cond("lower(v.stock_number) = lower(", b.arg(*f.StockNumber), "::text)")
+	}
 	for _, t := range searchTerms(f) {
 		p := b.arg(t.Pattern)
-		b.cond("(v.vin ILIKE ", p, " OR v.color ILIKE ", p, " OR v.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
+		b.cond("(v.vin ILIKE ", p, " OR v.color ILIKE ", p, " OR v.trim ILIKE ", p, " OR v.stock_number ILIKE ", p,
+			" OR v.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
 	}
 }
 
@@ -204,6 +241,14 @@ func (b *builder) groupFilter(f *models.VehicleFilter, alias string) {
 	}
 }
 
+// col is a column name, when the text is being built.
+func (b *builder) col(name string) string {
+	if !b.build {
+		return ""
+	}
+	return name
+}
+
 // oneOf writes "column is one of values".
 func (b *builder) oneOf(column string, values []string) {
 	if len(values) == 1 {
@@ -235,7 +280,7 @@ func rollupOf(f *models.VehicleFilter) uint8 {
 // rollupFilter writes the conditions of f on the rollup rollup, aliased r.
 // A search word there selects the models it names, or in the color rollup
 // also the colors containing it; rollupOf has ruled out words found in
-// VINs.
+// VINs, trims and stock numbers, and filters on listing details.
 func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
 	if f == nil {
 		return

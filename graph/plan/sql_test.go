@@ -25,6 +25,9 @@ var pageQueries = map[string]models.VehicleQuery{
 			MakeID: ptr[int64](3), ModelID: ptr[int64](4), Statuses: []models.VehicleStatus{models.StatusAvailable},
 			Fuels: []models.FuelType{}, YearMin: ptr(2015), YearMax: ptr(2024),
 			PriceMinCents: ptr[int64](1_000_000), PriceMaxCents: ptr[int64](5_000_000), MileageMaxKm: ptr(80_000),
+			Conditions: []models.VehicleCondition{models.ConditionNew, models.ConditionCertified},
+			BodyStyles: []models.BodyStyle{models.BodySUV}, Transmissions: []models.Transmission{models.TransmissionManual},
+			Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainFourWD}, StockNumber: ptr("U-1042"),
 			SearchWords: []string{"toyota", "50%_off"},
 			Search: []models.SearchTerm{
 				{Word: "toyota", Pattern: models.ContainsPattern("toyota"), ModelIDs: []int64{12, 13}},
@@ -80,8 +83,9 @@ func TestStatementTextsAndArgumentsAgree(t *testing.T) {
 
 // The conditions are the ones PostgreSQL answers from the indexes: a
 // single status or fuel is an equality (PostgreSQL 15 reads an index in
-// order under "=", not under "= ANY"), and a search word ORs three
-// conditions that each have an index, its models found beforehand.
+// order under "=", not under "= ANY"), a stock number is compared as its
+// indexes hold it, and a search word ORs five conditions that each have an
+// index, its models found beforehand.
 func TestFilterConditionsUseTheIndexes(t *testing.T) {
 	term := models.SearchTerm{Word: "red", Pattern: "%red%", ModelIDs: []int64{3, 7}}
 	for _, tc := range []struct {
@@ -94,7 +98,13 @@ func TestFilterConditionsUseTheIndexes(t *testing.T) {
 		{"two fuels", models.VehicleFilter{Fuels: []models.FuelType{models.FuelElectric, models.FuelHybrid}}, ` WHERE v.fuel = ANY($1::text[])`},
 		{"no status", models.VehicleFilter{Statuses: []models.VehicleStatus{}}, ` WHERE v.status = ANY($1::text[])`},
 		{"resolved word", models.VehicleFilter{SearchWords: []string{"red"}, Search: []models.SearchTerm{term}},
-			` WHERE (v.vin ILIKE $1 OR v.color ILIKE $1 OR v.model_id = ANY($2::bigint[]))`},
+			` WHERE (v.vin ILIKE $1 OR v.color ILIKE $1 OR v.trim ILIKE $1 OR v.stock_number ILIKE $1 OR v.model_id = ANY($2::bigint[]))`},
+		{"one condition", models.VehicleFilter{Conditions: []models.VehicleCondition{models.ConditionNew}}, ` WHERE v.condition = $1::text`},
+		{"two body styles", models.VehicleFilter{BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyPickup}}, ` WHERE v.body_style = ANY($1::text[])`},
+		{"transmission and drivetrain", models.VehicleFilter{Transmissions: []models.Transmission{models.TransmissionCVT},
+			Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainFWD}},
+			` WHERE v.transmission = $1::text AND v.drivetrain = ANY($2::text[])`},
+		{"stock number", models.VehicleFilter{StockNumber: ptr("u-1042")}, ` WHERE lower(v.stock_number) = lower($1::text)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New(nil, Options{})
@@ -110,6 +120,26 @@ func TestFilterConditionsUseTheIndexes(t *testing.T) {
 	two, _ := filterKey(&models.VehicleFilter{Statuses: []models.VehicleStatus{models.StatusSold, models.StatusReserved}})
 	if one == two {
 		t.Fatal("one status and two share a statement shape")
+	}
+	// So are filters on different listing details.
+	seen := map[uint32]string{}
+	for name, f := range map[string]*models.VehicleFilter{
+		"condition":     {Conditions: []models.VehicleCondition{models.ConditionNew}},
+		"conditions":    {Conditions: []models.VehicleCondition{models.ConditionNew, models.ConditionUsed}},
+		"body style":    {BodyStyles: []models.BodyStyle{models.BodySUV}},
+		"body styles":   {BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyVan}},
+		"transmission":  {Transmissions: []models.Transmission{models.TransmissionCVT}},
+		"transmissions": {Transmissions: []models.Transmission{models.TransmissionCVT, models.TransmissionManual}},
+		"drivetrain":    {Drivetrains: []models.Drivetrain{models.DrivetrainAWD}},
+		"drivetrains":   {Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainRWD}},
+		"stock number":  {StockNumber: ptr("A1")},
+		"nothing":       {},
+	} {
+		k, _ := filterKey(f)
+		if other, ok := seen[k]; ok {
+			t.Fatalf("%s and %s share a statement shape", name, other)
+		}
+		seen[k] = name
 	}
 }
 

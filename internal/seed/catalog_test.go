@@ -3,6 +3,7 @@ package seed
 import (
 	"math"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,7 +129,7 @@ func TestVehicleIsAFunctionOfItsIndex(t *testing.T) {
 	}
 	g1.vehicle(7, &a)
 	g2.vehicle(7, &b)
-	if a != b {
+	if !reflect.DeepEqual(a, b) {
 		t.Fatalf("vehicle 7 depends on what was generated before: %+v vs %+v", a, b)
 	}
 }

@@ -3,10 +3,10 @@
 // number of demo vehicles.
 //
 // The data is deterministic: demo vehicle i (its VIN, make, model, dealer,
-// year, color, mileage, fuel, price, status and created_at) is derived from i
-// alone, never from the clock or from how many vehicles are seeded, so
-// seeding N vehicles always yields the same rows, and seeding more later adds
-// exactly the missing ones. Run is idempotent: a second identical run inserts
+// year, color, mileage, fuel, price, status, created_at and listing
+// details) is derived from i alone, never from the clock or from how many
+// vehicles are seeded, so seeding N vehicles always yields the same rows,
+// and seeding more later adds exactly the missing ones. Run is idempotent: a second identical run inserts
 // nothing. Vehicles are streamed with COPY (straight into an empty table,
 // else through a staging table), so a million take well under a minute.
 //
@@ -296,11 +296,14 @@ func readIDs(ctx context.Context, tx bun.Tx) (*catalogIDs, error) {
 }
 
 // vehicleColumns are the columns of the staging table, in COPY order.
-const vehicleColumns = "i, vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, created_at"
+const vehicleColumns = "i, vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, created_at, " + listingColumns
 
 // directColumns are the columns a COPY straight into vehicles fills, in
 // COPY order (a rowReader made with direct set writes them).
-const directColumns = "vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, created_at, updated_at"
+const directColumns = "vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, created_at, " + listingColumns + ", updated_at"
+
+// listingColumns are the listing details' columns, in COPY order.
+const listingColumns = "stock_number, condition, trim, body_style, transmission, drivetrain, interior_color, msrp_cents, description, features, in_stock_since"
 
 // insertVehicles makes demo vehicles 0..n-1 exist. Into an empty table it
 // streams them with COPY; otherwise into a temporary staging table first,
@@ -395,7 +398,18 @@ func stageVehicles(ctx context.Context, conn bun.Conn, tx bun.Tx, ids *catalogID
 			price_cents bigint      NOT NULL,
 			fuel        text        NOT NULL,
 			status      text        NOT NULL,
-			created_at  timestamptz NOT NULL
+			created_at  timestamptz NOT NULL,
+			stock_number   text        NOT NULL,
+			condition      text        NOT NULL,
+			trim           text        NOT NULL,
+			body_style     text        NOT NULL,
+			transmission   text        NOT NULL,
+			drivetrain     text        NOT NULL,
+			interior_color text        NOT NULL,
+			msrp_cents     bigint,
+			description    text        NOT NULL,
+			features       text[]      NOT NULL,
+			in_stock_since timestamptz NOT NULL
 		) ON COMMIT DROP`); err != nil {
 		return 0, fmt.Errorf("create staging table: %w", err)
 	}
@@ -423,10 +437,16 @@ func stageVehicles(ctx context.Context, conn bun.Conn, tx bun.Tx, ids *catalogID
 		onConflict = ""
 	}
 	// Insert in index order, so that a fresh database numbers vehicle i as id i+1.
+	// A demo stock number that a vehicle of the same dealer already uses
+	// (one listed through the API) is left out rather than the vehicle.
 	inserted, err := affected(tx.ExecContext(ctx, `
-		INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, version, created_at, updated_at)
-		SELECT s.vin, s.make_id, s.model_id, s.dealer_id, s.year, s.color, s.mileage_km, s.price_cents, s.fuel, s.status, 1, s.created_at, s.created_at
+		INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, color, mileage_km, price_cents, fuel, status, version, created_at, updated_at,
+			stock_number, condition, trim, body_style, transmission, drivetrain, interior_color, msrp_cents, description, features, in_stock_since)
+		SELECT s.vin, s.make_id, s.model_id, s.dealer_id, s.year, s.color, s.mileage_km, s.price_cents, s.fuel, s.status, 1, s.created_at, s.created_at,
+			CASE WHEN taken.id IS NULL THEN s.stock_number END, s.condition, s.trim, s.body_style, s.transmission, s.drivetrain,
+			s.interior_color, s.msrp_cents, s.description, s.features, s.in_stock_since
 		FROM seed_vehicles s
+		LEFT JOIN vehicles taken ON taken.dealer_id = s.dealer_id AND lower(taken.stock_number) = lower(s.stock_number)
 		WHERE NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.vin = s.vin)
 		ORDER BY s.i
 		`+onConflict))
@@ -587,7 +607,7 @@ type rowReader struct {
 const rowBlock = 32 << 10
 
 func newRowReader(ids *catalogIDs, n int) *rowReader {
-	return &rowReader{gen: newGenerator(), ids: ids, end: n, buf: make([]byte, 0, rowBlock+512)}
+	return &rowReader{gen: newGenerator(), ids: ids, end: n, buf: make([]byte, 0, rowBlock+2048)}
 }
 
 // Read implements io.Reader. It returns io.EOF only with no data, as
@@ -639,6 +659,7 @@ func (r *rowReader) fill() {
 		b = append(b, '\t')
 		b = time.UnixMicro(v.createdAt).UTC().AppendFormat(b, "2006-01-02 15:04:05.000000")
 		b = append(b, "+00"...)
+		b = r.appendListing(b, v)
 		if r.direct { // updated_at: listed and never changed since
 			b = append(b, '\t')
 			b = time.UnixMicro(v.createdAt).UTC().AppendFormat(b, "2006-01-02 15:04:05.000000")
@@ -648,4 +669,36 @@ func (r *rowReader) fill() {
 		r.next++
 	}
 	r.buf, r.off = b, 0
+}
+
+// appendListing appends the listing columns of v (listingColumns), each
+// after a tab.
+func (r *rowReader) appendListing(b []byte, v *vehicle) []byte {
+	b = append(b, '\t')
+	b = v.appendStockNumber(b)
+	b = append(b, '\t')
+	b = append(b, v.condition...)
+	b = append(b, '\t')
+	b = append(b, v.trim...) // trims, like the other fixed names, need no COPY escaping
+	b = append(b, '\t')
+	b = append(b, v.body...)
+	b = append(b, '\t')
+	b = append(b, v.transmission...)
+	b = append(b, '\t')
+	b = append(b, v.drivetrain...)
+	b = append(b, '\t')
+	b = append(b, v.interiorColor...)
+	b = append(b, '\t')
+	if v.msrpCents == 0 {
+		b = append(b, `\N`...)
+	} else {
+		b = strconv.AppendInt(b, v.msrpCents, 10)
+	}
+	b = append(b, '\t')
+	b = v.appendDescription(b)
+	b = append(b, '\t')
+	b = v.appendFeatures(b)
+	b = append(b, '\t')
+	b = time.UnixMicro(v.inStockSince).UTC().AppendFormat(b, "2006-01-02 15:04:05.000000")
+	return append(b, "+00"...)
 }

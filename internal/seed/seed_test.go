@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,18 @@ type vehicleRow struct {
 	Version    int       `bun:"version"`
 	CreatedAt  time.Time `bun:"created_at"`
 	UpdatedAt  time.Time `bun:"updated_at"`
+
+	StockNumber   *string   `bun:"stock_number"`
+	Condition     string    `bun:"condition"`
+	Trim          *string   `bun:"trim"`
+	BodyStyle     *string   `bun:"body_style"`
+	Transmission  *string   `bun:"transmission"`
+	Drivetrain    *string   `bun:"drivetrain"`
+	InteriorColor *string   `bun:"interior_color"`
+	MSRPCents     *int64    `bun:"msrp_cents"`
+	Description   *string   `bun:"description"`
+	Features      []string  `bun:"features,array"`
+	InStockSince  time.Time `bun:"in_stock_since"`
 }
 
 type dealerRow struct {
@@ -89,7 +102,9 @@ func take(t testing.TB, db *bun.DB) snapshot {
 	must(t, db.NewRaw(`SELECT id, name, city, created_at, latitude, longitude, postal_code, phone, website FROM dealers ORDER BY id`).Scan(ctx, &s.Dealers))
 	must(t, db.NewRaw(`
 		SELECT v.id, v.vin, mk.name AS make, md.name AS model, d.name AS dealer, d.city, v.year, v.color,
-		       v.mileage_km, v.price_cents, v.fuel, v.status, v.version, v.created_at, v.updated_at
+		       v.mileage_km, v.price_cents, v.fuel, v.status, v.version, v.created_at, v.updated_at,
+		       v.stock_number, v.condition, v.trim, v.body_style, v.transmission, v.drivetrain, v.interior_color,
+		       v.msrp_cents, v.description, v.features, v.in_stock_since
 		FROM vehicles v
 		JOIN makes mk ON mk.id = v.make_id
 		JOIN models md ON md.id = v.model_id AND md.make_id = v.make_id
@@ -105,7 +120,7 @@ func take(t testing.TB, db *bun.DB) snapshot {
 	}
 	for i := range s.Vehicles {
 		v := &s.Vehicles[i]
-		v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+		v.CreatedAt, v.UpdatedAt, v.InStockSince = v.CreatedAt.UTC(), v.UpdatedAt.UTC(), v.InStockSince.UTC()
 	}
 	return s
 }
@@ -386,6 +401,87 @@ func TestDataIsRealistic(t *testing.T) {
 	if len(dealers) != wantDealers || len(makes) != wantMakes {
 		t.Errorf("vehicles at %d dealers of %d makes, want every dealer and make", len(dealers), len(makes))
 	}
+	listingIsRealistic(t, s.Vehicles)
+}
+
+// listingIsRealistic checks the listing details of the demo vehicles:
+// every one has them all, in the shapes the API accepts, plausible for its
+// model, condition and age.
+func listingIsRealistic(t *testing.T, vehicles []vehicleRow) {
+	t.Helper()
+	stockNumber := regexp.MustCompile(`^[NUC][A-Z0-9]{7}$`)
+	bodyOf := map[string]string{"F-150": "PICKUP", "Odyssey": "MINIVAN", "Outback": "WAGON", "MX-5 Miata": "CONVERTIBLE",
+		"Corolla": "SEDAN", "RAV4": "SUV", "Golf": "HATCHBACK", "Mustang": "COUPE", "Sprinter": "VAN"}
+	conditions, bodies, transmissions, drivetrains := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	stockNumbers := map[string]bool{}
+	const maxInStock = 120 * 24 * time.Hour
+	for _, v := range vehicles {
+		if v.StockNumber == nil || !stockNumber.MatchString(*v.StockNumber) || *v.StockNumber != string(v.Condition[0])+v.VIN[10:] {
+			t.Fatalf("%s: stock number %v", v.VIN, v.StockNumber)
+		}
+		key := v.Dealer + "/" + strings.ToLower(*v.StockNumber)
+		if stockNumbers[key] {
+			t.Fatalf("%s: stock number %s is taken at %s", v.VIN, *v.StockNumber, v.Dealer)
+		}
+		stockNumbers[key] = true
+		if v.Trim == nil || *v.Trim == "" || len(*v.Trim) > models.MaxTrimLength || v.BodyStyle == nil || v.Transmission == nil ||
+			v.Drivetrain == nil || v.InteriorColor == nil || len(*v.InteriorColor) > models.MaxInteriorColorLength {
+			t.Fatalf("%s: details missing: %+v", v.VIN, v)
+		}
+		if want, ok := bodyOf[v.Model]; ok && *v.BodyStyle != want {
+			t.Fatalf("%s: a %s with a %s body", v.VIN, v.Model, *v.BodyStyle)
+		}
+		if v.Fuel == string(models.FuelElectric) && *v.Transmission != string(models.TransmissionAutomatic) {
+			t.Fatalf("%s: an electric %s with a %s transmission", v.VIN, v.Model, *v.Transmission)
+		}
+		if (v.Make == "Subaru" || v.Model == "Model X") && *v.Drivetrain != string(models.DrivetrainAWD) {
+			t.Fatalf("%s: a %s %s with %s", v.VIN, v.Make, v.Model, *v.Drivetrain)
+		}
+		switch models.VehicleCondition(v.Condition) {
+		case models.ConditionNew:
+			if v.Year < 2026 || v.MSRPCents == nil || *v.MSRPCents <= v.PriceCents || *v.MSRPCents > v.PriceCents*12/10 {
+				t.Fatalf("%s: a new %d car priced %d with MSRP %v", v.VIN, v.Year, v.PriceCents, v.MSRPCents)
+			}
+		case models.ConditionCertified:
+			if v.Year < 2020 || v.MSRPCents == nil || *v.MSRPCents <= v.PriceCents {
+				t.Fatalf("%s: a certified %d car priced %d with MSRP %v", v.VIN, v.Year, v.PriceCents, v.MSRPCents)
+			}
+		case models.ConditionUsed:
+			if v.MSRPCents != nil {
+				t.Fatalf("%s: a used car with an MSRP", v.VIN)
+			}
+		default:
+			t.Fatalf("%s: condition %q", v.VIN, v.Condition)
+		}
+		if v.Description == nil || !strings.Contains(*v.Description, v.Model+" "+*v.Trim) ||
+			len([]rune(*v.Description)) > models.MaxDescriptionLength || strings.ContainsAny(*v.Description, "\t\n\\") {
+			t.Fatalf("%s: description %v", v.VIN, v.Description)
+		}
+		seen := map[string]bool{}
+		for _, f := range v.Features {
+			if f == "" || len(f) > models.MaxFeatureLength || seen[strings.ToLower(f)] {
+				t.Fatalf("%s: features %q", v.VIN, v.Features)
+			}
+			seen[strings.ToLower(f)] = true
+		}
+		if len(v.Features) < 2 || len(v.Features) > 10 {
+			t.Fatalf("%s: %d features", v.VIN, len(v.Features))
+		}
+		if v.InStockSince.After(v.CreatedAt) || v.CreatedAt.Sub(v.InStockSince) > maxInStock {
+			t.Fatalf("%s: in stock since %v, listed %v", v.VIN, v.InStockSince, v.CreatedAt)
+		}
+		conditions[v.Condition]++
+		bodies[*v.BodyStyle]++
+		transmissions[*v.Transmission]++
+		drivetrains[*v.Drivetrain]++
+	}
+	n := float64(len(vehicles))
+	if used := float64(conditions["USED"]) / n; used < 0.6 || used > 0.9 || conditions["NEW"] == 0 || conditions["CERTIFIED"] == 0 {
+		t.Errorf("conditions %v", conditions)
+	}
+	if len(bodies) != len(models.BodyStyles) || len(transmissions) != 3 || len(drivetrains) != 4 {
+		t.Errorf("body styles %v, transmissions %v, drivetrains %v: want every one", bodies, transmissions, drivetrains)
+	}
 }
 
 // BenchmarkSeed100k seeds 100,000 vehicles into a fresh migrated database.
@@ -475,5 +571,35 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 	must(t, grown.NewRaw(`SELECT count(*) FROM vehicles WHERE vin ILIKE ?`, "%"+seed.VIN(24999)[9:]+"%").Scan(ctx, &n))
 	if n != 1 {
 		t.Fatalf("VIN search found %d vehicles, want 1", n)
+	}
+}
+
+// A demo vehicle whose stock number a vehicle listed through the API
+// already uses on the same lot is still seeded, without a stock number.
+func TestSeedLeavesOutAStockNumberTakenOnTheLot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var demo struct {
+		DealerID    int64  `bun:"dealer_id"`
+		StockNumber string `bun:"stock_number"`
+	}
+	reference := testdb.New(t, testdb.Empty)
+	run(t, reference, seed.Options{Vehicles: 1501})
+	must(t, reference.NewRaw("SELECT dealer_id, stock_number FROM vehicles WHERE vin = ?", seed.VIN(1500)).Scan(ctx, &demo))
+
+	db := testdb.New(t, testdb.Empty)
+	run(t, db, seed.Options{Vehicles: 1000})
+	if _, err := db.ExecContext(ctx, `INSERT INTO vehicles (vin, make_id, model_id, dealer_id, year, mileage_km, price_cents, fuel, status, stock_number)
+		SELECT '1HGCM82633A004352', md.make_id, md.id, ?, 2020, 0, 100, 'GASOLINE', 'AVAILABLE', ?
+		FROM models md ORDER BY md.id LIMIT 1`, demo.DealerID, strings.ToLower(demo.StockNumber)); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, db, seed.Options{Vehicles: 2000}); res.Vehicles != 1000 {
+		t.Fatalf("inserted %d vehicles, want 1000", res.Vehicles)
+	}
+	var missing []string
+	must(t, db.NewRaw("SELECT vin FROM vehicles WHERE stock_number IS NULL").Scan(ctx, &missing))
+	if len(missing) != 1 || missing[0] != seed.VIN(1500) {
+		t.Fatalf("vehicles without a stock number: %v, want only demo vehicle 1500 (%s)", missing, seed.VIN(1500))
 	}
 }

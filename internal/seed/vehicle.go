@@ -92,6 +92,17 @@ type vehicle struct {
 	fuel       models.FuelType
 	status     models.VehicleStatus
 	createdAt  int64 // microseconds since the Unix epoch
+
+	// The listing details (see listing.go).
+	condition     models.VehicleCondition
+	trim          string
+	body          models.BodyStyle
+	transmission  models.Transmission
+	drivetrain    models.Drivetrain
+	interiorColor string
+	msrpCents     int64 // 0 is NULL
+	features      []uint8
+	inStockSince  int64 // microseconds since the Unix epoch
 }
 
 // generator derives demo vehicles from their indexes. Each vehicle has its
@@ -198,6 +209,8 @@ func (g *generator) vehicle(i int, v *vehicle) {
 		n /= 10
 	}
 	v.vin[8] = models.CheckDigit(string(v.vin[:]))
+
+	g.listing(v, isNew, mk.name == d.franchise)
 }
 
 // VIN returns the VIN of demo vehicle i, or "" when i is outside [0, MaxVehicles).
