@@ -142,7 +142,7 @@ func New(d Deps) *API {
 	websockets := newWebsocketCap(cfg.MaxWSConnsPerIP, d.Metrics)
 	r.Group(func(r chi.Router) {
 		r.Use(observeGraphQL(d.Metrics), limitByIP(perIP, d.Metrics), websockets.Middleware,
-			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware,
+			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes, uploads(cfg)), withLoaders(d.DB, d.LoaderWait), d.tokens.Middleware,
 			api.sockets.track)
 		// The per-user limit wraps the handler itself so that it runs after
 		// every middleware above, authentication included.
@@ -178,6 +178,10 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		DB: d.DB, Plan: planner, Log: d.Log, Tokens: d.tokens, RefreshTTL: d.Config.RefreshTokenTTL, Live: broker,
 		Passwords:  d.Passwords,
 		Renderings: renderings,
+		Media:      d.Media,
+		MediaLimits: media.Limits{
+			MaxBytes: d.Config.MaxUploadBytes, MaxSide: d.Config.MaxImageSide, MaxPixels: d.Config.MaxImagePixels,
+		},
 		// The extensions below intercept operations and responses, never
 		// fields: add a field interceptor (or AroundFields) and this must go.
 		PlainFields: true,
@@ -189,6 +193,7 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
 	// transport, which browsers could post cross-site (see transport.go).
 	// It answers every method but OPTIONS (405 with Allow for the others).
+	srv.AddTransport(uploads(d.Config)) // multipart photo uploads, with a bearer token only
 	srv.AddTransport(httpTransport{})
 	srv.AddTransport(transport.Options{})
 	// Parsing and validating a document costs more than running a cached one; keep the most recent.
@@ -256,6 +261,11 @@ func graphQLServer(d Deps, broker *live.Broker, planner *plan.Planner) *handler.
 		return next(ctx)
 	})
 	return srv
+}
+
+// uploads is the multipart transport of photo uploads.
+func uploads(cfg *config.Config) graph.UploadTransport {
+	return graph.UploadTransport{MaxFileBytes: cfg.MaxUploadBytes}
 }
 
 // tokens builds the access-token verifier. Without a secret (tests and tools

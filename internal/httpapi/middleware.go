@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/carlot/carlot/graph"
 	"github.com/carlot/carlot/internal/logging"
 	"github.com/carlot/carlot/models"
 	"github.com/go-chi/chi/v5/middleware"
@@ -132,10 +133,15 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // limitBody refuses bodies larger than max: at once when the length is
-// declared, and as soon as a streamed body passes it.
-func limitBody(max int64) func(http.Handler) http.Handler {
+// declared, and as soon as a streamed body passes it. Multipart photo
+// uploads (graph.IsUpload) may be as large as the upload transport reads.
+func limitBody(max int64, uploads graph.UploadTransport) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			max := max
+			if graph.IsUpload(r) {
+				max = uploads.MaxBodyBytes()
+			}
 			if r.ContentLength > max {
 				// Connection: close, so the server need not read the body it refuses.
 				w.Header().Set("Connection", "close")
