@@ -20,6 +20,7 @@ const allColumns = 1<<len(vehicleColumns) - 1
 // read includes (id, and the make, model and dealer ids), or relations.
 var vehicleKeyFields = map[string]bool{
 	"__typename": true, "id": true, "make": true, "model": true, "dealer": true, "history": true,
+	"photos": true, "primaryPhoto": true, // read by Planner.Photos, from the id
 }
 
 // Relations a shape joins.
