@@ -23,6 +23,8 @@ var concurrentFields = map[string]bool{
 	"Subscription.vehicleUpdated":  true,
 	"User.dealer":                  true,
 	"Vehicle.history":              true,
+	"Vehicle.photos":               true,
+	"Vehicle.primaryPhoto":         true,
 	"VehicleConnection.totalCount": true,
 	"VehicleEvent.actor":           true,
 	"VehicleEvent.previous":        true,

@@ -109,14 +109,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateDealer  func(childComplexity int, input CreateDealerInput) int
-		CreateVehicle func(childComplexity int, input CreateVehicleInput) int
-		DeleteVehicle func(childComplexity int, id string, expectedVersion *int) int
-		Login         func(childComplexity int, email string, password string) int
-		Logout        func(childComplexity int, refreshToken string) int
-		RefreshToken  func(childComplexity int, refreshToken string) int
-		UpdateDealer  func(childComplexity int, id string, input UpdateDealerInput) int
-		UpdateVehicle func(childComplexity int, id string, input UpdateVehicleInput, expectedVersion *int) int
+		AddVehiclePhoto      func(childComplexity int, vehicleID string, file graphql.Upload, alt *string, expectedVersion *int) int
+		CreateDealer         func(childComplexity int, input CreateDealerInput) int
+		CreateVehicle        func(childComplexity int, input CreateVehicleInput) int
+		DeleteVehicle        func(childComplexity int, id string, expectedVersion *int) int
+		Login                func(childComplexity int, email string, password string) int
+		Logout               func(childComplexity int, refreshToken string) int
+		RefreshToken         func(childComplexity int, refreshToken string) int
+		RemoveVehiclePhoto   func(childComplexity int, id string, expectedVersion *int) int
+		ReorderVehiclePhotos func(childComplexity int, vehicleID string, photoIds []string, expectedVersion *int) int
+		UpdateDealer         func(childComplexity int, id string, input UpdateDealerInput) int
+		UpdateVehicle        func(childComplexity int, id string, input UpdateVehicleInput, expectedVersion *int) int
 	}
 
 	PageInfo struct {
@@ -182,7 +185,9 @@ type ComplexityRoot struct {
 		Make          func(childComplexity int) int
 		MileageKm     func(childComplexity int) int
 		Model         func(childComplexity int) int
+		Photos        func(childComplexity int) int
 		PriceCents    func(childComplexity int) int
+		PrimaryPhoto  func(childComplexity int) int
 		Status        func(childComplexity int) int
 		StockNumber   func(childComplexity int) int
 		Transmission  func(childComplexity int) int
@@ -224,6 +229,17 @@ type ComplexityRoot struct {
 	VehicleEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VehiclePhoto struct {
+		Alt          func(childComplexity int) int
+		ContentType  func(childComplexity int) int
+		Height       func(childComplexity int) int
+		Key          func(childComplexity int) int
+		Position     func(childComplexity int) int
+		ThumbnailURL func(childComplexity int) int
+		URL          func(childComplexity int) int
+		Width        func(childComplexity int) int
 	}
 
 	VehicleStats struct {
@@ -284,6 +300,9 @@ type MutationResolver interface {
 	CreateVehicle(ctx context.Context, input CreateVehicleInput) (*models.Vehicle, error)
 	UpdateVehicle(ctx context.Context, id string, input UpdateVehicleInput, expectedVersion *int) (*models.Vehicle, error)
 	DeleteVehicle(ctx context.Context, id string, expectedVersion *int) (string, error)
+	AddVehiclePhoto(ctx context.Context, vehicleID string, file graphql.Upload, alt *string, expectedVersion *int) (*models.VehiclePhoto, error)
+	RemoveVehiclePhoto(ctx context.Context, id string, expectedVersion *int) (string, error)
+	ReorderVehiclePhotos(ctx context.Context, vehicleID string, photoIds []string, expectedVersion *int) ([]*models.VehiclePhoto, error)
 	CreateDealer(ctx context.Context, input CreateDealerInput) (*models.Dealer, error)
 	UpdateDealer(ctx context.Context, id string, input UpdateDealerInput) (*models.Dealer, error)
 }
@@ -308,6 +327,8 @@ type UserResolver interface {
 }
 type VehicleResolver interface {
 	History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error)
+	Photos(ctx context.Context, obj *models.Vehicle) ([]*models.VehiclePhoto, error)
+	PrimaryPhoto(ctx context.Context, obj *models.Vehicle) (*models.VehiclePhoto, error)
 }
 type VehicleEventResolver interface {
 	Vehicle(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error)
@@ -551,6 +572,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Model.Name(childComplexity), true
 
+	case "Mutation.addVehiclePhoto":
+		if e.ComplexityRoot.Mutation.AddVehiclePhoto == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addVehiclePhoto_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddVehiclePhoto(childComplexity, args["vehicleId"].(string), args["file"].(graphql.Upload), args["alt"].(*string), args["expectedVersion"].(*int)), true
 	case "Mutation.createDealer":
 		if e.ComplexityRoot.Mutation.CreateDealer == nil {
 			break
@@ -617,6 +649,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.removeVehiclePhoto":
+		if e.ComplexityRoot.Mutation.RemoveVehiclePhoto == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeVehiclePhoto_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveVehiclePhoto(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
+	case "Mutation.reorderVehiclePhotos":
+		if e.ComplexityRoot.Mutation.ReorderVehiclePhotos == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reorderVehiclePhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReorderVehiclePhotos(childComplexity, args["vehicleId"].(string), args["photoIds"].([]string), args["expectedVersion"].(*int)), true
 	case "Mutation.updateDealer":
 		if e.ComplexityRoot.Mutation.UpdateDealer == nil {
 			break
@@ -966,12 +1020,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vehicle.Model(childComplexity), true
+	case "Vehicle.photos":
+		if e.ComplexityRoot.Vehicle.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.Photos(childComplexity), true
 	case "Vehicle.priceCents":
 		if e.ComplexityRoot.Vehicle.PriceCents == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vehicle.PriceCents(childComplexity), true
+	case "Vehicle.primaryPhoto":
+		if e.ComplexityRoot.Vehicle.PrimaryPhoto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vehicle.PrimaryPhoto(childComplexity), true
 	case "Vehicle.status":
 		if e.ComplexityRoot.Vehicle.Status == nil {
 			break
@@ -1133,6 +1199,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VehicleEventEdge.Node(childComplexity), true
+
+	case "VehiclePhoto.alt":
+		if e.ComplexityRoot.VehiclePhoto.Alt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.Alt(childComplexity), true
+	case "VehiclePhoto.contentType":
+		if e.ComplexityRoot.VehiclePhoto.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.ContentType(childComplexity), true
+	case "VehiclePhoto.height":
+		if e.ComplexityRoot.VehiclePhoto.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.Height(childComplexity), true
+	case "VehiclePhoto.id":
+		if e.ComplexityRoot.VehiclePhoto.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.Key(childComplexity), true
+	case "VehiclePhoto.position":
+		if e.ComplexityRoot.VehiclePhoto.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.Position(childComplexity), true
+	case "VehiclePhoto.thumbnailUrl":
+		if e.ComplexityRoot.VehiclePhoto.ThumbnailURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.ThumbnailURL(childComplexity), true
+	case "VehiclePhoto.url":
+		if e.ComplexityRoot.VehiclePhoto.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.URL(childComplexity), true
+	case "VehiclePhoto.width":
+		if e.ComplexityRoot.VehiclePhoto.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VehiclePhoto.Width(childComplexity), true
 
 	case "VehicleStats.avgPriceCents":
 		if e.ComplexityRoot.VehicleStats.AvgPriceCents == nil {
@@ -1406,6 +1521,12 @@ var sources = []*ast.Source{
 scalar Time
 
 """
+A file sent with the GraphQL multipart request specification (as Apollo's
+and urql's upload clients send it). Accepted only by the photo mutations.
+"""
+scalar Upload
+
+"""
 An object with an opaque global ID. Any ID returned by the API can be passed
 to ` + "`" + `node(id:)` + "`" + ` to fetch the object again.
 """
@@ -1575,6 +1696,33 @@ type Vehicle implements Node {
   vehicle's dealer and admins only.
   """
   history(first: Int, after: String): VehicleEventConnection!
+  "The vehicle's photos in order; the first is its primary photo."
+  photos: [VehiclePhoto!]!
+  "The first of photos; null when the vehicle has none."
+  primaryPhoto: VehiclePhoto
+}
+
+"""
+A photo of a vehicle, re-encoded at upload (no metadata of the original
+survives) with a thumbnail 400 pixels wide (narrower images keep their
+width). Files are immutable: a changed photo is a new photo with new URLs.
+"""
+type VehiclePhoto implements Node {
+  id: ID!
+  "Where the image is served, relative to the API's origin (` + "`" + `/media/<name>` + "`" + `)."
+  url: String!
+  "Where the thumbnail is served, relative to the API's origin."
+  thumbnailUrl: String!
+  "The image's width in pixels."
+  width: Int!
+  "The image's height in pixels."
+  height: Int!
+  "image/jpeg or image/png (a WebP upload is re-encoded as one of them)."
+  contentType: String!
+  "A description of the photo for screen readers (at most 500 characters)."
+  alt: String
+  "0 for the primary photo, then 1, 2, … in order."
+  position: Int!
 }
 
 "An account. Users see themselves; admins see everyone."
@@ -1890,6 +2038,24 @@ type Mutation {
   updateVehicle(id: ID!, input: UpdateVehicleInput!, expectedVersion: Int): Vehicle!
   "Staff of the vehicle's dealer or an admin. Returns the deleted vehicle's ID."
   deleteVehicle(id: ID!, expectedVersion: Int): ID!
+  """
+  Adds a photo after the vehicle's others (at most 40), sent as a multipart
+  upload with a bearer token. JPEG, PNG or WebP, judged by content; at most
+  MAX_UPLOAD_BYTES. Staff of the vehicle's dealer or an admin; bumps the
+  vehicle's version (CONFLICT on a stale ` + "`" + `expectedVersion` + "`" + `).
+  """
+  addVehiclePhoto(vehicleId: ID!, file: Upload!, alt: String, expectedVersion: Int): VehiclePhoto!
+  """
+  Removes a photo; the photos after it move up. Returns the removed photo's
+  ID. Staff of the vehicle's dealer or an admin; bumps the vehicle's version.
+  """
+  removeVehiclePhoto(id: ID!, expectedVersion: Int): ID!
+  """
+  Puts the vehicle's photos in the order given, which must list each of
+  them exactly once. Staff of the vehicle's dealer or an admin; bumps the
+  vehicle's version.
+  """
+  reorderVehiclePhotos(vehicleId: ID!, photoIds: [ID!]!, expectedVersion: Int): [VehiclePhoto!]!
   "Admins only."
   createDealer(input: CreateDealerInput!): Dealer!
   """
@@ -2206,6 +2372,10 @@ func (ec *executionContext) childFields_Vehicle(ctx context.Context, field graph
 		return ec.fieldContext_Vehicle_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Vehicle_history(ctx, field)
+	case "photos":
+		return ec.fieldContext_Vehicle_photos(ctx, field)
+	case "primaryPhoto":
+		return ec.fieldContext_Vehicle_primaryPhoto(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Vehicle", field.Name)
 }
@@ -2274,6 +2444,28 @@ func (ec *executionContext) childFields_VehicleEventEdge(ctx context.Context, fi
 		return ec.fieldContext_VehicleEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VehicleEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VehiclePhoto(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VehiclePhoto_id(ctx, field)
+	case "url":
+		return ec.fieldContext_VehiclePhoto_url(ctx, field)
+	case "thumbnailUrl":
+		return ec.fieldContext_VehiclePhoto_thumbnailUrl(ctx, field)
+	case "width":
+		return ec.fieldContext_VehiclePhoto_width(ctx, field)
+	case "height":
+		return ec.fieldContext_VehiclePhoto_height(ctx, field)
+	case "contentType":
+		return ec.fieldContext_VehiclePhoto_contentType(ctx, field)
+	case "alt":
+		return ec.fieldContext_VehiclePhoto_alt(ctx, field)
+	case "position":
+		return ec.fieldContext_VehiclePhoto_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VehiclePhoto", field.Name)
 }
 
 func (ec *executionContext) childFields_VehicleStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2504,6 +2696,44 @@ func (ec *executionContext) field_Dealer_vehicles_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addVehiclePhoto_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "vehicleId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vehicleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "alt",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alt"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDealer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2601,6 +2831,58 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 		return nil, err
 	}
 	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeVehiclePhoto_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reorderVehiclePhotos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "vehicleId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vehicleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "photoIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["photoIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg2
 	return args, nil
 }
 
@@ -4086,6 +4368,138 @@ func (ec *executionContext) fieldContext_Mutation_deleteVehicle(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteVehicle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addVehiclePhoto(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addVehiclePhoto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddVehiclePhoto(ctx, fc.Args["vehicleId"].(string), fc.Args["file"].(graphql.Upload), fc.Args["alt"].(*string), fc.Args["expectedVersion"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.VehiclePhoto) graphql.Marshaler {
+			return ec.marshalNVehiclePhoto2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhoto(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addVehiclePhoto(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VehiclePhoto(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addVehiclePhoto_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeVehiclePhoto(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeVehiclePhoto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveVehiclePhoto(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeVehiclePhoto(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeVehiclePhoto_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reorderVehiclePhotos(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reorderVehiclePhotos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReorderVehiclePhotos(ctx, fc.Args["vehicleId"].(string), fc.Args["photoIds"].([]string), fc.Args["expectedVersion"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.VehiclePhoto) graphql.Marshaler {
+			return ec.marshalNVehiclePhoto2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhotoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reorderVehiclePhotos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VehiclePhoto(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reorderVehiclePhotos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5760,6 +6174,70 @@ func (ec *executionContext) fieldContext_Vehicle_history(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Vehicle_photos(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vehicle().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.VehiclePhoto) graphql.Marshaler {
+			return ec.marshalNVehiclePhoto2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhotoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vehicle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VehiclePhoto(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Vehicle_primaryPhoto(ctx context.Context, field graphql.CollectedField, obj *models.Vehicle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Vehicle_primaryPhoto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Vehicle().PrimaryPhoto(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.VehiclePhoto) graphql.Marshaler {
+			return ec.marshalOVehiclePhoto2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhoto(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Vehicle_primaryPhoto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Vehicle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VehiclePhoto(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VehicleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *VehicleConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6271,6 +6749,190 @@ func (ec *executionContext) fieldContext_VehicleEventEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VehiclePhoto_id(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Key) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, true, false, "ID")
+}
+
+func (ec *executionContext) _VehiclePhoto_url(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, true, false, "String")
+}
+
+func (ec *executionContext) _VehiclePhoto_thumbnailUrl(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_thumbnailUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThumbnailURL(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_thumbnailUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, true, false, "String")
+}
+
+func (ec *executionContext) _VehiclePhoto_width(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_width(ctx, field)
+		},
+		func() int {
+			return obj.Width
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VehiclePhoto_height(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_height(ctx, field)
+		},
+		func() int {
+			return obj.Height
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VehiclePhoto_contentType(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_contentType(ctx, field)
+		},
+		func() string {
+			return obj.ContentType
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, false, false, "String")
+}
+
+func (ec *executionContext) _VehiclePhoto_alt(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return resolvePlainPointer(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_alt(ctx, field)
+		},
+		func() *string {
+			return obj.Alt
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_alt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, false, false, "String")
+}
+
+func (ec *executionContext) _VehiclePhoto_position(ctx context.Context, field graphql.CollectedField, obj *models.VehiclePhoto) (ret graphql.Marshaler) {
+	return resolvePlainField(ec.Resolvers,
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VehiclePhoto_position(ctx, field)
+		},
+		func() int {
+			return obj.Position
+		},
+
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VehiclePhoto_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VehiclePhoto", field, false, false, "Int")
 }
 
 func (ec *executionContext) _VehicleStats_count(ctx context.Context, field graphql.CollectedField, obj *models.VehicleStats) (ret graphql.Marshaler) {
@@ -8769,6 +9431,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *models.VehiclePhoto:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._VehiclePhoto(ctx, sel, obj)
 	case *models.Vehicle:
 		if obj == nil {
 			return graphql.Null
@@ -9317,6 +9984,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addVehiclePhoto":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addVehiclePhoto(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeVehiclePhoto":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeVehiclePhoto(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reorderVehiclePhotos":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reorderVehiclePhotos(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createDealer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createDealer(ctx, field)
@@ -9810,6 +10498,18 @@ func (ec *executionContext) _Vehicle(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Vehicle_history(ctx, field, obj)
 				})
+		case "photos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vehicle_photos(ctx, field, obj)
+				})
+		case "primaryPhoto":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Vehicle_primaryPhoto(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10042,6 +10742,74 @@ func (ec *executionContext) _VehicleEventEdge(ctx context.Context, sel ast.Selec
 			}
 		case "node":
 			out.Values[i] = ec._VehicleEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields(ec.Resolvers, fields, out)
+}
+
+var vehiclePhotoImplementors = []string{"VehiclePhoto", "Node"}
+
+func (ec *executionContext) _VehiclePhoto(ctx context.Context, sel ast.SelectionSet, obj *models.VehiclePhoto) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vehiclePhotoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ec.Resolvers, ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VehiclePhoto")
+		case "id":
+			out.Values[i] = ec._VehiclePhoto_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._VehiclePhoto_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thumbnailUrl":
+			out.Values[i] = ec._VehiclePhoto_thumbnailUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._VehiclePhoto_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._VehiclePhoto_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentType":
+			out.Values[i] = ec._VehiclePhoto_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alt":
+			out.Values[i] = ec._VehiclePhoto_alt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._VehiclePhoto_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10952,6 +11720,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11249,6 +12046,20 @@ func (ec *executionContext) unmarshalNUpdateVehicleInput2githubᚗcomᚋcarlot�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
@@ -11440,6 +12251,30 @@ var (
 		models.OrderByDistance:  "DISTANCE",
 	}
 )
+
+func (ec *executionContext) marshalNVehiclePhoto2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhotoᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.VehiclePhoto) graphql.Marshaler {
+	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVehiclePhoto2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhoto(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVehiclePhoto2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhoto(ctx context.Context, sel ast.SelectionSet, v *models.VehiclePhoto) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VehiclePhoto!")
+		return graphql.Null
+	}
+	return ec._VehiclePhoto(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNVehicleStats2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleStats(ctx context.Context, sel ast.SelectionSet, v *models.VehicleStats) graphql.Marshaler {
 	if v == nil {
@@ -12239,6 +13074,13 @@ func (ec *executionContext) unmarshalOVehicleOrder2ᚖgithubᚗcomᚋcarlotᚋca
 	}
 	res, err := ec.unmarshalInputVehicleOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVehiclePhoto2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehiclePhoto(ctx context.Context, sel ast.SelectionSet, v *models.VehiclePhoto) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VehiclePhoto(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVehicleStatus2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐVehicleStatusᚄ(ctx context.Context, v any) ([]models.VehicleStatus, error) {

@@ -30,6 +30,12 @@ func (r *Resolver) node(ctx context.Context, id string) (Node, error) {
 		return optional(l.Make.Load(ctx, n))
 	case models.TypeModel:
 		return optional(l.Model.Load(ctx, n))
+	case models.TypeVehiclePhoto:
+		p, err := models.PhotoByID(ctx, r.DB, n)
+		if p == nil || err != nil {
+			return nil, err
+		}
+		return p, nil
 	case models.TypeUser:
 		u, err := visibleUser(ctx, n)
 		if u == nil || err != nil {

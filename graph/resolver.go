@@ -17,6 +17,7 @@ import (
 	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/live"
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
 )
@@ -35,6 +36,10 @@ type Resolver struct {
 	RefreshTTL time.Duration
 	// Live streams committed vehicle events to subscriptions.
 	Live *live.Broker
+	// Media stores vehicle photos' files, which uploads are checked and
+	// re-encoded within MediaLimits to become.
+	Media       media.Store
+	MediaLimits media.Limits
 	// Renderings lets subscriptions share the execution of an event they
 	// would render identically; nil executes each event for each of them.
 	Renderings *Renderings

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
 )
@@ -56,6 +57,21 @@ func (r *mutationResolver) UpdateVehicle(ctx context.Context, id string, input U
 // DeleteVehicle is the resolver for the deleteVehicle field.
 func (r *mutationResolver) DeleteVehicle(ctx context.Context, id string, expectedVersion *int) (string, error) {
 	return r.deleteVehicle(ctx, id, expectedVersion)
+}
+
+// AddVehiclePhoto is the resolver for the addVehiclePhoto field.
+func (r *mutationResolver) AddVehiclePhoto(ctx context.Context, vehicleID string, file graphql.Upload, alt *string, expectedVersion *int) (*models.VehiclePhoto, error) {
+	return r.addVehiclePhoto(ctx, vehicleID, file, alt, expectedVersion)
+}
+
+// RemoveVehiclePhoto is the resolver for the removeVehiclePhoto field.
+func (r *mutationResolver) RemoveVehiclePhoto(ctx context.Context, id string, expectedVersion *int) (string, error) {
+	return r.removeVehiclePhoto(ctx, id, expectedVersion)
+}
+
+// ReorderVehiclePhotos is the resolver for the reorderVehiclePhotos field.
+func (r *mutationResolver) ReorderVehiclePhotos(ctx context.Context, vehicleID string, photoIds []string, expectedVersion *int) ([]*models.VehiclePhoto, error) {
+	return r.reorderVehiclePhotos(ctx, vehicleID, photoIds, expectedVersion)
 }
 
 // CreateDealer is the resolver for the createDealer field.
@@ -137,6 +153,16 @@ func (r *userResolver) Dealer(ctx context.Context, obj *models.User) (*models.De
 // History is the resolver for the history field.
 func (r *vehicleResolver) History(ctx context.Context, obj *models.Vehicle, first *int, after *string) (*VehicleEventConnection, error) {
 	return r.history(ctx, obj, first, after)
+}
+
+// Photos is the resolver for the photos field.
+func (r *vehicleResolver) Photos(ctx context.Context, obj *models.Vehicle) ([]*models.VehiclePhoto, error) {
+	return r.photos(ctx, obj)
+}
+
+// PrimaryPhoto is the resolver for the primaryPhoto field.
+func (r *vehicleResolver) PrimaryPhoto(ctx context.Context, obj *models.Vehicle) (*models.VehiclePhoto, error) {
+	return r.primaryPhoto(ctx, obj)
 }
 
 // Vehicle is the resolver for the vehicle field.

@@ -127,8 +127,11 @@ func NewServer(d ServerDeps) *handler.Server {
 	if d.Websocket != nil {
 		srv.AddTransport(d.Websocket)
 	}
+	// Multipart photo uploads, with a bearer token only (see upload.go).
+	srv.AddTransport(UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes})
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
-	// transport, which browsers could post cross-site (see transport.go).
+	// transport for anything else, which browsers could post cross-site
+	// (see transport.go).
 	// It answers every method but OPTIONS (405 with Allow for the others).
 	srv.AddTransport(httpTransport{hooks: d.Hooks})
 	srv.AddTransport(transport.Options{})

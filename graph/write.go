@@ -82,9 +82,11 @@ func (r *Resolver) deleteVehicle(ctx context.Context, id string, expectedVersion
 	if err != nil {
 		return "", err
 	}
-	if err := models.DeleteVehicle(ctx, r.DB, actor, vehicleID, expectedVersion); err != nil {
+	files, err := models.DeleteVehicleWithPhotos(ctx, r.DB, actor, vehicleID, expectedVersion)
+	if err != nil {
 		return "", err
 	}
+	r.releaseFiles(ctx, files)
 	return relay.NodeID(models.TypeVehicle, vehicleID), nil
 }
 

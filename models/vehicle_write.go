@@ -245,22 +245,11 @@ func vehicleConflict(v *Vehicle, err error) error {
 }
 
 // DeleteVehicle deletes vehicle id for actor, in one transaction with its
-// DELETED event (whose snapshot is the vehicle as it was).
+// DELETED event (whose snapshot is the vehicle as it was). Its photos go
+// with it; DeleteVehicleWithPhotos also names their files.
 func DeleteVehicle(ctx context.Context, db bun.IDB, actor *Actor, id int64, expectedVersion *int) error {
-	if err := CanManageSomeVehicles(actor); err != nil {
-		return err
-	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		v, err := lockVehicle(ctx, tx, actor, id, expectedVersion)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.NewDelete().Model(v).WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		_, err = appendEvent(ctx, tx, EventDeleted, v, nil, actor)
-		return err
-	})
+	_, err := DeleteVehicleWithPhotos(ctx, db, actor, id, expectedVersion)
+	return err
 }
 
 // lockVehicle reads and row-locks a vehicle for a write, and checks that

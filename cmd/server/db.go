@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/migrations"
 	"github.com/carlot/carlot/models"
@@ -110,12 +112,18 @@ func dbCommand(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("db seed: %w", err)
 		}
 		start := time.Now()
-		res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: *vehicles, Reset: *reset, Password: password})
+		cfg, err := config.Load(getenv) // loaded once already, to open the store
 		if err != nil {
 			return fmt.Errorf("db seed: %w", err)
 		}
-		fmt.Fprintf(stdout, "seeded in %s: added %d makes, %d models, %d dealers, %d vehicles, %d users\n",
-			time.Since(start).Round(time.Millisecond), res.Makes, res.Models, res.Dealers, res.Vehicles, res.Users)
+		res, err := seed.Run(ctx, st.DB, seed.Options{
+			Vehicles: *vehicles, Reset: *reset, Password: password, Media: media.NewFileStore(cfg.MediaDir),
+		})
+		if err != nil {
+			return fmt.Errorf("db seed: %w", err)
+		}
+		fmt.Fprintf(stdout, "seeded in %s: added %d makes, %d models, %d dealers, %d vehicles, %d users, %d photos\n",
+			time.Since(start).Round(time.Millisecond), res.Makes, res.Models, res.Dealers, res.Vehicles, res.Users, res.Photos)
 		if res.GeneratedPassword != "" {
 			fmt.Fprintln(stdout, demoAccountsLine(res.GeneratedPassword))
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,8 +29,17 @@ func envOf(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
+// runCmd runs the program with args in the environment env, where
+// MEDIA_DIR is a directory of the test's own unless env sets it.
 func runCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
 	t.Helper()
+	if _, ok := env["MEDIA_DIR"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["MEDIA_DIR"] = t.TempDir()
+	}
 	var out apitest.LogBuffer
 	err := run(t.Context(), append([]string{"server"}, args...), envOf(env), strings.NewReader(""), &out, &out)
 	return out.String(), err
@@ -103,7 +113,7 @@ func TestDBCommandsAgainstDatabaseURL(t *testing.T) {
 		t.Fatalf("second migrate: %v\n%s", err, out)
 	}
 	out, err = runCmd(t, env, "db", "seed", "--vehicles", "50")
-	if err != nil || !strings.Contains(out, "50 vehicles") {
+	if err != nil || !strings.Contains(out, "50 vehicles") || !strings.Contains(out, "40 photos") {
 		t.Fatalf("seed: %v\n%s", err, out)
 	}
 	out, err = runCmd(t, env, "db", "seed", "--vehicles", "50")

@@ -75,9 +75,13 @@ func TestFirstStartLogsTheDemoAccounts(t *testing.T) {
 			st := &store{DB: testdb.New(t, testdb.Empty), Embedded: true}
 			var logs apitest.LogBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			cfg := &config.Config{}
+			cfg := &config.Config{MediaDir: t.TempDir()}
 			if err := prepareDatabase(t.Context(), cfg, st, log, tc.password); err != nil {
 				t.Fatal(err)
+			}
+			var photoRows int
+			if err := st.DB.NewRaw("SELECT count(*) FROM vehicle_photos").Scan(t.Context(), &photoRows); err != nil || photoRows != 2*seed.PhotoVehicles {
+				t.Fatalf("%d demo photos (%v), want %d", photoRows, err, 2*seed.PhotoVehicles)
 			}
 			m := demoAccountsRe.FindAllStringSubmatch(logs.String(), -1)
 			if got := len(m) == 1; got != tc.wantLine {
@@ -93,6 +97,9 @@ func TestFirstStartLogsTheDemoAccounts(t *testing.T) {
 			// The next start finds the data and logs nothing more.
 			if err := prepareDatabase(t.Context(), cfg, st, log, tc.password); err != nil {
 				t.Fatal(err)
+			}
+			if err := st.DB.NewRaw("SELECT count(*) FROM vehicle_photos").Scan(t.Context(), &photoRows); err != nil || photoRows != 2*seed.PhotoVehicles {
+				t.Fatalf("%d demo photos (%v), want %d", photoRows, err, 2*seed.PhotoVehicles)
 			}
 			if n := len(demoAccountsRe.FindAllString(logs.String(), -1)); n != len(m) {
 				t.Fatalf("a restart logged the demo accounts again")

@@ -18,6 +18,7 @@ import (
 	"github.com/carlot/carlot/internal/config"
 	"github.com/carlot/carlot/internal/httpapi"
 	"github.com/carlot/carlot/internal/logging"
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/internal/tracing"
 	"github.com/carlot/carlot/internal/trusted"
@@ -175,7 +176,9 @@ func prepareDatabase(ctx context.Context, cfg *config.Config, st *store, log *sl
 	if !empty {
 		return nil
 	}
-	res, err := seed.Run(ctx, st.DB, seed.Options{Vehicles: defaultSeedVehicles, Password: seedPassword, Log: log})
+	res, err := seed.Run(ctx, st.DB, seed.Options{
+		Vehicles: defaultSeedVehicles, Password: seedPassword, Log: log, Media: media.NewFileStore(cfg.MediaDir),
+	})
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}

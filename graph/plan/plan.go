@@ -156,6 +156,10 @@ type operation struct {
 	history *historyLoader
 	// histories are the histories of pages' vehicles, read once a page.
 	histories map[historyBatchKey]*historyBatch
+	// photoLoader batches the photos of vehicles not listed in a page, and
+	// photoPages holds those of pages' vehicles, read once a page.
+	photoLoader *photoLoader
+	photoPages  map[any]*photoBatch
 }
 
 type operationKey struct{}

@@ -32,6 +32,7 @@ var vehicleKeyFields = map[string]bool{
 	// Set by a read whose filter names a point (VehicleFilter.near), not
 	// read from a column.
 	"distanceKm": true,
+	"photos":     true, "primaryPhoto": true, // read by Planner.Photos, from the id
 }
 
 // Relations a shape joins.

@@ -96,6 +96,9 @@ func New(d Deps) (*App, error) {
 		d.Metrics = metrics.New()
 		d.Metrics.WatchDB("carlot", database.Pool(d.DB))
 	}
+	if d.Media == nil {
+		d.Media = media.NewFileStore(cfg.MediaDir)
+	}
 	if d.Passwords == nil {
 		d.Passwords = models.NewPasswordHasher(cfg.PasswordHashMemoryBudget)
 	}
@@ -110,6 +113,10 @@ func New(d Deps) (*App, error) {
 	a.Resolver = &graph.Resolver{
 		DB: d.DB, Plan: planner, Log: d.Log, Tokens: a.Tokens, RefreshTTL: cfg.RefreshTokenTTL, Live: a.Broker,
 		Passwords: d.Passwords,
+		Media:     d.Media,
+		MediaLimits: media.Limits{
+			MaxBytes: cfg.MaxUploadBytes, MaxSide: cfg.MaxImageSide, MaxPixels: cfg.MaxImagePixels,
+		},
 	}
 
 	// HTTP requests and websocket operations draw from the same budgets.
@@ -137,6 +144,14 @@ func New(d Deps) (*App, error) {
 		RequestScope: loaders.Middleware(d.DB, d.LoaderWait),
 		Websockets:   a.Websockets.Upgrades,
 		PerIP:        perIP, PerUser: perUser,
+		// A photo upload may be larger than MAX_BODY_BYTES: up to a file's
+		// worth, and only when the upload transport takes it.
+		UploadBodyLimit: func(r *http.Request) int64 {
+			if graph.IsUpload(r) {
+				return graph.UploadTransport{MaxFileBytes: cfg.MaxUploadBytes}.MaxBodyBytes()
+			}
+			return 0
+		},
 	})
 	return a, nil
 }

@@ -57,6 +57,10 @@ type Deps struct {
 	// PerIP and PerUser are the request budgets (PerMinute); nil: no limit.
 	// The websocket transport draws its operations from the same ones.
 	PerIP, PerUser *ratelimit.Limiter
+	// UploadBodyLimit returns the body limit of a request that may be
+	// larger than MAX_BODY_BYTES (a photo upload), or 0 for any other;
+	// nil: none may.
+	UploadBodyLimit func(*http.Request) int64
 }
 
 // New returns the handler of every route. It starts nothing: what runs
@@ -93,7 +97,7 @@ func New(d Deps) http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(observeGraphQL(d.Metrics), limitByIP(d.PerIP, d.Metrics), d.Websockets,
-			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes), d.RequestScope, d.Authenticate)
+			deadline(cfg.RequestTimeout), limitBody(cfg.MaxBodyBytes, d.UploadBodyLimit), d.RequestScope, d.Authenticate)
 		// The per-user limit wraps the handler itself so that it runs after
 		// every middleware above, authentication included.
 		r.Handle("/graphql", limitByUser(d.PerUser, d.Metrics)(d.GraphQL))

@@ -132,10 +132,17 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // limitBody refuses bodies larger than max: at once when the length is
-// declared, and as soon as a streamed body passes it.
-func limitBody(max int64) func(http.Handler) http.Handler {
+// declared, and as soon as a streamed body passes it. A request for which
+// upload returns a limit (a multipart photo upload) may be that large.
+func limitBody(max int64, upload func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			max := max
+			if upload != nil {
+				if n := upload(r); n > 0 {
+					max = n
+				}
+			}
 			if r.ContentLength > max {
 				// Connection: close, so the server need not read the body it refuses.
 				w.Header().Set("Connection", "close")

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/models"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -49,6 +50,9 @@ type Options struct {
 	Password string
 	// Log receives a summary line; nil discards it.
 	Log *slog.Logger
+	// Media, when set, receives generated photos of the first
+	// PhotoVehicles demo vehicles (those that have none yet).
+	Media media.Store
 }
 
 // Result counts the rows Run inserted (all zero on a repeat run).
@@ -56,6 +60,8 @@ type Result struct {
 	Makes, Models, Dealers, Vehicles int
 	// Users counts the demo accounts created.
 	Users int
+	// Photos counts the demo photos added.
+	Photos int
 	// GeneratedPassword is the random password given to the accounts this
 	// run created, when Options.Password was empty and it created any; it
 	// is stored only as a hash, so this is the one chance to show it.
@@ -139,11 +145,16 @@ func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) 
 	if res.Vehicles, err = insertVehicles(ctx, conn, tx, ids, opts.Vehicles); err != nil {
 		return Result{}, fmt.Errorf("seed: insert vehicles: %w", err)
 	}
+	if opts.Media != nil {
+		if res.Photos, err = seedPhotos(ctx, tx, opts.Media); err != nil {
+			return Result{}, fmt.Errorf("seed: photos: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("seed: commit: %w", err)
 	}
 	log.InfoContext(ctx, "demo data seeded",
-		"makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles, "users", res.Users,
+		"makes", res.Makes, "models", res.Models, "dealers", res.Dealers, "vehicles", res.Vehicles, "users", res.Users, "photos", res.Photos,
 		"requested_vehicles", opts.Vehicles, "reset", opts.Reset, "duration", time.Since(start).Round(time.Millisecond))
 	return res, nil
 }

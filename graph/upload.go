@@ -1,0 +1,376 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/carlot/carlot/models"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// UploadAllowance is how many bytes of a multipart upload request may be
+// other than its files: the operations and map parts and the multipart
+// framing.
+const UploadAllowance = 64 << 10
+
+// uploadMutations are the only fields a multipart request may select.
+var uploadMutations = map[string]bool{
+	"addVehiclePhoto": true, "removeVehiclePhoto": true, "reorderVehiclePhotos": true,
+}
+
+// UploadTransport serves the GraphQL multipart request specification
+// (https://github.com/jaydenseric/graphql-multipart-request-spec): an
+// "operations" part, a "map" part, then the files, which fill the Upload
+// variables the map names. It takes only what IsUpload accepts, and runs
+// only a mutation selecting nothing but the photo mutations; any other
+// operation is refused with 415 before a file is read. Every other
+// multipart or form post goes to the JSON transport, which refuses it,
+// since a browser may send those cross-site without a CORS preflight
+// (CSRF): an Authorization header always needs one.
+//
+// Files are streamed to temporary files, never held in memory, and
+// removed when the request ends. A body larger than MaxBodyBytes, or a
+// file larger than MaxFileBytes, is refused with 413.
+type UploadTransport struct {
+	// MaxFileBytes is the largest file accepted (MAX_UPLOAD_BYTES).
+	MaxFileBytes int64
+	// TempDir is where files wait while the operation runs; "" is the
+	// system's temporary directory.
+	TempDir string
+}
+
+var _ graphql.Transport = UploadTransport{}
+
+// IsUpload reports whether r is a multipart upload request that
+// UploadTransport may take: a POST of multipart/form-data with a bearer
+// token. Only such requests may have bodies of upload size.
+func IsUpload(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return false
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != ""
+}
+
+// MaxBodyBytes is the largest request body the transport reads: one
+// file's worth plus UploadAllowance.
+func (t UploadTransport) MaxBodyBytes() int64 { return t.MaxFileBytes + UploadAllowance }
+
+// Supports takes the requests IsUpload accepts.
+func (t UploadTransport) Supports(r *http.Request) bool { return IsUpload(r) }
+
+// Do answers one upload request.
+func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	media := uploadResponseType(r.Header.Get("Accept"))
+	if r.ContentLength > t.MaxBodyBytes() {
+		w.Header().Set("Connection", "close")
+		writeUploadError(w, media, t.bodyTooLarge())
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, t.MaxBodyBytes())
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	params, fail := t.read(r, &files)
+	if fail != nil {
+		switch {
+		case fail.status == http.StatusRequestEntityTooLarge:
+			w.Header().Set("Connection", "close")
+		case fail.code == errcode.ParseFailed && media == uploadJSON:
+			fail.status = http.StatusUnprocessableEntity // as for JSON posts
+		}
+		writeUploadError(w, media, fail)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	ctx := r.Context()
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	ctx = graphql.WithOperationContext(ctx, opCtx)
+	if errs != nil {
+		for _, e := range errs {
+			if _, coded := e.Extensions["code"]; !coded {
+				errcode.Set(e, string(models.CodeBadUserInput))
+			}
+		}
+		resp := exec.DispatchError(ctx, errs)
+		status := http.StatusBadRequest
+		if code, _ := resp.Errors[0].Extensions["code"].(string); media == uploadJSON &&
+			(code == errcode.ParseFailed || code == errcode.ValidationFailed) {
+			status = http.StatusUnprocessableEntity
+		}
+		writeUploadJSON(w, media, status, struct {
+			Errors gqlerror.List `json:"errors"`
+		}{resp.Errors})
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	if resp == nil {
+		writeUploadError(w, media, &uploadRefusal{http.StatusServiceUnavailable, models.CodeInternal, "the request was cancelled or ran out of time"})
+		return
+	}
+	writeUploadJSON(w, media, http.StatusOK, resp)
+}
+
+// uploadRefusal is a request refused before GraphQL execution.
+type uploadRefusal struct {
+	status  int
+	code    models.Code
+	message string
+}
+
+func badUpload(format string, args ...any) *uploadRefusal {
+	return &uploadRefusal{http.StatusBadRequest, models.CodeBadUserInput, fmt.Sprintf(format, args...)}
+}
+
+func (t UploadTransport) bodyTooLarge() *uploadRefusal {
+	return &uploadRefusal{http.StatusRequestEntityTooLarge, models.CodeBadUserInput,
+		fmt.Sprintf("the upload is larger than %d bytes (MAX_UPLOAD_BYTES) plus %d for the rest of the request", t.MaxFileBytes, UploadAllowance)}
+}
+
+// read decodes the multipart body: the operations, checked to be photo
+// mutations before anything else is read, the map, and the files, each
+// streamed to a temporary file appended to files.
+func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawParams, *uploadRefusal) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, badUpload("the request body is not multipart/form-data")
+	}
+	left := int64(UploadAllowance)
+	small := func(name string) ([]byte, *uploadRefusal) {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, t.partError(err, "the %q part must come first", name)
+		}
+		if part.FormName() != name {
+			return nil, badUpload("the %q part must come first", name)
+		}
+		data, err := io.ReadAll(io.LimitReader(part, left+1))
+		if err != nil {
+			return nil, t.partError(err, "the %q part could not be read", name)
+		}
+		if int64(len(data)) > left {
+			return nil, t.bodyTooLarge()
+		}
+		left -= int64(len(data))
+		return data, nil
+	}
+
+	operations, fail := small("operations")
+	if fail != nil {
+		return nil, fail
+	}
+	params, fail := decodeOperations(operations)
+	if fail != nil {
+		return nil, fail
+	}
+	if fail := onlyPhotoMutations(params); fail != nil {
+		return nil, fail
+	}
+	mapping, fail := small("map")
+	if fail != nil {
+		return nil, fail
+	}
+	var paths map[string][]string
+	if err := json.Unmarshal(mapping, &paths); err != nil || paths == nil {
+		return nil, badUpload("the map part must be a JSON object of file keys to lists of variable paths")
+	}
+
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, t.partError(err, "the request body is not well-formed multipart")
+		}
+		key := part.FormName()
+		targets, ok := paths[key]
+		if !ok || len(targets) == 0 {
+			return nil, badUpload("the part %q is not in the map", key)
+		}
+		delete(paths, key)
+		f, fail := t.spool(part, files)
+		if fail != nil {
+			return nil, fail
+		}
+		info, err := f.Stat()
+		if err != nil {
+			return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+		}
+		for i, path := range targets {
+			file := f
+			if i > 0 { // each variable reads the file from its start
+				if file, err = os.Open(f.Name()); err != nil {
+					return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+				}
+				*files = append(*files, file)
+			}
+			up := graphql.Upload{File: file, Filename: part.FileName(), Size: info.Size(), ContentType: part.Header.Get("Content-Type")}
+			if err := params.AddUpload(up, key, path); err != nil {
+				return nil, badUpload("the map's path %q names no variable", path)
+			}
+		}
+	}
+	for key := range paths {
+		return nil, badUpload("the file %q named in the map was not sent", key)
+	}
+	return params, nil
+}
+
+// spool copies a file part to a temporary file, refusing one larger than
+// MaxFileBytes, and returns it open at its start.
+func (t UploadTransport) spool(part io.Reader, files *[]*os.File) (*os.File, *uploadRefusal) {
+	f, err := os.CreateTemp(t.TempDir, "carlot-upload-*")
+	if err != nil {
+		return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+	}
+	*files = append(*files, f)
+	n, err := io.Copy(f, io.LimitReader(part, t.MaxFileBytes+1))
+	if err != nil {
+		return nil, t.partError(err, "the file could not be read")
+	}
+	if n > t.MaxFileBytes {
+		return nil, t.bodyTooLarge()
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+	}
+	return f, nil
+}
+
+// partError is a refusal for a failed read: 413 past the body limit, else
+// bad input saying what.
+func (t UploadTransport) partError(err error, format string, args ...any) *uploadRefusal {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return t.bodyTooLarge()
+	}
+	return badUpload(format, args...)
+}
+
+// decodeOperations decodes the operations part: one request object, with
+// its query text (a multipart request cannot be a persisted query: the
+// transport must see which fields it selects).
+func decodeOperations(data []byte) (*graphql.RawParams, *uploadRefusal) {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '[' {
+		return nil, badUpload("batched requests are not supported: send one operation per request")
+	}
+	var fields struct {
+		Query         *string         `json:"query"`
+		OperationName *string         `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+	}
+	if err := json.Unmarshal(data, &fields); err != nil || len(data) == 0 || data[0] != '{' {
+		return nil, badUpload("the operations part must be a JSON object")
+	}
+	p := &graphql.RawParams{}
+	if fields.Query == nil || *fields.Query == "" {
+		return nil, badUpload("the operations part has no query")
+	}
+	p.Query = *fields.Query
+	if fields.OperationName != nil {
+		p.OperationName = *fields.OperationName
+	}
+	if len(fields.Variables) > 0 && string(fields.Variables) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(fields.Variables))
+		dec.UseNumber()
+		if err := dec.Decode(&p.Variables); err != nil || p.Variables == nil {
+			return nil, badUpload("variables must be a JSON object")
+		}
+	}
+	return p, nil
+}
+
+// onlyPhotoMutations refuses any operation but a mutation whose selection
+// is only photo mutation fields (and __typename), so that uploads can never
+// carry another operation past the refusal of multipart posts.
+func onlyPhotoMutations(p *graphql.RawParams) *uploadRefusal {
+	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if err != nil {
+		return &uploadRefusal{http.StatusBadRequest, models.Code(errcode.ParseFailed), err.Error()}
+	}
+	refuse := &uploadRefusal{http.StatusUnsupportedMediaType, models.CodeBadUserInput,
+		"multipart requests are accepted only for the photo mutations (addVehiclePhoto, removeVehiclePhoto, reorderVehiclePhotos); send other operations as application/json"}
+	var op *ast.OperationDefinition
+	switch {
+	case p.OperationName != "":
+		op = doc.Operations.ForName(p.OperationName)
+	case len(doc.Operations) == 1:
+		op = doc.Operations[0]
+	}
+	if op == nil || op.Operation != ast.Mutation || len(op.SelectionSet) == 0 {
+		return refuse
+	}
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok || !uploadMutations[f.Name] && f.Name != "__typename" {
+			return refuse
+		}
+	}
+	return nil
+}
+
+// The response media types: GraphQL-over-HTTP's, when the client asks for
+// it, else JSON.
+const (
+	uploadJSON            = "application/json"
+	uploadGraphQLResponse = "application/graphql-response+json"
+)
+
+func uploadResponseType(accept string) string {
+	for part := range strings.SplitSeq(accept, ",") {
+		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || params["q"] == "0" {
+			continue
+		}
+		switch mediaType {
+		case uploadGraphQLResponse:
+			return uploadGraphQLResponse
+		case uploadJSON, "application/*", "*/*":
+			return uploadJSON
+		}
+	}
+	return uploadJSON
+}
+
+func writeUploadError(w http.ResponseWriter, media string, e *uploadRefusal) {
+	writeUploadJSON(w, media, e.status, map[string]any{"errors": []map[string]any{{
+		"message": e.message, "extensions": map[string]any{"code": string(e.code)},
+	}}})
+}
+
+func writeUploadJSON(w http.ResponseWriter, media string, status int, body any) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		panic(fmt.Errorf("encode GraphQL response: %w", err)) // the recoverer logs it and answers 500
+	}
+	h := w.Header()
+	h.Set("Content-Type", media+"; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
