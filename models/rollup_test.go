@@ -155,7 +155,7 @@ func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
 	}
 
 	t.Run("truncate empties it", func(t *testing.T) {
-		if _, err := db.ExecContext(ctx, "TRUNCATE vehicles"); err != nil {
+		if _, err := db.ExecContext(ctx, "TRUNCATE vehicles CASCADE"); err != nil {
 			t.Fatal(err)
 		}
 		var left int
