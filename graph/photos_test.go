@@ -565,3 +565,29 @@ func TestPhotosOfAPageInOneStatement(t *testing.T) {
 		})
 	}
 }
+
+// Uploads are counted by operation and outcome like every other request.
+func TestUploadsAreCountedByOperation(t *testing.T) {
+	t.Parallel()
+	a, _ := photoAPI(t, nil)
+	p := a.accounts()
+	staff := a.login(p.staffA)
+	vehicle, _ := a.vehicleOf(p.dealerA)
+	named := strings.Replace(addPhotoMutation, "mutation(", "mutation AddPhoto(", 1)
+	if r := a.Upload(staff, named, map[string]any{"vehicleId": vehicle, "file": nil}, file("car.png", pngOf(t, 64, 48, color.White))); len(r.Errors) > 0 {
+		t.Fatalf("upload: %s", r.Raw)
+	}
+	if r := a.Upload(staff, named, map[string]any{"vehicleId": vehicle, "file": nil}, file("car.png", []byte("not an image"))); len(r.Errors) == 0 {
+		t.Fatalf("a text file was accepted: %s", r.Raw)
+	}
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`carlot_graphql_requests_total{operation="AddPhoto",outcome="ok"} 1`,
+		`carlot_graphql_requests_total{operation="AddPhoto",outcome="BAD_USER_INPUT"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -128,7 +128,7 @@ func NewServer(d ServerDeps) *handler.Server {
 		srv.AddTransport(d.Websocket)
 	}
 	// Multipart photo uploads, with a bearer token only (see upload.go).
-	srv.AddTransport(UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes})
+	srv.AddTransport(UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes, Hooks: d.Hooks})
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
 	// transport for anything else, which browsers could post cross-site
 	// (see transport.go).

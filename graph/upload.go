@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -48,6 +49,8 @@ type UploadTransport struct {
 	// TempDir is where files wait while the operation runs; "" is the
 	// system's temporary directory.
 	TempDir string
+	// Hooks tell the HTTP layer what each upload ran, as for other requests.
+	Hooks RequestHooks
 }
 
 var _ graphql.Transport = UploadTransport{}
@@ -78,8 +81,15 @@ func (t UploadTransport) Supports(r *http.Request) bool { return IsUpload(r) }
 func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
 	media := uploadResponseType(r.Header.Get("Accept"))
+	outcome := metrics.OutcomeOK
+	defer func() {
+		if t.Hooks.Answered != nil {
+			t.Hooks.Answered(r.Context(), outcome)
+		}
+	}()
 	if r.ContentLength > t.MaxBodyBytes() {
 		w.Header().Set("Connection", "close")
+		outcome = string(models.CodeBadUserInput)
 		writeUploadError(w, media, t.bodyTooLarge())
 		return
 	}
@@ -99,11 +109,13 @@ func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 		case fail.code == errcode.ParseFailed && media == uploadJSON:
 			fail.status = http.StatusUnprocessableEntity // as for JSON posts
 		}
+		outcome = string(fail.code)
 		writeUploadError(w, media, fail)
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	t.Hooks.named(r.Context(), params.OperationName)
 
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
@@ -115,6 +127,7 @@ func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 			}
 		}
 		resp := exec.DispatchError(ctx, errs)
+		outcome, _ = resp.Errors[0].Extensions["code"].(string)
 		status := http.StatusBadRequest
 		if code, _ := resp.Errors[0].Extensions["code"].(string); media == uploadJSON &&
 			(code == errcode.ParseFailed || code == errcode.ValidationFailed) {
@@ -125,11 +138,16 @@ func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 		}{resp.Errors})
 		return
 	}
+	t.Hooks.understood(ctx, opCtx.Operation.Name)
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {
+		outcome = string(models.CodeInternal)
 		writeUploadError(w, media, &uploadRefusal{http.StatusServiceUnavailable, models.CodeInternal, "the request was cancelled or ran out of time"})
 		return
+	}
+	if len(resp.Errors) > 0 {
+		outcome, _ = resp.Errors[0].Extensions["code"].(string)
 	}
 	writeUploadJSON(w, media, http.StatusOK, resp)
 }
