@@ -202,6 +202,9 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.MileageMaxKm != nil {
 		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
 	}
+	if f.Near != nil {
+		q = f.Near.where(q)
+	}
 	if f.Search != nil {
 		for _, t := range f.Search {
 			q = t.where(q)
@@ -254,13 +257,13 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
 // dealer, make, model, status, fuel and words that only name models;
 // vehicle_color_rollup when it also has words found in colors but narrows
-// by no dealer; "" otherwise (ranges, words found in VINs, unresolved
+// by no dealer; "" otherwise (ranges, distance, words found in VINs, unresolved
 // words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
 		return "vehicle_rollup"
 	}
-	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
+	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil || f.Near != nil {
 		return ""
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
@@ -410,6 +413,8 @@ func (f VehicleOrderField) CursorName() string {
 		return "year"
 	case OrderByMileage:
 		return "mileage"
+	case OrderByDistance:
+		return "distance"
 	default:
 		return "created"
 	}
@@ -424,6 +429,11 @@ func (f VehicleOrderField) Key(v *Vehicle) string {
 		return strconv.Itoa(v.Year)
 	case OrderByMileage:
 		return strconv.Itoa(v.MileageKm)
+	case OrderByDistance:
+		if v.DistanceKm == nil {
+			return "0"
+		}
+		return strconv.FormatFloat(*v.DistanceKm, 'g', -1, 64)
 	default:
 		return strconv.FormatInt(v.CreatedAt.UnixMicro(), 10)
 	}
@@ -431,6 +441,13 @@ func (f VehicleOrderField) Key(v *Vehicle) string {
 
 // ParseKey turns a key made by Key back into a position in this ordering.
 func (f VehicleOrderField) ParseKey(key string, id int64) (*VehiclePosition, error) {
+	if f == OrderByDistance {
+		d, err := strconv.ParseFloat(key, 64)
+		if err != nil || math.IsNaN(d) || d < 0 || d > 2*MaxRadiusKm {
+			return nil, errors.New("bad key")
+		}
+		return &VehiclePosition{Key: d, ID: id}, nil
+	}
 	n, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return nil, errors.New("bad key")
@@ -488,6 +505,11 @@ type VehicleStats struct {
 	ByBodyStyle []BodyStyleCount
 	// ByYear has each model year with vehicles, newest first.
 	ByYear []YearCount
+	// PriceCounts holds, for each bucket width asked for, how many vehicles
+	// are priced in each bucket (numbered from zero: bucket b holds prices
+	// in [b×width, (b+1)×width)); only buckets with vehicles are present.
+	// PriceHistogram lays them out.
+	PriceCounts map[int64]map[int64]int
 }
 
 // FuelCount is how many vehicles run on a fuel.

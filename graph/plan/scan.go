@@ -20,6 +20,7 @@ type scanner struct {
 	makeName     string
 	modelName    string
 	dealer       models.Dealer
+	distance     pgtype.Float8
 	makes        map[int64]*models.Make
 	models       map[int64]*models.Model
 	dealers      map[int64]*models.Dealer
@@ -44,6 +45,9 @@ func newScanner(s vehicleShape) *scanner {
 	if s.rel&relDealer != 0 {
 		sc.dest = append(sc.dest, dealerDest(&sc.dealer)...)
 		sc.dealers = make(map[int64]*models.Dealer)
+	}
+	if s.distance {
+		sc.dest = append(sc.dest, &sc.distance)
 	}
 	return sc
 }
@@ -88,6 +92,10 @@ func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
 		v.Color = &c
 	}
 	v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+	if sc.distance.Valid {
+		d := sc.distance.Float64
+		v.DistanceKm = &d
+	}
 	rel := sc.shape.rel
 	if rel&(relMake|relModel) != 0 {
 		mk := sc.makes[v.MakeID]

@@ -20,6 +20,7 @@ const allColumns = 1<<len(vehicleColumns) - 1
 // read includes (id, and the make, model and dealer ids), or relations.
 var vehicleKeyFields = map[string]bool{
 	"__typename": true, "id": true, "make": true, "model": true, "dealer": true, "history": true,
+	"distanceKm": true, // read with every page filtered by distance
 }
 
 // Relations a shape joins.
@@ -34,6 +35,9 @@ const (
 type vehicleShape struct {
 	columns uint16 // bits over vehicleColumns
 	rel     uint8
+	// distance reads the distance from the filter's point (a column dist
+	// after the others; see near.go).
+	distance bool
 	// dealerVehicles are the vehicles connections selected under the
 	// vehicles' dealer: nested levels, planned after this one.
 	dealerVehicles []graphql.CollectedField

@@ -20,6 +20,7 @@ const (
 	kindDealers
 	kindDealerCount
 	kindEvents
+	kindFacets
 )
 
 // statementKey identifies a statement's shape: everything its SQL text
@@ -31,6 +32,8 @@ type statementKey struct {
 	filter  uint16 // which conditions of the filter are set
 	words   uint8  // how many search words
 	rollup  uint8  // which rollup a count reads (rollupNone: the vehicles)
+	near    bool   // the filter has a distance condition (see near.go)
+	facets  uint32 // the facets a kindFacets statement reads (see facets.go)
 	order   models.VehicleOrder
 	fromEnd bool
 	after   bool
@@ -159,6 +162,7 @@ func (b *builder) filter(f *models.VehicleFilter) {
 	if f.MileageMaxKm != nil {
 		b.cond("v.mileage_km <= ", b.arg(*f.MileageMaxKm))
 	}
+	b.nearFilter(f)
 	for _, t := range searchTerms(f) {
 		p := b.arg(t.Pattern)
 		b.cond("(v.vin ILIKE ", p, " OR v.color ILIKE ", p, " OR v.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
@@ -347,6 +351,9 @@ func (b *builder) selectList(s vehicleShape) string {
 	}
 	if s.rel&relDealer != 0 {
 		list += ", " + dealerColumns
+	}
+	if s.distance {
+		list += ", v.dist"
 	}
 	return list
 }
