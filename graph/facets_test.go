@@ -297,7 +297,8 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 		{"dealer and status", map[string]any{"dealerId": relayID("Dealer", g.dealers["Montreal"]), "status": []string{"SOLD"}}, true},
 		{"model word", map[string]any{"search": "corolla"}, true},
 		{"year", map[string]any{"yearMin": 2016}, false},
-		{"near", map[string]any{"near": g.near(montreal, 10)}, false},
+		{"near", map[string]any{"near": g.near(montreal, 10)}, true},
+		{"near and a price", map[string]any{"near": g.near(montreal, 10), "priceMinCents": 1}, false},
 	}
 	read := func(filter map[string]any) facetStats {
 		var out struct{ VehicleStats facetStats }

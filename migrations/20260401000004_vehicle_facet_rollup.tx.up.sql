@@ -10,8 +10,8 @@
 -- Statement-level triggers keep it exact in the writing transaction, like
 -- the vehicle rollups (see 20260201000001_vehicle_rollup). Triggers of one
 -- event fire in name order, so every writer upserts vehicle_facet_rollup
--- before vehicle_rollup and vehicle_color_rollup, each in key order, and
--- two writers cannot deadlock on the groups. A group whose vehicles are all
+-- before vehicle_rollup and vehicle_color_rollup, each in the same order
+-- of their rows, and two writers cannot deadlock on the groups. A group whose vehicles are all
 -- gone keeps a row with a zero count.
 
 CREATE TABLE vehicle_facet_rollup (
@@ -24,7 +24,9 @@ CREATE TABLE vehicle_facet_rollup (
     facet     text   NOT NULL,
     value     text   NOT NULL,
     vehicles  bigint NOT NULL,
-    PRIMARY KEY (dealer_id, make_id, model_id, status, fuel, facet, value)
+    -- Facet first: a statement reads one facet's rows, of a dealer or of
+    -- all of them.
+    PRIMARY KEY (facet, dealer_id, make_id, model_id, status, fuel, value)
 );
 
 -- Each vehicle counts once under each facet: its condition, its body style,

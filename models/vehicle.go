@@ -202,9 +202,6 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.MileageMaxKm != nil {
 		q = q.Where("v.mileage_km <= ?", *f.MileageMaxKm)
 	}
-	if f.Near != nil {
-		q = f.Near.where(q)
-	}
 	if f.Search != nil {
 		for _, t := range f.Search {
 			q = t.where(q)
@@ -221,7 +218,7 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // applyGroup adds the filter's conditions on the columns that vehicles and
 // the vehicle rollup share (dealer, make, model, status, fuel) to a query
-// over either, aliased alias.
+// over either, aliased alias. A distance is a set of dealers.
 func (f *VehicleFilter) applyGroup(q *bun.SelectQuery, alias string) *bun.SelectQuery {
 	col := func(name string) bun.Safe { return bun.Safe(alias + "." + name) }
 	if f.MakeID != nil {
@@ -232,6 +229,9 @@ func (f *VehicleFilter) applyGroup(q *bun.SelectQuery, alias string) *bun.Select
 	}
 	if f.DealerID != nil {
 		q = q.Where("? = ?", col("dealer_id"), *f.DealerID)
+	}
+	if f.Near != nil {
+		q = f.Near.where(q, col("dealer_id"))
 	}
 	if f.Statuses != nil {
 		q = whereOneOf(q, col("status"), f.Statuses)
@@ -255,15 +255,15 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 
 // Rollup names the table, if any, that answers counts and statistics of
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
-// dealer, make, model, status, fuel and words that only name models;
-// vehicle_color_rollup when it also has words found in colors but narrows
-// by no dealer; "" otherwise (ranges, distance, words found in VINs, unresolved
-// words).
+// dealer (or a distance, which is a set of dealers), make, model, status,
+// fuel and words that only name models; vehicle_color_rollup when it also
+// has words found in colors but narrows by no dealer or distance; ""
+// otherwise (ranges, words found in VINs, unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
 		return "vehicle_rollup"
 	}
-	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil || f.Near != nil {
+	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
@@ -272,7 +272,7 @@ func (f *VehicleFilter) Rollup() string {
 	table := "vehicle_rollup"
 	for _, t := range f.Search {
 		switch {
-		case t.InVINs, t.InColors && f.DealerID != nil:
+		case t.InVINs, t.InColors && (f.DealerID != nil || f.Near != nil):
 			return ""
 		case t.InColors:
 			table = "vehicle_color_rollup"

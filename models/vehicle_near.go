@@ -58,10 +58,10 @@ func (r *GeoRadius) nearArgs() (lat, lon, radiusM float64) {
 	return r.Latitude, r.Longitude, r.RadiusKm * 1000
 }
 
-// where keeps the vehicles whose dealer is within the circle. The dealers
-// are found once (an array of ids), then their vehicles through the
-// dealer indexes.
-func (r *GeoRadius) where(q *bun.SelectQuery) *bun.SelectQuery {
+// where keeps the rows (vehicles, or rollup groups) whose dealer, the
+// column dealerID, is within the circle. The dealers are found once (an
+// array of ids), then their rows through the dealer indexes.
+func (r *GeoRadius) where(q *bun.SelectQuery, dealerID bun.Safe) *bun.SelectQuery {
 	lat, lon, m := r.nearArgs()
-	return q.Where("v.dealer_id = ANY(ARRAY(SELECT n.id FROM ("+NearDealersSQL("?0::float8", "?1::float8", "?2::float8")+") n))", lat, lon, m)
+	return q.Where("?3 = ANY(ARRAY(SELECT n.id FROM ("+NearDealersSQL("?0::float8", "?1::float8", "?2::float8")+") n))", lat, lon, m, dealerID)
 }

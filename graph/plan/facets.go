@@ -19,8 +19,8 @@ import (
 // vehicle_rollup answers the filter exactly, fuel is read there and the
 // other facets in vehicle_facet_rollup (a price histogram there when its
 // bucket is a multiple of the rollup's $500 step, on the vehicles
-// otherwise); when no rollup does (ranges, distance, words found in VINs
-// or colors), every part counts the matching vehicles.
+// otherwise); when no rollup does (ranges, words found in VINs or colors),
+// every part counts the matching vehicles.
 
 // Facet bits of statementKey.facets. The bits above facetPrices say, for
 // each histogram in order, whether the facet rollup answers it; the count

@@ -18,8 +18,9 @@ import (
 // vehicles. Ordered by distance, a dealer's vehicles are all equally far:
 // its share of the page is its vehicles in id order.
 //
-// Counts and statistics keep the vehicles of the dealers in the circle
-// (nearFilter) and count them exactly.
+// To counts, statistics and facets, a circle is a set of dealers
+// (nearFilter): the rollups, which have a row per dealer, answer them
+// exactly when the rest of the filter allows, as for a single dealer.
 
 // hasNear tells whether f filters by distance.
 func hasNear(f *models.VehicleFilter) bool { return f != nil && f.Near != nil }
@@ -42,14 +43,14 @@ func (b *builder) nearDealers(n *models.GeoRadius) string {
 	return models.NearDealersSQL(lat+"::float8", lon+"::float8", m+"::float8")
 }
 
-// nearFilter writes f's distance condition, if any, on vehicles aliased v:
-// the dealers in the circle are found once, as an array of ids, and their
-// vehicles on the dealer indexes.
-func (b *builder) nearFilter(f *models.VehicleFilter) {
+// nearFilter writes f's distance condition, if any, on the column
+// dealerID (of vehicles or of a rollup): the dealers in the circle are
+// found once, as an array of ids, and their rows on the dealer indexes.
+func (b *builder) nearFilter(f *models.VehicleFilter, dealerID string) {
 	if f.Near == nil {
 		return
 	}
-	b.cond("v.dealer_id = ANY(ARRAY(SELECT n.id FROM (")
+	b.cond(dealerID, " = ANY(ARRAY(SELECT n.id FROM (")
 	b.write(b.nearDealers(f.Near), ") n))")
 }
 

@@ -162,7 +162,6 @@ func (b *builder) filter(f *models.VehicleFilter) {
 	if f.MileageMaxKm != nil {
 		b.cond("v.mileage_km <= ", b.arg(*f.MileageMaxKm))
 	}
-	b.nearFilter(f)
 	for _, t := range searchTerms(f) {
 		p := b.arg(t.Pattern)
 		b.cond("(v.vin ILIKE ", p, " OR v.color ILIKE ", p, " OR v.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
@@ -200,6 +199,7 @@ func (b *builder) groupFilter(f *models.VehicleFilter, alias string) {
 	if f.DealerID != nil {
 		b.cond(col("dealer_id"), " = ", b.arg(*f.DealerID))
 	}
+	b.nearFilter(f, col("dealer_id"))
 	if f.Statuses != nil {
 		b.oneOf(col("status"), asStrings(f.Statuses))
 	}
