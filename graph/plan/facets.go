@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/models"
@@ -20,7 +21,8 @@ import (
 // other facets in vehicle_facet_rollup (a price histogram there when its
 // bucket is a multiple of the rollup's $500 step, on the vehicles
 // otherwise); when no rollup does (ranges, words found in VINs or colors),
-// every part counts the matching vehicles.
+// one pass over the matching vehicles counts every facet, a grouping set
+// each.
 
 // Facet bits of statementKey.facets. The bits above facetPrices say, for
 // each histogram in order, whether the facet rollup answers it; the count
@@ -193,8 +195,8 @@ func (p *Planner) VehicleFacets(ctx context.Context, f *models.VehicleFilter, st
 	return rows.Err()
 }
 
-// facets writes the facet statement: one part per facet selected, each
-// answering (facet, value, vehicles).
+// facets writes the facet statement, answering (facet, value, vehicles)
+// rows for every facet selected.
 func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest, bits uint32) {
 	parts := 0
 	part := func() {
@@ -243,23 +245,40 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 		}
 		return
 	}
-	// No rollup answers f: every part counts the matching vehicles, found
-	// once.
-	b.write("WITH m AS (SELECT v.fuel, v.condition, v.body_style, v.year, v.price_cents FROM vehicles v")
-	b.filter(f)
-	b.write(") ")
+	// No rollup answers f: the matching vehicles are read once and
+	// counted in every facet at the same time (one grouping set each).
+	type set struct{ name, expr string }
+	var sets []set
 	for _, c := range []struct {
-		bit         uint32
-		name, value string
-	}{{facetFuel, "fuel", "m.fuel"}, {facetCondition, "condition", "m.condition"},
-		{facetBodyStyle, "body_style", "coalesce(m.body_style, '')"}, {facetYear, "year", "m.year::text"}} {
+		bit        uint32
+		name, expr string
+	}{{facetFuel, "fuel", "v.fuel"}, {facetCondition, "condition", "v.condition"},
+		{facetBodyStyle, "body_style", "v.body_style"}, {facetYear, "year", "v.year"}} {
 		if req.bits&c.bit != 0 {
-			part()
-			b.write("SELECT '", c.name, "', ", c.value, ", count(*) FROM m GROUP BY 2")
+			sets = append(sets, set{c.name, c.expr})
 		}
 	}
 	for i, bucket := range req.buckets {
-		part()
-		b.write("SELECT '", priceFacetPrefix, strconv.Itoa(i), "', (m.price_cents / ", b.arg(bucket), "::bigint)::text, count(*) FROM m GROUP BY 2")
+		sets = append(sets, set{priceFacetPrefix + strconv.Itoa(i), "(v.price_cents / " + b.arg(bucket) + "::bigint)"})
 	}
+	exprs := make([]string, len(sets))
+	for i, st := range sets {
+		exprs[i] = st.expr
+	}
+	list := strings.Join(exprs, ", ")
+	// GROUPING(...) has a bit set for each expression a row is not grouped
+	// by, the first expression's the highest.
+	all := 1<<len(sets) - 1
+	b.write("SELECT CASE GROUPING(", list, ")")
+	for i, st := range sets {
+		b.write(" WHEN ", strconv.Itoa(all&^(1<<(len(sets)-1-i))), " THEN '", st.name, "'")
+	}
+	b.write(" END, coalesce(")
+	for _, e := range exprs {
+		b.write(e, "::text, ")
+	}
+	// A vehicle without a body style is grouped under NULL: ''.
+	b.write("''), count(*) FROM vehicles v")
+	b.filter(f)
+	b.write(" GROUP BY GROUPING SETS ((", strings.Join(exprs, "), ("), "))")
 }
