@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carlot/carlot/internal/apitest"
+	"github.com/carlot/carlot/internal/gqlws"
 	"github.com/carlot/carlot/internal/testdb"
 )
 
@@ -444,4 +446,19 @@ func TestNearStaysInTheStatementBudget(t *testing.T) {
 			t.Fatalf("vehicleStats with near: %d statements, without: %d", with, without)
 		}
 	})
+}
+
+// An event carries no dealer position to measure: a subscription filtered
+// by distance is refused, naming the field.
+func TestSubscriptionsRefuseNear(t *testing.T) {
+	t.Parallel()
+	g := newGeoFixture(t, 1)
+	sub := apitest.Dial(t, g.SocketURL(), gqlws.Options{})
+	if err := sub.Subscribe(apitest.Wait(t), "1", eventsSubscription, map[string]any{"filter": map[string]any{"near": g.near(toronto, 50)}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.Next(apitest.Wait(t))
+	if err != nil || m.Type != "error" && m.Type != "next" || !strings.Contains(string(m.Payload), "BAD_USER_INPUT") || !strings.Contains(string(m.Payload), "filter.near") {
+		t.Fatalf("got %v %s %s, want a BAD_USER_INPUT error on filter.near", err, m.Type, m.Payload)
+	}
 }
