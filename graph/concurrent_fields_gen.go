@@ -30,5 +30,4 @@ var concurrentFields = map[string]bool{
 	"VehicleEvent.previous":        true,
 	"VehicleEvent.snapshot":        true,
 	"VehicleEvent.vehicle":         true,
-	"VehicleStats.priceHistogram":  true,
 }

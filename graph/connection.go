@@ -27,7 +27,9 @@ type VehicleConnection struct {
 	Nodes    []*models.Vehicle
 	PageInfo *PageInfo
 	order    models.VehicleOrderField
-	count    func(context.Context) (int, error)
+	// orderName names the ordering in the cursors (cursorOrder).
+	orderName string
+	count     func(context.Context) (int, error)
 }
 
 // VehicleEdge is a vehicle and its cursor.
@@ -40,7 +42,7 @@ type VehicleEdge struct {
 func (c *VehicleConnection) Edges() []*VehicleEdge {
 	edges := make([]*VehicleEdge, len(c.Nodes))
 	for i, v := range c.Nodes {
-		edges[i] = &VehicleEdge{Cursor: vehicleCursor(c.order, v), Node: v}
+		edges[i] = &VehicleEdge{Cursor: vehicleCursor(c.order, c.orderName, v), Node: v}
 	}
 	return edges
 }
@@ -77,8 +79,8 @@ func (c *DealerConnection) TotalCount(ctx context.Context) (int, error) {
 	return c.count(ctx)
 }
 
-func vehicleCursor(order models.VehicleOrderField, v *models.Vehicle) string {
-	return relay.Cursor{Order: order.CursorName(), Key: order.Key(v), ID: v.ID}.String()
+func vehicleCursor(order models.VehicleOrderField, orderName string, v *models.Vehicle) string {
+	return relay.Cursor{Order: orderName, Key: order.Key(v), ID: v.ID}.String()
 }
 
 const dealerOrderName = "name"

@@ -50,6 +50,11 @@ func vehicleFilter(in *VehicleFilter, inv *models.Invalid) *models.VehicleFilter
 	if in.Search != nil {
 		f.SearchWords = searchWords(*in.Search, inv)
 	}
+	if in.Near != nil {
+		near := *in.Near
+		near.Check("filter.near", inv)
+		f.Near = &near
+	}
 	return f
 }
 

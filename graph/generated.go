@@ -38,7 +38,6 @@ type ResolverRoot interface {
 	User() UserResolver
 	Vehicle() VehicleResolver
 	VehicleEvent() VehicleEventResolver
-	VehicleStats() VehicleStatsResolver
 }
 
 type DirectiveRoot struct {
@@ -253,7 +252,7 @@ type ComplexityRoot struct {
 		Count          func(childComplexity int) int
 		MaxPriceCents  func(childComplexity int) int
 		MinPriceCents  func(childComplexity int) int
-		PriceHistogram func(childComplexity int, bucketCents int) int
+		PriceHistogram func(childComplexity int, bucketCents int64) int
 	}
 
 	VinInfo struct {
@@ -336,9 +335,6 @@ type VehicleEventResolver interface {
 	Previous(ctx context.Context, obj *models.VehicleEvent) (*models.Vehicle, error)
 
 	Actor(ctx context.Context, obj *models.VehicleEvent) (*models.User, error)
-}
-type VehicleStatsResolver interface {
-	PriceHistogram(ctx context.Context, obj *models.VehicleStats, bucketCents int) ([]*models.PriceBucket, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1319,7 +1315,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.VehicleStats.PriceHistogram(childComplexity, args["bucketCents"].(int)), true
+		return e.ComplexityRoot.VehicleStats.PriceHistogram(childComplexity, args["bucketCents"].(int64)), true
 
 	case "VinInfo.country":
 		if e.ComplexityRoot.VinInfo.Country == nil {
@@ -3152,8 +3148,8 @@ func (ec *executionContext) field_VehicleStats_priceHistogram_args(ctx context.C
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bucketCents",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNInt2int64(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7229,11 +7225,11 @@ func (ec *executionContext) _VehicleStats_priceHistogram(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.VehicleStats().PriceHistogram(ctx, obj, fc.Args["bucketCents"].(int))
+			return obj.PriceHistogram(fc.Args["bucketCents"].(int64))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PriceBucket) graphql.Marshaler {
-			return ec.marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []models.PriceBucket) graphql.Marshaler {
+			return ec.marshalNPriceBucket2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7244,7 +7240,7 @@ func (ec *executionContext) fieldContext_VehicleStats_priceHistogram(ctx context
 		Object:     "VehicleStats",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PriceBucket(ctx, field)
 		},
@@ -10844,59 +10840,58 @@ func (ec *executionContext) _VehicleStats(ctx context.Context, sel ast.Selection
 		case "count":
 			out.Values[i] = ec._VehicleStats_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "minPriceCents":
 			out.Values[i] = ec._VehicleStats_minPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "avgPriceCents":
 			out.Values[i] = ec._VehicleStats_avgPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "maxPriceCents":
 			out.Values[i] = ec._VehicleStats_maxPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byStatus":
 			out.Values[i] = ec._VehicleStats_byStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byMake":
 			out.Values[i] = ec._VehicleStats_byMake(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byFuel":
 			out.Values[i] = ec._VehicleStats_byFuel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byCondition":
 			out.Values[i] = ec._VehicleStats_byCondition(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byBodyStyle":
 			out.Values[i] = ec._VehicleStats_byBodyStyle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "byYear":
 			out.Values[i] = ec._VehicleStats_byYear(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "priceHistogram":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._VehicleStats_priceHistogram(ctx, field, obj)
-				})
+			out.Values[i] = ec._VehicleStats_priceHistogram(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11879,11 +11874,15 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcarlotᚋcarlot�
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PriceBucket) graphql.Marshaler {
+func (ec *executionContext) marshalNPriceBucket2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx context.Context, sel ast.SelectionSet, v models.PriceBucket) graphql.Marshaler {
+	return ec._PriceBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriceBucket2ᚕgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []models.PriceBucket) graphql.Marshaler {
 	ret := marshalList(ec.Resolvers, ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPriceBucket2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx, sel, v[i])
+		return ec.marshalNPriceBucket2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -11893,14 +11892,6 @@ func (ec *executionContext) marshalNPriceBucket2ᚕᚖgithubᚗcomᚋcarlotᚋca
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNPriceBucket2ᚖgithubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐPriceBucket(ctx context.Context, sel ast.SelectionSet, v *models.PriceBucket) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PriceBucket!")
-		return graphql.Null
-	}
-	return ec._PriceBucket(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcarlotᚋcarlotᚋmodelsᚐRole(ctx context.Context, v any) (models.Role, error) {

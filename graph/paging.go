@@ -58,12 +58,29 @@ func vehicleQuery(a pageArgs, filter *VehicleFilter, orderBy *models.VehicleOrde
 	if orderBy != nil {
 		q.Order = *orderBy
 	}
-	q.After = vehiclePosition("after", a.after, q.Order.Field, &inv)
-	q.Before = vehiclePosition("before", a.before, q.Order.Field, &inv)
+	if q.Order.Field == models.OrderByDistance && (q.Filter == nil || q.Filter.Near == nil) {
+		inv.Add("orderBy.field", "DISTANCE needs filter.near, the point to measure from")
+	}
+	order := cursorOrder(q)
+	q.After = vehiclePosition("after", a.after, q.Order.Field, order, &inv)
+	q.Before = vehiclePosition("before", a.before, q.Order.Field, order, &inv)
 	return q, n, inv.Err()
 }
 
-func vehiclePosition(field string, cursor *string, order models.VehicleOrderField, inv *models.Invalid) *models.VehiclePosition {
+// cursorOrder names the ordering of q's cursors, so that a cursor from one
+// ordering is refused by another. Distance is measured from the filter's
+// point: its cursors name the point too, and a cursor from a search around
+// another point is refused (one from another radius around the same point
+// stays right: the order is the same, the radius only ends it sooner).
+func cursorOrder(q models.VehicleQuery) string {
+	name := q.Order.Field.CursorName()
+	if q.Order.Field == models.OrderByDistance && q.Filter != nil && q.Filter.Near != nil {
+		name += "@" + q.Filter.Near.Point()
+	}
+	return name
+}
+
+func vehiclePosition(field string, cursor *string, order models.VehicleOrderField, orderName string, inv *models.Invalid) *models.VehiclePosition {
 	if cursor == nil {
 		return nil
 	}
@@ -72,8 +89,8 @@ func vehiclePosition(field string, cursor *string, order models.VehicleOrderFiel
 		inv.Add(field, "is not a valid cursor")
 		return nil
 	}
-	if c.Order != order.CursorName() {
-		inv.Add(field, "is a cursor of another ordering; use cursors from a page with the same orderBy")
+	if c.Order != orderName {
+		inv.Add(field, "is a cursor of another ordering; use cursors from a page with the same orderBy (and, by DISTANCE, the same filter.near point)")
 		return nil
 	}
 	pos, err := order.ParseKey(c.Key, c.ID)
@@ -100,10 +117,11 @@ func vehicleConnection(rows []*models.Vehicle, n int, q models.VehicleQuery, cou
 		info.HasNextPage, info.HasPreviousPage = q.Before != nil, more
 	}
 	if len(rows) > 0 {
-		start, end := vehicleCursor(q.Order.Field, rows[0]), vehicleCursor(q.Order.Field, rows[len(rows)-1])
+		order := cursorOrder(q)
+		start, end := vehicleCursor(q.Order.Field, order, rows[0]), vehicleCursor(q.Order.Field, order, rows[len(rows)-1])
 		info.StartCursor, info.EndCursor = &start, &end
 	}
-	return &VehicleConnection{Nodes: rows, PageInfo: info, order: q.Order.Field, count: count}
+	return &VehicleConnection{Nodes: rows, PageInfo: info, order: q.Order.Field, orderName: cursorOrder(q), count: count}
 }
 
 // vehicles resolves Query.vehicles.

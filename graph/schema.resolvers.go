@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/loaders"
@@ -106,7 +105,7 @@ func (r *queryResolver) Vehicles(ctx context.Context, first *int, after *string,
 
 // VehicleStats is the resolver for the vehicleStats field.
 func (r *queryResolver) VehicleStats(ctx context.Context, filter *VehicleFilter) (*models.VehicleStats, error) {
-	return vehicleStats(ctx, r.DB, filter)
+	return r.vehicleStats(ctx, filter)
 }
 
 // Dealer is the resolver for the dealer field.
@@ -185,11 +184,6 @@ func (r *vehicleEventResolver) Actor(ctx context.Context, obj *models.VehicleEve
 	return eventActor(ctx, obj)
 }
 
-// PriceHistogram is the resolver for the priceHistogram field.
-func (r *vehicleStatsResolver) PriceHistogram(ctx context.Context, obj *models.VehicleStats, bucketCents int) ([]*models.PriceBucket, error) {
-	panic(fmt.Errorf("not implemented: PriceHistogram - priceHistogram"))
-}
-
 // Dealer returns DealerResolver implementation.
 func (r *Resolver) Dealer() DealerResolver { return &dealerResolver{r} }
 
@@ -217,9 +211,6 @@ func (r *Resolver) Vehicle() VehicleResolver { return &vehicleResolver{r} }
 // VehicleEvent returns VehicleEventResolver implementation.
 func (r *Resolver) VehicleEvent() VehicleEventResolver { return &vehicleEventResolver{r} }
 
-// VehicleStats returns VehicleStatsResolver implementation.
-func (r *Resolver) VehicleStats() VehicleStatsResolver { return &vehicleStatsResolver{r} }
-
 type (
 	dealerResolver       struct{ *Resolver }
 	makeResolver         struct{ *Resolver }
@@ -230,5 +221,4 @@ type (
 	userResolver         struct{ *Resolver }
 	vehicleResolver      struct{ *Resolver }
 	vehicleEventResolver struct{ *Resolver }
-	vehicleStatsResolver struct{ *Resolver }
 )

@@ -11,6 +11,10 @@ import (
 func (r *Resolver) vehicleEvents(ctx context.Context, filter *VehicleFilter, after *string) (<-chan *models.VehicleEvent, error) {
 	var inv models.Invalid
 	f := vehicleFilter(filter, &inv)
+	if f != nil && f.Near != nil {
+		// An event carries no dealer position to measure.
+		inv.Add("filter.near", "is not supported by subscriptions")
+	}
 	var from *int64
 	if after != nil {
 		n, ok := models.ParseSequence(*after)

@@ -6,7 +6,6 @@ import (
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
-	"github.com/uptrace/bun"
 )
 
 // vehicleByVIN resolves Query.vehicleByVin. VINs are matched in any letter
@@ -21,16 +20,28 @@ func (r *Resolver) vehicleByVIN(ctx context.Context, vin string) (*models.Vehicl
 	return r.Plan.VehicleByVIN(ctx, vin)
 }
 
-// vehicleStats resolves Query.vehicleStats.
-func vehicleStats(ctx context.Context, db bun.IDB, filter *VehicleFilter) (*models.VehicleStats, error) {
+// vehicleStats resolves Query.vehicleStats: the totals in one statement,
+// and the facets selected in one more (the planner's).
+func (r *Resolver) vehicleStats(ctx context.Context, filter *VehicleFilter) (*models.VehicleStats, error) {
 	var inv models.Invalid
 	f := vehicleFilter(filter, &inv)
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	stats, err := models.ComputeVehicleStats(ctx, db, f)
-	if err != nil || len(stats.ByMake) == 0 {
-		return stats, err
+	// Both statements share one resolution of the search words.
+	f, err := r.Plan.ResolveSearch(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	stats, err := models.ComputeVehicleStats(ctx, r.DB, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Plan.VehicleFacets(ctx, f, stats); err != nil {
+		return nil, err
+	}
+	if len(stats.ByMake) == 0 {
+		return stats, nil
 	}
 	ids := make([]int64, len(stats.ByMake))
 	for i, m := range stats.ByMake {

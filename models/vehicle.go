@@ -220,7 +220,7 @@ func (f *VehicleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // applyGroup adds the filter's conditions on the columns that vehicles and
 // the vehicle rollup share (dealer, make, model, status, fuel) to a query
-// over either, aliased alias.
+// over either, aliased alias. A distance is a set of dealers.
 func (f *VehicleFilter) applyGroup(q *bun.SelectQuery, alias string) *bun.SelectQuery {
 	col := func(name string) bun.Safe { return bun.Safe(alias + "." + name) }
 	if f.MakeID != nil {
@@ -231,6 +231,9 @@ func (f *VehicleFilter) applyGroup(q *bun.SelectQuery, alias string) *bun.Select
 	}
 	if f.DealerID != nil {
 		q = q.Where("? = ?", col("dealer_id"), *f.DealerID)
+	}
+	if f.Near != nil {
+		q = f.Near.where(q, col("dealer_id"))
 	}
 	if f.Statuses != nil {
 		q = whereOneOf(q, col("status"), f.Statuses)
@@ -254,11 +257,11 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 
 // Rollup names the table, if any, that answers counts and statistics of
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
-// dealer, make, model, status, fuel and words that only name models;
-// vehicle_color_rollup when it also has words found in colors but narrows
-// by no dealer; "" otherwise (ranges, listing details such as condition or
-// stock number, distance, words found in VINs, trims or stock numbers,
-// unresolved words).
+// dealer (or a distance, which is a set of dealers), make, model, status,
+// fuel and words that only name models; vehicle_color_rollup when it also
+// has words found in colors but narrows by no dealer or distance; ""
+// otherwise (ranges, listing details such as condition or stock number,
+// words found in VINs, trims or stock numbers, unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
 		return "vehicle_rollup"
@@ -266,8 +269,8 @@ func (f *VehicleFilter) Rollup() string {
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
 	}
-	if f.narrowsListing() || f.Near != nil {
-		return "" // no rollup knows listing details or places
+	if f.narrowsListing() {
+		return "" // no rollup knows listing details
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
 		return ""
@@ -275,7 +278,7 @@ func (f *VehicleFilter) Rollup() string {
 	table := "vehicle_rollup"
 	for _, t := range f.Search {
 		switch {
-		case t.InVINs, t.InTrims, t.InStockNumbers, t.InColors && f.DealerID != nil:
+		case t.InVINs, t.InTrims, t.InStockNumbers, t.InColors && (f.DealerID != nil || f.Near != nil):
 			return ""
 		case t.InColors:
 			table = "vehicle_color_rollup"
@@ -418,6 +421,8 @@ func (f VehicleOrderField) CursorName() string {
 		return "year"
 	case OrderByMileage:
 		return "mileage"
+	case OrderByDistance:
+		return "distance"
 	default:
 		return "created"
 	}
@@ -432,6 +437,11 @@ func (f VehicleOrderField) Key(v *Vehicle) string {
 		return strconv.Itoa(v.Year)
 	case OrderByMileage:
 		return strconv.Itoa(v.MileageKm)
+	case OrderByDistance:
+		if v.DistanceKm == nil {
+			return "0"
+		}
+		return strconv.FormatFloat(*v.DistanceKm, 'g', -1, 64)
 	default:
 		return strconv.FormatInt(v.CreatedAt.UnixMicro(), 10)
 	}
@@ -439,6 +449,13 @@ func (f VehicleOrderField) Key(v *Vehicle) string {
 
 // ParseKey turns a key made by Key back into a position in this ordering.
 func (f VehicleOrderField) ParseKey(key string, id int64) (*VehiclePosition, error) {
+	if f == OrderByDistance {
+		d, err := strconv.ParseFloat(key, 64)
+		if err != nil || math.IsNaN(d) || d < 0 || d > 2*MaxRadiusKm {
+			return nil, errors.New("bad key")
+		}
+		return &VehiclePosition{Key: d, ID: id}, nil
+	}
 	n, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return nil, errors.New("bad key")
@@ -496,6 +513,11 @@ type VehicleStats struct {
 	ByBodyStyle []BodyStyleCount
 	// ByYear has each model year with vehicles, newest first.
 	ByYear []YearCount
+	// PriceCounts holds, for each bucket width asked for, how many vehicles
+	// are priced in each bucket (numbered from zero: bucket b holds prices
+	// in [b×width, (b+1)×width)); only buckets with vehicles are present.
+	// PriceHistogram lays them out.
+	PriceCounts map[int64]map[int64]int
 }
 
 // FuelCount is how many vehicles run on a fuel.

@@ -207,6 +207,9 @@ func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.V
 	if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
 		return nil, err
 	}
+	if hasNear(q.Filter) {
+		return p.nearDealerPages(ctx, dealerIDs, q, s)
+	}
 	fk, words := filterKey(q.Filter)
 	key := statementKey{kind: kindDealerPages, columns: s.columns, rel: s.rel, filter: fk, words: words,
 		order: q.Order, fromEnd: q.FromEnd, after: q.After != nil, before: q.Before != nil}
@@ -251,7 +254,7 @@ func (p *Planner) dealerCounts(ctx context.Context, dealerIDs []int64, f *models
 	if rollup != rollupVehicles {
 		rollup = rollupNone
 	}
-	sql, args := p.statement(statementKey{kind: kindDealerCounts, filter: fk, words: words, rollup: rollup}, func(b *builder) {
+	sql, args := p.statement(statementKey{kind: kindDealerCounts, filter: fk, words: words, rollup: rollup, near: hasNear(f)}, func(b *builder) {
 		if rollup == rollupNone {
 			b.write("SELECT v.dealer_id, count(*) FROM vehicles v")
 			b.cond("v.dealer_id = ANY(", b.arg(dealerIDs), "::bigint[])")

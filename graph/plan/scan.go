@@ -29,6 +29,7 @@ type scanner struct {
 	makes                                   map[int64]*models.Make
 	models                                  map[int64]*models.Model
 	dealers                                 map[int64]*models.Dealer
+	distance                                pgtype.Float8
 }
 
 func newScanner(s vehicleShape) *scanner {
@@ -50,6 +51,9 @@ func newScanner(s vehicleShape) *scanner {
 	if s.rel&relDealer != 0 {
 		sc.dest = append(sc.dest, dealerDest(&sc.dealer)...)
 		sc.dealers = make(map[int64]*models.Dealer)
+	}
+	if s.distance {
+		sc.dest = append(sc.dest, &sc.distance)
 	}
 	return sc
 }
@@ -116,6 +120,10 @@ func (sc *scanner) scan(rows pgx.Rows) (*models.Vehicle, error) {
 	v.CreatedAt, v.UpdatedAt, v.InStockSince = v.CreatedAt.UTC(), v.UpdatedAt.UTC(), v.InStockSince.UTC()
 	if sc.shape.columns&listingBits != 0 {
 		sc.listing(v)
+	}
+	if sc.distance.Valid {
+		d := sc.distance.Float64
+		v.DistanceKm = &d
 	}
 	rel := sc.shape.rel
 	if rel&(relMake|relModel) != 0 {

@@ -47,6 +47,9 @@ const (
 type vehicleShape struct {
 	columns uint32 // bits over vehicleColumns
 	rel     uint8
+	// distance reads the distance from the filter's point (a column dist
+	// after the others; see near.go).
+	distance bool
 	// dealerVehicles are the vehicles connections selected under the
 	// vehicles' dealer: nested levels, planned after this one.
 	dealerVehicles []graphql.CollectedField

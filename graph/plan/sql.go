@@ -20,6 +20,7 @@ const (
 	kindDealers
 	kindDealerCount
 	kindEvents
+	kindFacets
 )
 
 // statementKey identifies a statement's shape: everything its SQL text
@@ -31,6 +32,8 @@ type statementKey struct {
 	filter  uint32 // which conditions of the filter are set
 	words   uint8  // how many search words
 	rollup  uint8  // which rollup a count reads (rollupNone: the vehicles)
+	near    bool   // the filter has a distance condition (see near.go)
+	facets  uint32 // the facets a kindFacets statement reads (see facets.go)
 	order   models.VehicleOrder
 	fromEnd bool
 	after   bool
@@ -233,6 +236,7 @@ func (b *builder) groupFilter(f *models.VehicleFilter, alias string) {
 	if f.DealerID != nil {
 		b.cond(col("dealer_id"), " = ", b.arg(*f.DealerID))
 	}
+	b.nearFilter(f, col("dealer_id"))
 	if f.Statuses != nil {
 		b.oneOf(col("status"), asStrings(f.Statuses))
 	}
@@ -392,6 +396,9 @@ func (b *builder) selectList(s vehicleShape) string {
 	}
 	if s.rel&relDealer != 0 {
 		list += ", " + dealerColumns
+	}
+	if s.distance {
+		list += ", v.dist"
 	}
 	return list
 }

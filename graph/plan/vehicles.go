@@ -72,6 +72,9 @@ func (p *Planner) Vehicles(ctx context.Context, q models.VehicleQuery) ([]*model
 	if q.Filter, err = p.ResolveSearch(ctx, q.Filter); err != nil {
 		return nil, err
 	}
+	if hasNear(q.Filter) {
+		return p.nearVehicles(ctx, oc, q, s)
+	}
 	fk, words := filterKey(q.Filter)
 	key := statementKey{kind: kindPage, columns: s.columns, rel: s.rel, filter: fk, words: words,
 		order: q.Order, fromEnd: q.FromEnd, after: q.After != nil, before: q.Before != nil}
@@ -117,7 +120,7 @@ func (p *Planner) CountVehicles(ctx context.Context, f *models.VehicleFilter) (i
 	}
 	fk, words := filterKey(f)
 	rollup := rollupOf(f)
-	sql, args := p.statement(statementKey{kind: kindCount, filter: fk, words: words, rollup: rollup}, func(b *builder) {
+	sql, args := p.statement(statementKey{kind: kindCount, filter: fk, words: words, rollup: rollup, near: hasNear(f)}, func(b *builder) {
 		if rollup == rollupNone {
 			b.write("SELECT count(*) FROM vehicles v")
 			b.filter(f)

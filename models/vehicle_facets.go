@@ -1,0 +1,46 @@
+package models
+
+// MaxPriceBuckets is how many buckets a price histogram may have; a
+// histogram that would need more asks the client to widen its buckets.
+const MaxPriceBuckets = 50
+
+// FacetPriceStep is the price step, in cents, of the facet rollup
+// (vehicle_facet_rollup): a histogram whose bucket is a multiple of it is
+// read there.
+const FacetPriceStep = 50000
+
+// PriceHistogram returns the vehicles' prices in buckets of bucketCents
+// (read into s.PriceCounts by the planner): from the bucket of the lowest
+// price to that of the highest, empty buckets between included, none when
+// there are no vehicles. More than MaxPriceBuckets buckets, or a bucket
+// below one cent, is BAD_USER_INPUT.
+func (s *VehicleStats) PriceHistogram(bucketCents int64) ([]PriceBucket, error) {
+	var inv Invalid
+	if bucketCents < 1 {
+		inv.Add("bucketCents", "must be at least 1")
+		return nil, inv.Err()
+	}
+	counts := s.PriceCounts[bucketCents]
+	if len(counts) == 0 {
+		return []PriceBucket{}, nil
+	}
+	first, last := int64(-1), int64(-1)
+	for b := range counts {
+		if first < 0 || b < first {
+			first = b
+		}
+		if b > last {
+			last = b
+		}
+	}
+	if n := last - first + 1; n > MaxPriceBuckets {
+		inv.Add("bucketCents", "makes %d buckets for these prices, more than %d: widen bucketCents (to at least %d)",
+			n, MaxPriceBuckets, (n*bucketCents+MaxPriceBuckets-1)/(MaxPriceBuckets-1))
+		return nil, inv.Err()
+	}
+	out := make([]PriceBucket, 0, last-first+1)
+	for b := first; b <= last; b++ {
+		out = append(out, PriceBucket{MinCents: b * bucketCents, MaxCents: (b + 1) * bucketCents, Count: counts[b]})
+	}
+	return out, nil
+}
