@@ -133,6 +133,11 @@ func TestFacetsAddUpForEveryFilter(t *testing.T) {
 		{"year and price range", map[string]any{"yearMin": 2017, "priceMaxCents": 3_000_000}, "v.year >= 2017 AND v.price_cents <= 3000000", nil},
 		{"near", map[string]any{"near": g.near(toronto, 100)}, "v.dealer_id IN (?, ?)", []any{torontoID, g.dealers["Hamilton"]}},
 		{"nothing", map[string]any{"yearMin": 3000}, "false", nil},
+		// Listing details no rollup knows.
+		{"condition", map[string]any{"condition": []string{"NEW"}}, "v.condition = 'NEW'", nil},
+		{"body styles", map[string]any{"bodyStyle": []string{"SUV", "HATCHBACK"}}, "v.body_style IN ('SUV', 'HATCHBACK')", nil},
+		{"near and condition", map[string]any{"near": g.near(toronto, 100), "condition": []string{"USED"}},
+			"v.dealer_id IN (?, ?) AND v.condition = 'USED'", []any{torontoID, g.dealers["Hamilton"]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out struct{ VehicleStats facetStats }
