@@ -340,3 +340,42 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 		}
 	}
 }
+
+// The README's storefront query (a page near a point with its listing
+// details, dealers and thumbnails, its total, and the facets beside it)
+// costs the same few statements whatever the page size.
+func TestStorefrontQueryCostsConstantStatements(t *testing.T) {
+	t.Parallel()
+	g := newGeoFixture(t, 30)
+	const storefront = `query($first: Int!, $filter: VehicleFilter) {
+		vehicles(first: $first, filter: $filter, orderBy: {field: DISTANCE, direction: ASC}) {
+			totalCount
+			edges { cursor node {
+				id year trim condition priceCents mileageKm daysOnLot distanceKm
+				make { name } model { name } dealer { name city phone }
+				primaryPhoto { thumbnailUrl alt width height } } }
+			pageInfo { hasNextPage endCursor }
+		}
+		vehicleStats(filter: $filter) {
+			count byFuel { value count } byCondition { value count } byBodyStyle { value count }
+			byYear { year count } priceHistogram(bucketCents: 500000) { minCents maxCents count }
+		}
+	}`
+	filter := map[string]any{"near": g.near(toronto, 100), "status": []string{"AVAILABLE"}, "condition": []string{"NEW", "USED"}}
+	cost := func(first int) (int64, int) {
+		var out struct {
+			Vehicles struct{ Edges []any }
+		}
+		n := g.CountStatements(func() { g.Query(&out, storefront, map[string]any{"first": first, "filter": filter}) })
+		return n, len(out.Vehicles.Edges)
+	}
+	small, smallRows := cost(2)
+	large, largeRows := cost(30)
+	if smallRows != 2 || largeRows <= smallRows {
+		t.Fatalf("pages of %d and %d vehicles: the fixture has too few matches", smallRows, largeRows)
+	}
+	if small != large || large > 6 {
+		t.Fatalf("the storefront query ran %d statements for 2 vehicles and %d for %d, want the same, at most 6", small, large, largeRows)
+	}
+	t.Logf("%d statements", large)
+}
