@@ -77,6 +77,17 @@ func scaleQueries(ctx context.Context, env *environment) ([]*scaleQuery, error) 
 	page := func(params, args string) string {
 		return `query` + params + ` { vehicles(` + args + `) { totalCount nodes { ` + scaleVehicleFields + ` } pageInfo { hasNextPage endCursor } } }`
 	}
+	toronto := map[string]any{"latitude": 43.6532, "longitude": -79.3832, "radiusKm": 50}
+	const facets = `query($f: VehicleFilter) { vehicleStats(filter: $f) { count byFuel { value count } byCondition { value count }
+		byBodyStyle { value count } byYear { year count } priceHistogram(bucketCents: 500000) { minCents maxCents count } } }`
+	const storefront = `query($f: VehicleFilter) {
+		vehicles(first: 20, filter: $f, orderBy: {field: DISTANCE, direction: ASC}) {
+			totalCount
+			nodes { id year trim condition priceCents mileageKm daysOnLot distanceKm make { name } model { name }
+				dealer { name city phone } primaryPhoto { thumbnailUrl alt width height } }
+			pageInfo { hasNextPage endCursor } }
+		vehicleStats(filter: $f) { count byFuel { value count } byCondition { value count } byBodyStyle { value count }
+			byYear { year count } priceHistogram(bucketCents: 500000) { minCents maxCents count } } }`
 	const stats = `query($f: VehicleFilter) { vehicleStats(filter: $f) { count minPriceCents avgPriceCents maxPriceCents byStatus { status count } byMake { make { name } count } } }`
 	return []*scaleQuery{
 		{Name: "lookup by id", Document: `query($id: ID!) { vehicle(id: $id) { ` + scaleVehicleFields + ` } }`, Variables: map[string]any{"id": vehicleID}},
@@ -90,6 +101,13 @@ func scaleQueries(ctx context.Context, env *environment) ([]*scaleQuery, error) 
 		{Name: "vehicleStats", Document: stats},
 		{Name: "vehicleStats by make", Document: stats, Variables: map[string]any{"f": map[string]any{"makeId": makeID}}},
 		{Name: `vehicleStats search "ford"`, Document: stats, Variables: map[string]any{"f": map[string]any{"search": "ford"}}},
+		{Name: "50 km around Toronto by distance, totalCount", Document: page("($f: VehicleFilter)", `first: 20, filter: $f, orderBy: {field: DISTANCE, direction: ASC}`),
+			Variables: map[string]any{"f": map[string]any{"near": toronto}}},
+		{Name: "storefront: near, listing filters, photos, facets", Document: storefront, Variables: map[string]any{"f": map[string]any{
+			"near": toronto, "status": []string{"AVAILABLE"}, "bodyStyle": []string{"SUV", "WAGON"}, "condition": []string{"USED", "CERTIFIED"},
+		}}},
+		{Name: "facets, no filter", Document: facets},
+		{Name: "facets by make", Document: facets, Variables: map[string]any{"f": map[string]any{"makeId": makeID}}},
 	}, nil
 }
 
