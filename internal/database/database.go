@@ -70,6 +70,11 @@ func Open(dsn string, opts Options) (*bun.DB, error) {
 	cc := cfg.ConnConfig
 	cc.ConnectTimeout = 5 * time.Second
 	cc.RuntimeParams["application_name"] = opts.ApplicationName
+	// Floats read as text (statements sent unprepared) must read back
+	// exactly: keyset cursors carry them (a page ordered by distance).
+	// PostgreSQL prints the shortest exact form when this is above 0, its
+	// default, but a role or database may have lowered it.
+	cc.RuntimeParams["extra_float_digits"] = "3"
 	if opts.StatementTimeout > 0 {
 		cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
