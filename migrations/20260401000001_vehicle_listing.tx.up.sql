@@ -25,5 +25,7 @@ ALTER TABLE vehicles
     ALTER COLUMN in_stock_since SET NOT NULL;
 
 -- A stock number names one vehicle on its dealer's lot, in any letter case.
-CREATE UNIQUE INDEX vehicles_dealer_stock_number ON vehicles (dealer_id, lower(stock_number))
+-- The stock number leads, so the same index finds a stock number across
+-- every dealer (filter.stockNumber).
+CREATE UNIQUE INDEX vehicles_dealer_stock_number ON vehicles (lower(stock_number), dealer_id)
     WHERE stock_number IS NOT NULL;

@@ -194,8 +194,8 @@ func (b *builder) filter(f *models.VehicleFilter) {
 		b.oneOf(b.col("v.drivetrain"), asStrings(f.Drivetrains))
 	}
 	if f.StockNumber != nil {
-		// In lower case, as the unique index (dealer_id, lower(stock_number))
-		// and its companion on lower(stock_number) hold it.
+		// In lower case, as the unique index (lower(stock_number),
+		// dealer_id) holds it.
 		b.cond("lower(v.stock_number) = lower(", b.arg(*f.StockNumber), "::text)")
 	}
 	for _, t := range searchTerms(f) {
