@@ -247,6 +247,8 @@ func TestAddVehiclePhotoRefusals(t *testing.T) {
 		{"damaged image", staff, nil, pngOf(t, 40, 30, color.White)[:60], "BAD_USER_INPUT", "file"},
 		{"image too wide", staff, nil, pngOf(t, 1001, 2, color.White), "BAD_USER_INPUT", "file"},
 		{"alt too long", staff, map[string]any{"alt": strings.Repeat("x", 501)}, good, "BAD_USER_INPUT", "alt"},
+		{"alt with a NUL", staff, map[string]any{"alt": "\u0000"}, good, "BAD_USER_INPUT", "alt"},
+		{"alt with a control character", staff, map[string]any{"alt": "front\u001b[31m"}, good, "BAD_USER_INPUT", "alt"},
 		{"malformed vehicle id", staff, map[string]any{"vehicleId": "nope"}, good, "BAD_USER_INPUT", "vehicleId"},
 		{"no such vehicle", staff, map[string]any{"vehicleId": relay.NodeID("Vehicle", 1<<40)}, good, "NOT_FOUND", ""},
 		{"staff of another dealer", other, nil, good, "FORBIDDEN", ""},

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -77,18 +76,18 @@ type PhotoUpload struct {
 }
 
 // CheckPhotoAlt records a bad alt text in inv and returns the text to
-// store: nil for none or blank.
+// store, trimmed: nil for none or blank. It is checked as the listing's
+// texts are (validText): one line, no NUL or control characters, at most
+// MaxPhotoAltLength characters once trimmed.
 func CheckPhotoAlt(alt *string, inv *Invalid) *string {
 	if alt == nil {
 		return nil
 	}
-	switch {
-	case !utf8.ValidString(*alt):
+	if !utf8.ValidString(*alt) {
 		inv.Add("alt", "is not valid UTF-8")
-	case utf8.RuneCountInString(*alt) > MaxPhotoAltLength:
-		inv.Add("alt", "is longer than %d characters", MaxPhotoAltLength)
+		return nil
 	}
-	return emptyAsNil(strings.TrimSpace(*alt))
+	return validText(inv, "alt", alt, MaxPhotoAltLength, false)
 }
 
 // AddVehiclePhoto appends a photo to vehicle id for actor, in one
