@@ -255,6 +255,11 @@ func TestAddVehiclePhotoRefusals(t *testing.T) {
 		{"viewer", viewer, nil, good, "FORBIDDEN", ""},
 		{"stale expectedVersion", staff, map[string]any{"v": version - 1}, good, "CONFLICT", ""},
 		{"41st photo", admin, map[string]any{"vehicleId": full}, good, "BAD_USER_INPUT", "vehicleId"},
+		// What can be checked without the file is, before it is decoded.
+		{"damaged image for no such vehicle", staff, map[string]any{"vehicleId": relay.NodeID("Vehicle", 1<<40)}, []byte("not an image"), "NOT_FOUND", ""},
+		{"damaged image from another dealer's staff", other, nil, []byte("not an image"), "FORBIDDEN", ""},
+		{"damaged image at a stale version", staff, map[string]any{"v": version - 1}, []byte("not an image"), "CONFLICT", ""},
+		{"damaged image as the 41st photo", admin, map[string]any{"vehicleId": full}, []byte("not an image"), "BAD_USER_INPUT", "vehicleId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, files := a.state(), storedFiles(t, dir)

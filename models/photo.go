@@ -117,9 +117,7 @@ func AddVehiclePhoto(ctx context.Context, db bun.IDB, actor *Actor, vehicleID in
 			return err
 		}
 		if n >= MaxPhotosPerVehicle {
-			var inv Invalid
-			inv.Add("vehicleId", "the vehicle already has %d photos, the most it may have", MaxPhotosPerVehicle)
-			return inv.Err()
+			return errTooManyPhotos()
 		}
 		if err := lockFiles(ctx, tx, up.Hashes); err != nil {
 			return err
@@ -143,6 +141,52 @@ func AddVehiclePhoto(ctx context.Context, db bun.IDB, actor *Actor, vehicleID in
 	}
 	return added, nil
 }
+
+// CheckPhotoAddable makes, in one read and without locking, the checks
+// AddVehiclePhoto makes again under the vehicle's lock: the vehicle
+// exists, actor may manage it, expectedVersion (when given) is its
+// version, and it has room for another photo. Run before an upload is
+// decoded, it makes an upload that would be refused cost a query rather
+// than a decode.
+func CheckPhotoAddable(ctx context.Context, db bun.IDB, actor *Actor, vehicleID int64, expectedVersion *int) error {
+	if err := CanManageSomeVehicles(actor); err != nil {
+		return err
+	}
+	var v struct {
+		DealerID int64
+		Version  int
+		Photos   int
+	}
+	err := db.NewRaw(`SELECT v.dealer_id, v.version,
+		(SELECT count(*) FROM vehicle_photos vp WHERE vp.vehicle_id = v.id) AS photos
+		FROM vehicles v WHERE v.id = ?`, vehicleID).Scan(ctx, &v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Errorf(CodeNotFound, "vehicle not found")
+	case err != nil:
+		return err
+	}
+	if err := CanManageDealerVehicles(actor, v.DealerID); err != nil {
+		return err
+	}
+	if expectedVersion != nil && *expectedVersion != v.Version {
+		return Errorf(CodeConflict, "version mismatch: expectedVersion is %d but the vehicle is at version %d; read the vehicle again and retry", *expectedVersion, v.Version)
+	}
+	if v.Photos >= MaxPhotosPerVehicle {
+		return errTooManyPhotos()
+	}
+	return nil
+}
+
+func errTooManyPhotos() error {
+	var inv Invalid
+	inv.Add("vehicleId", "the vehicle already has %d photos, the most it may have", MaxPhotosPerVehicle)
+	return inv.Err()
+}
+
+// ErrPhotoProcessingBusy answers an upload whose context ended while it
+// waited for other uploads' decoding to make room.
+var ErrPhotoProcessingBusy = &Error{Code: CodeRateLimited, Message: "too many photos are being processed at once; try again shortly"}
 
 // RemoveVehiclePhoto deletes photo id for actor and closes the gap it
 // leaves in its vehicle's positions, in one transaction that bumps the
