@@ -132,7 +132,7 @@ func NewServer(d ServerDeps) *handler.Server {
 	// waiting beside the photos when they are stored in a directory.
 	uploads := UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes, Hooks: d.Hooks}
 	if store, ok := r.Media.(*media.FileStore); ok {
-		uploads.TempDir = UploadTempDir(store.Dir())
+		uploads.TempDir = store.TempDir()
 	}
 	srv.AddTransport(uploads)
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart

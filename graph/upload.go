@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -342,12 +341,6 @@ func setUpload(p *graphql.RawParams, op *ast.OperationDefinition, path string, u
 // UploadTempPattern is the name pattern of the transport's temporary
 // files (os.CreateTemp's).
 const UploadTempPattern = "carlot-upload-*"
-
-// UploadTempDir is where UploadTransport keeps files while their request
-// runs when the media store is a directory: beside the photos, on the
-// same disk, rather than in the system's temporary directory, which may
-// be memory (tmpfs). The media store serves no name starting with a dot.
-func UploadTempDir(mediaDir string) string { return filepath.Join(mediaDir, ".uploads") }
 
 // spool copies a file part to a temporary file, refusing one larger than
 // MaxFileBytes, and returns it open at its start.
