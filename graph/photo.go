@@ -3,8 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"sync"
 
@@ -100,7 +98,7 @@ func (r *Resolver) addVehiclePhoto(ctx context.Context, vehicleID string, file g
 		}, nil
 	}
 	p, err := models.AddVehiclePhoto(ctx, r.DB, actor, id, models.PhotoUpload{
-		Alt: alt, Hashes: []string{contentHash(processed.Image.Data), contentHash(processed.Thumbnail.Data)}, Store: store,
+		Alt: alt, Hashes: processed.Hashes(), Store: store,
 	}, expectedVersion)
 	if err != nil {
 		r.releaseFiles(ctx, stored)
@@ -193,11 +191,4 @@ func uploadError(err error) error {
 		}
 	}
 	return err
-}
-
-// contentHash is the SHA-256 of data in lower-case hex, as the media
-// store's names begin with.
-func contentHash(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }

@@ -68,7 +68,7 @@ type NewVehiclePhoto struct {
 // PhotoUpload is a photo to add: its alt text, the content hashes of the
 // files it will store, and store, which stores them and says what was
 // stored. AddVehiclePhoto calls store inside its transaction, once the
-// actor may add the photo, holding the files' locks (see lockFiles).
+// actor may add the photo, holding the files' locks (see LockFiles).
 type PhotoUpload struct {
 	Alt    *string
 	Hashes []string
@@ -119,7 +119,7 @@ func AddVehiclePhoto(ctx context.Context, db bun.IDB, actor *Actor, vehicleID in
 		if n >= MaxPhotosPerVehicle {
 			return errTooManyPhotos()
 		}
-		if err := lockFiles(ctx, tx, up.Hashes); err != nil {
+		if err := LockFiles(ctx, tx, up.Hashes); err != nil {
 			return err
 		}
 		in, err := up.Store(ctx)
@@ -309,7 +309,7 @@ func ReleaseFiles(ctx context.Context, db bun.IDB, names []string, remove func(c
 	}
 	var released []string
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockFiles(ctx, tx, names); err != nil {
+		if err := LockFiles(ctx, tx, names); err != nil {
 			return err
 		}
 		if err := tx.NewRaw(`SELECT DISTINCT n.name FROM unnest(?::text[]) AS n(name)
@@ -328,10 +328,10 @@ func ReleaseFiles(ctx context.Context, db bun.IDB, names []string, remove func(c
 	return released, err
 }
 
-// lockFiles takes the transaction-scoped locks of the files with the given
+// LockFiles takes the transaction-scoped locks of the files with the given
 // names or content hashes (a name starts with its content's hash, and the
 // lock is the hash's), in one order so that two lockers never deadlock.
-func lockFiles(ctx context.Context, tx bun.Tx, names []string) error {
+func LockFiles(ctx context.Context, tx bun.Tx, names []string) error {
 	_, err := tx.NewRaw(`SELECT pg_advisory_xact_lock('vehicle_photos'::regclass::oid::int, hashtext(h))
 		FROM (SELECT DISTINCT left(n, 64) AS h FROM unnest(?::text[]) AS n) files ORDER BY h`,
 		pgdialect.Array(names)).Exec(ctx)
