@@ -3,9 +3,8 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/graph/plan"
@@ -46,9 +45,15 @@ func pageOf(ctx context.Context) *plan.PhotoPage {
 	return nil
 }
 
-// addVehiclePhoto resolves Mutation.addVehiclePhoto. The upload is checked
-// and re-encoded first; its files are stored inside the transaction that
-// adds the row (see models.AddVehiclePhoto), and released again if that
+// defaultPhotoGate bounds the decoding of resolvers without a PhotoGate.
+var defaultPhotoGate = sync.OnceValue(func() *media.Gate { return media.NewGate(0) })
+
+// addVehiclePhoto resolves Mutation.addVehiclePhoto. What can be checked
+// without the file is checked first (the vehicle, the actor's right to
+// it, its version and its room for another photo); then the upload is
+// decoded and re-encoded, a few at a time (PhotoGate); its files are
+// stored inside the transaction that adds the row (see
+// models.AddVehiclePhoto), which checks again, and released again if that
 // fails.
 func (r *Resolver) addVehiclePhoto(ctx context.Context, vehicleID string, file graphql.Upload, alt *string, expectedVersion *int) (*models.VehiclePhoto, error) {
 	actor := models.ActorFrom(ctx)
@@ -64,7 +69,14 @@ func (r *Resolver) addVehiclePhoto(ctx context.Context, vehicleID string, file g
 	if r.Media == nil || file.File == nil {
 		return nil, errors.New("photo upload: no media store or no file")
 	}
-	processed, err := media.Process(file.File, r.MediaLimits)
+	if err := models.CheckPhotoAddable(ctx, r.DB, actor, id, expectedVersion); err != nil {
+		return nil, err
+	}
+	gate := r.PhotoGate
+	if gate == nil {
+		gate = defaultPhotoGate()
+	}
+	processed, err := gate.Process(ctx, file.File, r.MediaLimits)
 	if err != nil {
 		return nil, uploadError(err)
 	}
@@ -86,7 +98,7 @@ func (r *Resolver) addVehiclePhoto(ctx context.Context, vehicleID string, file g
 		}, nil
 	}
 	p, err := models.AddVehiclePhoto(ctx, r.DB, actor, id, models.PhotoUpload{
-		Alt: alt, Hashes: []string{contentHash(processed.Image.Data), contentHash(processed.Thumbnail.Data)}, Store: store,
+		Alt: alt, Hashes: processed.Hashes(), Store: store,
 	}, expectedVersion)
 	if err != nil {
 		r.releaseFiles(ctx, stored)
@@ -164,8 +176,13 @@ func photoIDArg(id, field string) (int64, error) {
 }
 
 // uploadError turns the intake's refusals into bad input on the file
-// argument, with their safe messages; anything else is the server's fault.
+// argument, with their safe messages, and a wait for decoding that
+// outlasted the request into RATE_LIMITED; anything else is the server's
+// fault.
 func uploadError(err error) error {
+	if errors.Is(err, media.ErrBusy) {
+		return models.ErrPhotoProcessingBusy
+	}
 	for _, refusal := range []error{media.ErrTooLarge, media.ErrUnsupported, media.ErrDimensions, media.ErrUnreadable} {
 		if errors.Is(err, refusal) {
 			var inv models.Invalid
@@ -174,11 +191,4 @@ func uploadError(err error) error {
 		}
 	}
 	return err
-}
-
-// contentHash is the SHA-256 of data in lower-case hex, as the media
-// store's names begin with.
-func contentHash(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }

@@ -247,12 +247,19 @@ func TestAddVehiclePhotoRefusals(t *testing.T) {
 		{"damaged image", staff, nil, pngOf(t, 40, 30, color.White)[:60], "BAD_USER_INPUT", "file"},
 		{"image too wide", staff, nil, pngOf(t, 1001, 2, color.White), "BAD_USER_INPUT", "file"},
 		{"alt too long", staff, map[string]any{"alt": strings.Repeat("x", 501)}, good, "BAD_USER_INPUT", "alt"},
+		{"alt with a NUL", staff, map[string]any{"alt": "\u0000"}, good, "BAD_USER_INPUT", "alt"},
+		{"alt with a control character", staff, map[string]any{"alt": "front\u001b[31m"}, good, "BAD_USER_INPUT", "alt"},
 		{"malformed vehicle id", staff, map[string]any{"vehicleId": "nope"}, good, "BAD_USER_INPUT", "vehicleId"},
 		{"no such vehicle", staff, map[string]any{"vehicleId": relay.NodeID("Vehicle", 1<<40)}, good, "NOT_FOUND", ""},
 		{"staff of another dealer", other, nil, good, "FORBIDDEN", ""},
 		{"viewer", viewer, nil, good, "FORBIDDEN", ""},
 		{"stale expectedVersion", staff, map[string]any{"v": version - 1}, good, "CONFLICT", ""},
 		{"41st photo", admin, map[string]any{"vehicleId": full}, good, "BAD_USER_INPUT", "vehicleId"},
+		// What can be checked without the file is, before it is decoded.
+		{"damaged image for no such vehicle", staff, map[string]any{"vehicleId": relay.NodeID("Vehicle", 1<<40)}, []byte("not an image"), "NOT_FOUND", ""},
+		{"damaged image from another dealer's staff", other, nil, []byte("not an image"), "FORBIDDEN", ""},
+		{"damaged image at a stale version", staff, map[string]any{"v": version - 1}, []byte("not an image"), "CONFLICT", ""},
+		{"damaged image as the 41st photo", admin, map[string]any{"vehicleId": full}, []byte("not an image"), "BAD_USER_INPUT", "vehicleId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, files := a.state(), storedFiles(t, dir)

@@ -40,6 +40,9 @@ type Resolver struct {
 	// re-encoded within MediaLimits to become.
 	Media       media.Store
 	MediaLimits media.Limits
+	// PhotoGate bounds how many uploads are decoded at once; nil: one
+	// gate of GOMAXPROCS slots shared by every resolver without one.
+	PhotoGate *media.Gate
 	// Renderings lets subscriptions share the execution of an event they
 	// would render identically; nil executes each event for each of them.
 	Renderings *Renderings

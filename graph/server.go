@@ -13,6 +13,7 @@ import (
 	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/config"
+	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/internal/tracing"
 	"github.com/carlot/carlot/internal/trusted"
@@ -127,8 +128,13 @@ func NewServer(d ServerDeps) *handler.Server {
 	if d.Websocket != nil {
 		srv.AddTransport(d.Websocket)
 	}
-	// Multipart photo uploads, with a bearer token only (see upload.go).
-	srv.AddTransport(UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes, Hooks: d.Hooks})
+	// Multipart photo uploads, with a bearer token only (see upload.go),
+	// waiting beside the photos when they are stored in a directory.
+	uploads := UploadTransport{MaxFileBytes: d.Config.MaxUploadBytes, Hooks: d.Hooks}
+	if store, ok := r.Media.(*media.FileStore); ok {
+		uploads.TempDir = store.TempDir()
+	}
+	srv.AddTransport(uploads)
 	// GET and POST per the GraphQL-over-HTTP spec; no form or multipart
 	// transport for anything else, which browsers could post cross-site
 	// (see transport.go).

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,15 +10,25 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/carlot/carlot/internal/auth"
 	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// MaxUploadFiles is how many files one multipart request may carry, and
+// MaxUploadTargets how many variables one file may fill: a photo mutation
+// takes one file, and the body limit (MaxBodyBytes) is one file's worth.
+const (
+	MaxUploadFiles   = 1
+	MaxUploadTargets = 1
 )
 
 // UploadAllowance is how many bytes of a multipart upload request may be
@@ -40,14 +51,19 @@ var uploadMutations = map[string]bool{
 // since a browser may send those cross-site without a CORS preflight
 // (CSRF): an Authorization header always needs one.
 //
-// Files are streamed to temporary files, never held in memory, and
-// removed when the request ends. A body larger than MaxBodyBytes, or a
-// file larger than MaxFileBytes, is refused with 413.
+// The request's token is checked before any file is read: an invalid
+// token, or an actor who may not manage vehicles, is refused at once.
+// The map may name at most MaxUploadFiles files, each filling at most
+// MaxUploadTargets variables, on paths checked to lead to a null in a
+// variable the operation declares. Files are streamed to temporary files
+// in TempDir, never held in memory, and removed when the request ends. A
+// body larger than MaxBodyBytes, or a file larger than MaxFileBytes, is
+// refused with 413.
 type UploadTransport struct {
 	// MaxFileBytes is the largest file accepted (MAX_UPLOAD_BYTES).
 	MaxFileBytes int64
-	// TempDir is where files wait while the operation runs; "" is the
-	// system's temporary directory.
+	// TempDir is where files wait while the operation runs, created when
+	// first needed; "" is the system's temporary directory.
 	TempDir string
 	// Hooks tell the HTTP layer what each upload ran, as for other requests.
 	Hooks RequestHooks
@@ -87,6 +103,15 @@ func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 			t.Hooks.Answered(r.Context(), outcome)
 		}
 	}()
+	// Before a byte of the body is read: who is asking may upload at all.
+	// The authentication middleware put the token's actor, or its error,
+	// in the context.
+	if err := mayUpload(r.Context()); err != nil {
+		w.Header().Set("Connection", "close") // the body stays unread
+		outcome = string(err.Code)
+		writeUploadError(w, media, &uploadRefusal{http.StatusOK, err.Code, err.Message})
+		return
+	}
 	if r.ContentLength > t.MaxBodyBytes() {
 		w.Header().Set("Connection", "close")
 		outcome = string(models.CodeBadUserInput)
@@ -204,7 +229,8 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 	if fail != nil {
 		return nil, fail
 	}
-	if fail := onlyPhotoMutations(params); fail != nil {
+	op, fail := onlyPhotoMutations(params)
+	if fail != nil {
 		return nil, fail
 	}
 	mapping, fail := small("map")
@@ -214,6 +240,14 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 	var paths map[string][]string
 	if err := json.Unmarshal(mapping, &paths); err != nil || paths == nil {
 		return nil, badUpload("the map part must be a JSON object of file keys to lists of variable paths")
+	}
+	if len(paths) > MaxUploadFiles {
+		return nil, badUpload("the map names %d files; a request may carry at most %d", len(paths), MaxUploadFiles)
+	}
+	for key, targets := range paths {
+		if len(targets) == 0 || len(targets) > MaxUploadTargets {
+			return nil, badUpload("the map gives the file %q %d variable paths; each file fills 1 to %d", key, len(targets), MaxUploadTargets)
+		}
 	}
 
 	for {
@@ -226,7 +260,7 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 		}
 		key := part.FormName()
 		targets, ok := paths[key]
-		if !ok || len(targets) == 0 {
+		if !ok {
 			return nil, badUpload("the part %q is not in the map", key)
 		}
 		delete(paths, key)
@@ -238,17 +272,14 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 		if err != nil {
 			return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 		}
-		for i, path := range targets {
-			file := f
-			if i > 0 { // each variable reads the file from its start
-				if file, err = os.Open(f.Name()); err != nil {
-					return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
-				}
-				*files = append(*files, file)
+		for _, path := range targets {
+			// Each variable reads the one open file from its start.
+			up := graphql.Upload{
+				File: io.NewSectionReader(f, 0, info.Size()), Filename: part.FileName(),
+				Size: info.Size(), ContentType: part.Header.Get("Content-Type"),
 			}
-			up := graphql.Upload{File: file, Filename: part.FileName(), Size: info.Size(), ContentType: part.Header.Get("Content-Type")}
-			if err := params.AddUpload(up, key, path); err != nil {
-				return nil, badUpload("the map's path %q names no variable", path)
+			if fail := setUpload(params, op, path, up); fail != nil {
+				return nil, fail
 			}
 		}
 	}
@@ -258,10 +289,68 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 	return params, nil
 }
 
+// setUpload puts up where path ("variables.file", "variables.files.0")
+// points, once it is sure the path leads to a null: in a variable that op
+// declares, through objects and lists that are there, at list indexes in
+// range. Anything else is bad input (gqlgen's RawParams.AddUpload panics
+// on some such paths, and takes others silently).
+func setUpload(p *graphql.RawParams, op *ast.OperationDefinition, path string, up graphql.Upload) *uploadRefusal {
+	refuse := func(why string) *uploadRefusal {
+		return badUpload("the map's path %q %s", path, why)
+	}
+	parts := strings.Split(path, ".")
+	if len(parts) < 2 || parts[0] != "variables" {
+		return refuse(`does not start with "variables." and a variable's name`)
+	}
+	if op.VariableDefinitions.ForName(parts[1]) == nil {
+		return refuse("names no variable of the operation")
+	}
+	if p.Variables == nil {
+		p.Variables = map[string]any{}
+	}
+	// set is how the value at the current step is replaced; value is it.
+	var set func(any)
+	var value any
+	for i, part := range parts[1:] {
+		switch container := value.(type) {
+		case nil:
+			if i > 0 {
+				return refuse("goes past a null")
+			}
+			vars := p.Variables
+			value, set = vars[part], func(v any) { vars[part] = v }
+		case map[string]any:
+			value, set = container[part], func(v any) { container[part] = v }
+		case []any:
+			n, err := strconv.Atoi(part)
+			if err != nil || n < 0 || n >= len(container) || strconv.Itoa(n) != part {
+				return refuse("indexes past the list's end, or not with a number")
+			}
+			value, set = container[n], func(v any) { container[n] = v }
+		default:
+			return refuse("goes into a value that is neither an object nor a list")
+		}
+	}
+	if value != nil {
+		return refuse("leads to a value that is not null")
+	}
+	set(up)
+	return nil
+}
+
+// UploadTempPattern is the name pattern of the transport's temporary
+// files (os.CreateTemp's).
+const UploadTempPattern = "carlot-upload-*"
+
 // spool copies a file part to a temporary file, refusing one larger than
 // MaxFileBytes, and returns it open at its start.
 func (t UploadTransport) spool(part io.Reader, files *[]*os.File) (*os.File, *uploadRefusal) {
-	f, err := os.CreateTemp(t.TempDir, "carlot-upload-*")
+	if t.TempDir != "" {
+		if err := os.MkdirAll(t.TempDir, 0o750); err != nil {
+			return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+		}
+	}
+	f, err := os.CreateTemp(t.TempDir, UploadTempPattern)
 	if err != nil {
 		return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 	}
@@ -326,10 +415,10 @@ func decodeOperations(data []byte) (*graphql.RawParams, *uploadRefusal) {
 // onlyPhotoMutations refuses any operation but a mutation whose selection
 // is only photo mutation fields (and __typename), so that uploads can never
 // carry another operation past the refusal of multipart posts.
-func onlyPhotoMutations(p *graphql.RawParams) *uploadRefusal {
+func onlyPhotoMutations(p *graphql.RawParams) (*ast.OperationDefinition, *uploadRefusal) {
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
-		return &uploadRefusal{http.StatusBadRequest, models.Code(errcode.ParseFailed), err.Error()}
+		return nil, &uploadRefusal{http.StatusBadRequest, models.Code(errcode.ParseFailed), err.Error()}
 	}
 	refuse := &uploadRefusal{http.StatusUnsupportedMediaType, models.CodeBadUserInput,
 		"multipart requests are accepted only for the photo mutations (addVehiclePhoto, removeVehiclePhoto, reorderVehiclePhotos); send other operations as application/json"}
@@ -341,15 +430,34 @@ func onlyPhotoMutations(p *graphql.RawParams) *uploadRefusal {
 		op = doc.Operations[0]
 	}
 	if op == nil || op.Operation != ast.Mutation || len(op.SelectionSet) == 0 {
-		return refuse
+		return nil, refuse
 	}
 	for _, sel := range op.SelectionSet {
 		f, ok := sel.(*ast.Field)
 		if !ok || !uploadMutations[f.Name] && f.Name != "__typename" {
-			return refuse
+			return nil, refuse
 		}
 	}
-	return nil
+	return op, nil
+}
+
+// mayUpload refuses, as the rest of the API would, a request whose token
+// is invalid (UNAUTHENTICATED) or whose actor may not manage vehicles
+// (UNAUTHENTICATED without a token, FORBIDDEN for a viewer): every photo
+// mutation needs STAFF or ADMIN.
+func mayUpload(ctx context.Context) *models.Error {
+	err := auth.ErrorFrom(ctx)
+	if err == nil {
+		err = models.CanManageSomeVehicles(models.ActorFrom(ctx))
+	}
+	if err == nil {
+		return nil
+	}
+	var e *models.Error
+	if !errors.As(err, &e) {
+		e = &models.Error{Code: models.CodeUnauthenticated, Message: "the access token is invalid or expired"}
+	}
+	return e
 }
 
 // The response media types: GraphQL-over-HTTP's, when the client asks for

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -69,7 +68,7 @@ type NewVehiclePhoto struct {
 // PhotoUpload is a photo to add: its alt text, the content hashes of the
 // files it will store, and store, which stores them and says what was
 // stored. AddVehiclePhoto calls store inside its transaction, once the
-// actor may add the photo, holding the files' locks (see lockFiles).
+// actor may add the photo, holding the files' locks (see LockFiles).
 type PhotoUpload struct {
 	Alt    *string
 	Hashes []string
@@ -77,18 +76,18 @@ type PhotoUpload struct {
 }
 
 // CheckPhotoAlt records a bad alt text in inv and returns the text to
-// store: nil for none or blank.
+// store, trimmed: nil for none or blank. It is checked as the listing's
+// texts are (validText): one line, no NUL or control characters, at most
+// MaxPhotoAltLength characters once trimmed.
 func CheckPhotoAlt(alt *string, inv *Invalid) *string {
 	if alt == nil {
 		return nil
 	}
-	switch {
-	case !utf8.ValidString(*alt):
+	if !utf8.ValidString(*alt) {
 		inv.Add("alt", "is not valid UTF-8")
-	case utf8.RuneCountInString(*alt) > MaxPhotoAltLength:
-		inv.Add("alt", "is longer than %d characters", MaxPhotoAltLength)
+		return nil
 	}
-	return emptyAsNil(strings.TrimSpace(*alt))
+	return validText(inv, "alt", alt, MaxPhotoAltLength, false)
 }
 
 // AddVehiclePhoto appends a photo to vehicle id for actor, in one
@@ -118,11 +117,9 @@ func AddVehiclePhoto(ctx context.Context, db bun.IDB, actor *Actor, vehicleID in
 			return err
 		}
 		if n >= MaxPhotosPerVehicle {
-			var inv Invalid
-			inv.Add("vehicleId", "the vehicle already has %d photos, the most it may have", MaxPhotosPerVehicle)
-			return inv.Err()
+			return errTooManyPhotos()
 		}
-		if err := lockFiles(ctx, tx, up.Hashes); err != nil {
+		if err := LockFiles(ctx, tx, up.Hashes); err != nil {
 			return err
 		}
 		in, err := up.Store(ctx)
@@ -144,6 +141,52 @@ func AddVehiclePhoto(ctx context.Context, db bun.IDB, actor *Actor, vehicleID in
 	}
 	return added, nil
 }
+
+// CheckPhotoAddable makes, in one read and without locking, the checks
+// AddVehiclePhoto makes again under the vehicle's lock: the vehicle
+// exists, actor may manage it, expectedVersion (when given) is its
+// version, and it has room for another photo. Run before an upload is
+// decoded, it makes an upload that would be refused cost a query rather
+// than a decode.
+func CheckPhotoAddable(ctx context.Context, db bun.IDB, actor *Actor, vehicleID int64, expectedVersion *int) error {
+	if err := CanManageSomeVehicles(actor); err != nil {
+		return err
+	}
+	var v struct {
+		DealerID int64
+		Version  int
+		Photos   int
+	}
+	err := db.NewRaw(`SELECT v.dealer_id, v.version,
+		(SELECT count(*) FROM vehicle_photos vp WHERE vp.vehicle_id = v.id) AS photos
+		FROM vehicles v WHERE v.id = ?`, vehicleID).Scan(ctx, &v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Errorf(CodeNotFound, "vehicle not found")
+	case err != nil:
+		return err
+	}
+	if err := CanManageDealerVehicles(actor, v.DealerID); err != nil {
+		return err
+	}
+	if expectedVersion != nil && *expectedVersion != v.Version {
+		return Errorf(CodeConflict, "version mismatch: expectedVersion is %d but the vehicle is at version %d; read the vehicle again and retry", *expectedVersion, v.Version)
+	}
+	if v.Photos >= MaxPhotosPerVehicle {
+		return errTooManyPhotos()
+	}
+	return nil
+}
+
+func errTooManyPhotos() error {
+	var inv Invalid
+	inv.Add("vehicleId", "the vehicle already has %d photos, the most it may have", MaxPhotosPerVehicle)
+	return inv.Err()
+}
+
+// ErrPhotoProcessingBusy answers an upload whose context ended while it
+// waited for other uploads' decoding to make room.
+var ErrPhotoProcessingBusy = &Error{Code: CodeRateLimited, Message: "too many photos are being processed at once; try again shortly"}
 
 // RemoveVehiclePhoto deletes photo id for actor and closes the gap it
 // leaves in its vehicle's positions, in one transaction that bumps the
@@ -266,7 +309,7 @@ func ReleaseFiles(ctx context.Context, db bun.IDB, names []string, remove func(c
 	}
 	var released []string
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockFiles(ctx, tx, names); err != nil {
+		if err := LockFiles(ctx, tx, names); err != nil {
 			return err
 		}
 		if err := tx.NewRaw(`SELECT DISTINCT n.name FROM unnest(?::text[]) AS n(name)
@@ -285,10 +328,10 @@ func ReleaseFiles(ctx context.Context, db bun.IDB, names []string, remove func(c
 	return released, err
 }
 
-// lockFiles takes the transaction-scoped locks of the files with the given
+// LockFiles takes the transaction-scoped locks of the files with the given
 // names or content hashes (a name starts with its content's hash, and the
 // lock is the hash's), in one order so that two lockers never deadlock.
-func lockFiles(ctx context.Context, tx bun.Tx, names []string) error {
+func LockFiles(ctx context.Context, tx bun.Tx, names []string) error {
 	_, err := tx.NewRaw(`SELECT pg_advisory_xact_lock('vehicle_photos'::regclass::oid::int, hashtext(h))
 		FROM (SELECT DISTINCT left(n, 64) AS h FROM unnest(?::text[]) AS n) files ORDER BY h`,
 		pgdialect.Array(names)).Exec(ctx)

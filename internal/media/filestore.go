@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // FileStore is a Store in a directory of the local file system, or of a
@@ -19,14 +21,53 @@ type FileStore struct {
 	dir string
 }
 
+// StaleTempAge is how old a temporary file in a store's directory must be
+// for NewFileStore to take it for one a crash left behind: no Put, and no
+// upload, takes that long.
+const StaleTempAge = time.Hour
+
 // NewFileStore returns a store in dir. Nothing is created until the first
-// Put, so a server that only reads needs no write access.
+// Put, so a server that only reads needs no write access. Temporary files
+// a crash left behind (Put's, and uploads' in TempDir) older than
+// StaleTempAge are removed, as far as the directory allows.
 func NewFileStore(dir string) *FileStore {
-	return &FileStore{dir: dir}
+	s := &FileStore{dir: dir}
+	s.removeStale(time.Now().Add(-StaleTempAge))
+	return s
 }
 
 // Dir returns the store's directory.
 func (s *FileStore) Dir() string { return s.dir }
+
+// TempDir is where uploads may wait while they are processed: inside the
+// store's directory, on the same disk as the photos rather than in the
+// system's temporary directory (which may be memory), under a name that
+// starts with a dot, which the store never serves. It is not created.
+func (s *FileStore) TempDir() string { return filepath.Join(s.dir, ".uploads") }
+
+// removeStale removes Put's temporary files, and every file in TempDir,
+// last changed before cutoff.
+func (s *FileStore) removeStale(cutoff time.Time) {
+	remove := func(dir string, stale func(name string) bool) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() || !stale(e.Name()) {
+				continue
+			}
+			if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+				_ = os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	remove(s.dir, func(name string) bool { return strings.HasPrefix(name, putTempPrefix) })
+	remove(s.TempDir(), func(string) bool { return true })
+}
+
+// putTempPrefix starts the names of Put's temporary files.
+const putTempPrefix = ".put-"
 
 func (s *FileStore) path(name string) (string, error) {
 	if _, ok := ContentType(name); !ok {
@@ -50,7 +91,7 @@ func (s *FileStore) Put(ctx context.Context, r io.Reader, contentType string) (s
 	if err := os.MkdirAll(s.dir, 0o750); err != nil {
 		return "", fmt.Errorf("media: %w", err)
 	}
-	tmp, err := os.CreateTemp(s.dir, ".put-*")
+	tmp, err := os.CreateTemp(s.dir, putTempPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("media: %w", err)
 	}

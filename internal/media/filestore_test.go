@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/carlot/carlot/internal/media"
 )
@@ -151,3 +153,47 @@ func storedFiles(t *testing.T, dir string) []string {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// Opening a store removes the temporary files a crash left behind, Put's
+// and uploads', once they are older than StaleTempAge, and nothing else.
+func TestFileStoreRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	uploads := filepath.Join(dir, ".uploads")
+	if err := os.MkdirAll(filepath.Join(dir, "ab"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(uploads, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-media.StaleTempAge - time.Minute)
+	files := map[string]bool{ // path: whether it stays
+		filepath.Join(dir, ".put-123"):                                false,
+		filepath.Join(dir, ".put-456"):                                true, // recent: a Put in progress
+		filepath.Join(uploads, "carlot-upload-1"):                     false,
+		filepath.Join(uploads, "carlot-upload-2"):                     true,
+		filepath.Join(dir, "ab", "ab"+strings.Repeat("0", 62)+".png"): true,
+		filepath.Join(dir, "notes.txt"):                               true,
+	}
+	for path, stays := range files {
+		if err := os.WriteFile(path, []byte("x"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if !stays || strings.HasSuffix(path, ".png") || strings.HasSuffix(path, ".txt") {
+			if err := os.Chtimes(path, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := media.NewFileStore(dir)
+	if s.TempDir() != uploads {
+		t.Fatalf("TempDir %q, want %q", s.TempDir(), uploads)
+	}
+	for path, stays := range files {
+		_, err := os.Stat(path)
+		if exists := err == nil; exists != stays {
+			t.Errorf("%s: exists %v, want %v", path, exists, stays)
+		}
+	}
+	// A store whose directory is not there yet is no trouble.
+	_ = media.NewFileStore(filepath.Join(dir, "missing"))
+}

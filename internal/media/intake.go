@@ -3,6 +3,8 @@ package media
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -141,14 +143,27 @@ type Photo struct {
 }
 
 // Ingest processes an upload (see Process) and puts the image and its
-// thumbnail in store. If it fails after the first Put, that file stays:
-// content addressing means it may be another photo's too, so only a sweep
-// of unreferenced files may remove it.
+// thumbnail in store (see Put). If it fails after the first Put, that file
+// stays: content addressing means it may be another photo's too, so only a
+// sweep of unreferenced files may remove it.
 func Ingest(ctx context.Context, store Store, r io.Reader, lim Limits) (Photo, error) {
 	p, err := Process(r, lim)
 	if err != nil {
 		return Photo{}, err
 	}
+	return p.Put(ctx, store)
+}
+
+// Hashes returns the SHA-256 (lower-case hex) of the image and of the
+// thumbnail, which the names Put gives them will start with.
+func (p *Processed) Hashes() []string {
+	image, thumb := sha256.Sum256(p.Image.Data), sha256.Sum256(p.Thumbnail.Data)
+	return []string{hex.EncodeToString(image[:]), hex.EncodeToString(thumb[:])}
+}
+
+// Put puts the image and its thumbnail in store. If it fails after the
+// first Put, that file stays (see Ingest).
+func (p *Processed) Put(ctx context.Context, store Store) (Photo, error) {
 	name, err := store.Put(ctx, bytes.NewReader(p.Image.Data), p.Image.ContentType)
 	if err != nil {
 		return Photo{}, err

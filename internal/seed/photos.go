@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/carlot/carlot/internal/media"
+	"github.com/carlot/carlot/models"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
@@ -42,8 +43,10 @@ var photoScenes = []struct {
 // exists and has no photo two generated photos, side views of a car in its
 // paint, stored in store. A photo depends only on the paint and the scene,
 // so vehicles of one colour share their files and a repeat run stores
-// nothing new. The files are stored before the rows that refer to them are
-// committed, as every photo is.
+// nothing new. As for every photo, the files are stored under their locks
+// (models.LockFiles, all taken at once, in the order every locker takes
+// them), held until the rows that refer to them are committed: a removal
+// of another photo with the same content cannot delete them in between.
 func seedPhotos(ctx context.Context, tx bun.Tx, store media.Store) (int, error) {
 	vins := make([]string, PhotoVehicles)
 	for i := range vins {
@@ -62,22 +65,47 @@ func seedPhotos(ctx context.Context, tx bun.Tx, store media.Store) (int, error) 
 		ORDER BY v.id`, pgdialect.Array(vins)).Scan(ctx, &vehicles); err != nil {
 		return 0, fmt.Errorf("find vehicles without photos: %w", err)
 	}
+	paintOf := func(c *string) string {
+		if c == nil {
+			return "Gray"
+		}
+		return *c
+	}
+	// Every distinct photo, drawn and processed, before any is stored.
+	processed := make(map[string]*media.Processed)
+	var hashes []string
+	for _, v := range vehicles {
+		paint := paintOf(v.Color)
+		for _, scene := range photoScenes {
+			key := paint + "/" + scene.name
+			if processed[key] != nil {
+				continue
+			}
+			data, err := drawCar(paints[paint], scene.sky, scene.road)
+			if err != nil {
+				return 0, err
+			}
+			p, err := media.Process(bytes.NewReader(data), media.Limits{})
+			if err != nil {
+				return 0, fmt.Errorf("process a demo photo: %w", err)
+			}
+			processed[key] = p
+			hashes = append(hashes, p.Hashes()...)
+		}
+	}
+	if err := models.LockFiles(ctx, tx, hashes); err != nil {
+		return 0, fmt.Errorf("lock the demo photos' files: %w", err)
+	}
 	stored := make(map[string]media.Photo)
 	added := 0
 	for _, v := range vehicles {
-		paint := "Gray"
-		if v.Color != nil {
-			paint = *v.Color
-		}
+		paint := paintOf(v.Color)
 		for pos, scene := range photoScenes {
 			key := paint + "/" + scene.name
 			ph, ok := stored[key]
 			if !ok {
-				data, err := drawCar(paints[paint], scene.sky, scene.road)
-				if err != nil {
-					return 0, err
-				}
-				if ph, err = media.Ingest(ctx, store, bytes.NewReader(data), media.Limits{}); err != nil {
+				var err error
+				if ph, err = processed[key].Put(ctx, store); err != nil {
 					return 0, fmt.Errorf("store a demo photo: %w", err)
 				}
 				stored[key] = ph

@@ -4,13 +4,16 @@ import (
 	"context"
 	"image"
 	_ "image/png" // the demo photos are PNGs
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/carlot/carlot/internal/media"
 	"github.com/carlot/carlot/internal/seed"
 	"github.com/carlot/carlot/internal/testdb"
+	"github.com/uptrace/bun"
 )
 
 // The first demo vehicles get two generated photos each, in their paint,
@@ -79,4 +82,53 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// lockWatcher is a media store that, whenever a file is put, asks the
+// database from a connection of its own whether that file's lock (the one
+// models.LockFiles takes) is free, which it must not be: the seed holds it
+// until its photos are committed.
+type lockWatcher struct {
+	media.Store
+	db       *bun.DB
+	mu       sync.Mutex
+	puts     int
+	unlocked []string
+}
+
+func (w *lockWatcher) Put(ctx context.Context, r io.Reader, contentType string) (string, error) {
+	name, err := w.Store.Put(ctx, r, contentType)
+	if err != nil {
+		return name, err
+	}
+	var free bool
+	err = w.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT pg_try_advisory_xact_lock('vehicle_photos'::regclass::oid::int, hashtext(?))`,
+			media.Hash(name)).Scan(ctx, &free)
+	})
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.puts++
+	if free {
+		w.unlocked = append(w.unlocked, name)
+	}
+	return name, nil
+}
+
+// The seed stores the demo photos' files under the locks the API takes,
+// so a photo removal racing it cannot delete a file it is about to refer
+// to.
+func TestDemoPhotosAreStoredUnderTheFilesLocks(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Empty)
+	w := &lockWatcher{Store: media.NewFileStore(t.TempDir()), db: db}
+	if res := run(t, db, seed.Options{Vehicles: 30, Password: testPassword, Media: w}); res.Photos == 0 {
+		t.Fatal("no photos seeded")
+	}
+	if w.puts == 0 || len(w.unlocked) > 0 {
+		t.Fatalf("of %d files stored, %d were not locked: %v", w.puts, len(w.unlocked), w.unlocked)
+	}
 }
