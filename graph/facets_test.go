@@ -289,7 +289,9 @@ func TestFacetsCostOneStatement(t *testing.T) {
 
 // Facets read the rollups when vehicle_rollup answers the filter exactly
 // (a histogram there when its bucket is a multiple of $500), the vehicles
-// otherwise: skewing the rollups shows which.
+// otherwise: skewing the rollups shows which. Condition and body style
+// filters are answered there; words found in trims are not (the facet
+// rollups hold no trims), nor transmission or drivetrain.
 func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 	t.Parallel()
 	g := newGeoFixture(t, 10)
@@ -304,6 +306,17 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 		{"year", map[string]any{"yearMin": 2016}, false},
 		{"near", map[string]any{"near": g.near(montreal, 10)}, true},
 		{"near and a price", map[string]any{"near": g.near(montreal, 10), "priceMinCents": 1}, false},
+		{"near and listing filters", map[string]any{"near": g.near(montreal, 10), "status": []string{"SOLD"},
+			"condition": []string{"USED", "CERTIFIED"}, "bodyStyle": []string{"SUV", "WAGON"}}, true},
+		{"condition and body style", map[string]any{"condition": []string{"NEW"}, "bodyStyle": []string{"SEDAN"}}, true},
+		{"dealer and body style", map[string]any{"dealerId": relayID("Dealer", g.dealers["Montreal"]), "bodyStyle": []string{"SUV"}}, true},
+		{"model word and condition", map[string]any{"search": "corolla", "condition": []string{"USED"}}, true},
+		{"trim word", map[string]any{"search": "preferred"}, false},
+		{"drivetrain", map[string]any{"drivetrain": []string{"AWD"}}, false},
+	}
+	// Trims and drivetrains on some vehicles (the triggers keep the rollups right).
+	if _, err := g.DB.ExecContext(context.Background(), "UPDATE vehicles SET trim = 'Preferred', drivetrain = 'AWD' WHERE id % 3 = 0"); err != nil {
+		t.Fatal(err)
 	}
 	read := func(filter map[string]any) facetStats {
 		var out struct{ VehicleStats facetStats }
@@ -314,7 +327,7 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 	for _, c := range cases {
 		before[c.name] = read(c.filter)
 	}
-	for _, table := range []string{"vehicle_rollup", "vehicle_facet_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_facet_rollup", "vehicle_facet_total_rollup"} {
 		if _, err := g.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}

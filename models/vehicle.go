@@ -258,10 +258,11 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 // Rollup names the table, if any, that answers counts and statistics of
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
 // dealer (or a distance, which is a set of dealers), make, model, status,
-// fuel and words that only name models; vehicle_color_rollup when it also
-// has words found in colors but narrows by no dealer or distance; ""
-// otherwise (ranges, listing details such as condition or stock number,
-// words found in VINs, trims or stock numbers, unresolved words).
+// fuel, condition, body style and words that only name models;
+// vehicle_color_rollup when it also has words found in colors or trims
+// (and in no VIN or stock number) but narrows by no dealer, distance,
+// condition or body style; "" otherwise (ranges, transmission, drivetrain,
+// stock number, words found in VINs or stock numbers, unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
 		return "vehicle_rollup"
@@ -269,8 +270,8 @@ func (f *VehicleFilter) Rollup() string {
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
 	}
-	if f.narrowsListing() {
-		return "" // no rollup knows listing details
+	if f.Transmissions != nil || f.Drivetrains != nil || f.StockNumber != nil {
+		return "" // no rollup knows these listing details
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
 		return ""
@@ -278,9 +279,12 @@ func (f *VehicleFilter) Rollup() string {
 	table := "vehicle_rollup"
 	for _, t := range f.Search {
 		switch {
-		case t.InVINs, t.InTrims, t.InStockNumbers, t.InColors && (f.DealerID != nil || f.Near != nil):
+		case t.InVINs, t.InStockNumbers:
 			return ""
-		case t.InColors:
+		case t.InColors || t.InTrims:
+			if f.DealerID != nil || f.Near != nil || f.Conditions != nil || f.BodyStyles != nil {
+				return "" // the color rollup has no dealers, conditions or body styles
+			}
 			table = "vehicle_color_rollup"
 		}
 	}
@@ -288,15 +292,23 @@ func (f *VehicleFilter) Rollup() string {
 }
 
 // fromRollup starts a query over f.Rollup(), aliased r, with f's conditions.
+// A search word selects the groups of the models it names, and in the
+// color rollup also those whose color or trim contains it.
 func (f *VehicleFilter) fromRollup(db bun.IDB) *bun.SelectQuery {
 	q := db.NewSelect().TableExpr("? AS r", bun.Ident(f.Rollup()))
 	if f == nil {
 		return q
 	}
 	q = f.applyGroup(q, "r")
+	if f.Conditions != nil {
+		q = whereOneOf(q, "r.condition", f.Conditions)
+	}
+	if f.BodyStyles != nil {
+		q = whereOneOf(q, "r.body_style", f.BodyStyles)
+	}
 	for _, t := range f.Search {
-		if t.InColors {
-			q = q.Where("(r.color ILIKE ? OR r.model_id = ANY(?))", t.Pattern, pgdialect.Array(t.ModelIDs))
+		if t.InColors || t.InTrims {
+			q = q.Where("(r.color ILIKE ?0 OR r.trim ILIKE ?0 OR r.model_id = ANY(?1))", t.Pattern, pgdialect.Array(t.ModelIDs))
 		} else {
 			q = q.Where("r.model_id = ANY(?)", pgdialect.Array(t.ModelIDs))
 		}

@@ -207,34 +207,44 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 		b.where = false
 	}
 	if rollup == rollupVehicles {
-		if req.bits&facetFuel != 0 {
-			part()
-			b.write("SELECT 'fuel', r.fuel, sum(r.vehicles)::bigint FROM vehicle_rollup r")
-			b.rollupFilter(f, rollup)
-			b.write(" GROUP BY r.fuel")
-		}
+		// Fuel, condition and body style are columns of vehicle_rollup:
+		// one pass over its groups, a grouping set each.
+		var sets []string
 		var names []string
 		for _, c := range []struct {
 			bit  uint32
 			name string
-		}{{facetCondition, "condition"}, {facetBodyStyle, "body_style"}, {facetYear, "year"}} {
+		}{{facetFuel, "fuel"}, {facetCondition, "condition"}, {facetBodyStyle, "body_style"}} {
 			if req.bits&c.bit != 0 {
+				sets = append(sets, "r."+c.name)
 				names = append(names, c.name)
 			}
 		}
-		if len(names) > 0 {
+		if len(sets) > 0 {
 			part()
-			b.write("SELECT r.facet, r.value, sum(r.vehicles)::bigint FROM vehicle_facet_rollup r")
-			b.cond("r.facet = ANY(", b.arg(names), "::text[])")
+			b.groupingSets(sets, names, "sum(r.vehicles)::bigint FROM vehicle_rollup r")
 			b.rollupFilter(f, rollup)
-			b.write(" GROUP BY r.facet, r.value")
+			b.write(" GROUP BY GROUPING SETS ((", strings.Join(sets, "), ("), "))")
+		}
+		// Years and price steps: per dealer when f narrows by dealers,
+		// else of all dealers together (a tenth of the rows).
+		table := "vehicle_facet_total_rollup"
+		if f != nil && (f.DealerID != nil || f.Near != nil) {
+			table = "vehicle_facet_rollup"
+		}
+		if req.bits&facetYear != 0 {
+			part()
+			b.write("SELECT 'year', r.value::text, sum(r.vehicles)::bigint FROM ", table, " r")
+			b.cond("r.facet = 'year'")
+			b.rollupFilter(f, rollup)
+			b.write(" GROUP BY r.value")
 		}
 		for i, bucket := range req.buckets {
 			part()
 			label := "'" + priceFacetPrefix + strconv.Itoa(i) + "'"
 			if bits&(1<<(facetPriceRollup+i)) != 0 {
-				b.write("SELECT ", label, ", (r.value::bigint / ", b.arg(bucket/models.FacetPriceStep), "::bigint)::text, sum(r.vehicles)::bigint",
-					" FROM vehicle_facet_rollup r")
+				b.write("SELECT ", label, ", (r.value / ", b.arg(bucket/models.FacetPriceStep), "::bigint)::text, sum(r.vehicles)::bigint",
+					" FROM ", table, " r")
 				b.cond("r.facet = 'price'")
 				b.rollupFilter(f, rollup)
 			} else {
@@ -261,24 +271,31 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 	for i, bucket := range req.buckets {
 		sets = append(sets, set{priceFacetPrefix + strconv.Itoa(i), "(v.price_cents / " + b.arg(bucket) + "::bigint)"})
 	}
-	exprs := make([]string, len(sets))
+	exprs, names := make([]string, len(sets)), make([]string, len(sets))
 	for i, st := range sets {
-		exprs[i] = st.expr
+		exprs[i], names[i] = st.expr, st.name
 	}
+	b.groupingSets(exprs, names, "count(*) FROM vehicles v")
+	b.filter(f)
+	b.write(" GROUP BY GROUPING SETS ((", strings.Join(exprs, "), ("), "))")
+}
+
+// groupingSets writes the SELECT list of a statement grouped by GROUPING
+// SETS, one set for each expression, each named by names: the facet's
+// name, the value as text ('' for NULL: a vehicle without a body style)
+// and the count, then count (the aggregate and the FROM clause).
+func (b *builder) groupingSets(exprs, names []string, count string) {
 	list := strings.Join(exprs, ", ")
 	// GROUPING(...) has a bit set for each expression a row is not grouped
 	// by, the first expression's the highest.
-	all := 1<<len(sets) - 1
+	all := 1<<len(exprs) - 1
 	b.write("SELECT CASE GROUPING(", list, ")")
-	for i, st := range sets {
-		b.write(" WHEN ", strconv.Itoa(all&^(1<<(len(sets)-1-i))), " THEN '", st.name, "'")
+	for i, name := range names {
+		b.write(" WHEN ", strconv.Itoa(all&^(1<<(len(exprs)-1-i))), " THEN '", name, "'")
 	}
 	b.write(" END, coalesce(")
 	for _, e := range exprs {
 		b.write(e, "::text, ")
 	}
-	// A vehicle without a body style is grouped under NULL: ''.
-	b.write("''), count(*) FROM vehicles v")
-	b.filter(f)
-	b.write(" GROUP BY GROUPING SETS ((", strings.Join(exprs, "), ("), "))")
+	b.write("''), ", count)
 }
