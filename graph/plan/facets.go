@@ -282,8 +282,8 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 
 // groupingSets writes the SELECT list of a statement grouped by GROUPING
 // SETS, one set for each expression, each named by names: the facet's
-// name, the value as text (” for NULL: a vehicle without a body style)
-// and the count, then count (the aggregate and the FROM clause).
+// name, the value as text (empty for NULL: a vehicle without a body
+// style) and the count, then count (the aggregate and the FROM clause).
 func (b *builder) groupingSets(exprs, names []string, count string) {
 	list := strings.Join(exprs, ", ")
 	// GROUPING(...) has a bit set for each expression a row is not grouped
