@@ -165,6 +165,16 @@ func TestCountsAndStatsMatchTheFilter(t *testing.T) {
 			if got, want := statsString(stats), statsString(wantStats(match)); got != want {
 				t.Fatalf("ComputeVehicleStats:\n got %s\nwant %s", got, want)
 			}
+			// The same without the cheapest and dearest price.
+			totals, err := models.ComputeVehicleTotals(ctx, db, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := wantStats(match)
+			want.MinPriceCents, want.MaxPriceCents = nil, nil
+			if got, want := statsString(totals), statsString(want); got != want {
+				t.Fatalf("ComputeVehicleTotals:\n got %s\nwant %s", got, want)
+			}
 		})
 	}
 }

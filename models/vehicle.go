@@ -593,6 +593,19 @@ type vehicleStatsRow struct {
 // minimum and maximum price from the ends of a price index; otherwise the
 // matching vehicles are aggregated.
 func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
+	return computeVehicleStats(ctx, db, f, true)
+}
+
+// ComputeVehicleTotals is ComputeVehicleStats without the minimum and
+// maximum price (left nil), for a caller that shows neither: when a rollup
+// answers f, finding them walks a price index until a vehicle matches f,
+// which under a narrow filter (a few dealers, a body style) reads
+// thousands of rows the rollup spares.
+func ComputeVehicleTotals(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
+	return computeVehicleStats(ctx, db, f, false)
+}
+
+func computeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter, prices bool) (*VehicleStats, error) {
 	f, err := ResolveSearch(ctx, db, f)
 	if err != nil {
 		return nil, err
@@ -600,19 +613,19 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 	var rows []vehicleStatsRow
 	if f.Rollup() != "" {
 		groups := f.fromRollup(db).ColumnExpr("r.status, r.make_id, r.vehicles, r.price_cents")
-		// min and max alone: PostgreSQL reads each from one end of an index.
-		prices := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
-			ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")
-		err = db.NewSelect().
+		q := db.NewSelect().
 			With("g", groups).
-			With("p", prices).
 			TableExpr("g").
 			ColumnExpr("GROUPING(g.status) = 0 AS by_status, GROUPING(g.make_id) = 0 AS by_make").
 			ColumnExpr("g.status, g.make_id, coalesce(sum(g.vehicles), 0) AS count").
-			ColumnExpr("round(sum(g.price_cents)::numeric / nullif(sum(g.vehicles), 0))::bigint AS avg").
-			ColumnExpr("(SELECT p.min FROM p) AS min, (SELECT p.max FROM p) AS max").
-			GroupExpr("GROUPING SETS ((), (g.status), (g.make_id))").
-			Scan(ctx, &rows)
+			ColumnExpr("round(sum(g.price_cents)::numeric / nullif(sum(g.vehicles), 0))::bigint AS avg")
+		if prices {
+			// min and max alone: PostgreSQL reads each from one end of an index.
+			q = q.With("p", f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+				ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")).
+				ColumnExpr("(SELECT p.min FROM p) AS min, (SELECT p.max FROM p) AS max")
+		}
+		err = q.GroupExpr("GROUPING SETS ((), (g.status), (g.make_id))").Scan(ctx, &rows)
 	} else {
 		err = f.apply(db.NewSelect().Model((*Vehicle)(nil))).
 			ColumnExpr("GROUPING(v.status) = 0 AS by_status, GROUPING(v.make_id) = 0 AS by_make").
@@ -640,7 +653,10 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 			}
 			stats.ByMake = append(stats.ByMake, MakeCount{MakeID: r.MakeID.Int64, Count: r.Count})
 		default:
-			stats.Count, stats.MinPriceCents, stats.AvgPriceCents, stats.MaxPriceCents = r.Count, r.Min, r.Avg, r.Max
+			stats.Count, stats.AvgPriceCents = r.Count, r.Avg
+			if prices {
+				stats.MinPriceCents, stats.MaxPriceCents = r.Min, r.Max
+			}
 		}
 	}
 	slices.SortFunc(stats.ByMake, func(a, b MakeCount) int {
