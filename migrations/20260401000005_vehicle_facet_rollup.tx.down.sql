@@ -95,6 +95,8 @@ SELECT dealer_id, make_id, model_id, status, fuel, count(*), sum(price_cents)
 FROM vehicles
 GROUP BY 1, 2, 3, 4, 5;
 
+DROP INDEX IF EXISTS vehicle_color_rollup_model_id_idx;
+DROP INDEX IF EXISTS vehicle_color_rollup_words_idx;
 DELETE FROM vehicle_color_rollup;
 ALTER TABLE vehicle_color_rollup
     DROP CONSTRAINT vehicle_color_rollup_pkey,
