@@ -318,14 +318,16 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 	if _, err := g.DB.ExecContext(context.Background(), "UPDATE vehicles SET trim = 'Preferred', drivetrain = 'AWD' WHERE id % 3 = 0"); err != nil {
 		t.Fatal(err)
 	}
-	read := func(filter map[string]any) facetStats {
+	read := func(filter map[string]any, wide int) facetStats {
 		var out struct{ VehicleStats facetStats }
-		g.Query(&out, facetsQuery, map[string]any{"f": filter, "wide": 500_000, "odd": 333_333})
+		g.Query(&out, facetsQuery, map[string]any{"f": filter, "wide": wide, "odd": 333_333})
 		return out.VehicleStats
 	}
-	before := map[string]facetStats{}
+	// By $5,000 (the wide steps of the totals, without a dealer) and by
+	// $1,000 (the $500 steps).
+	before, beforeNarrow := map[string]facetStats{}, map[string]facetStats{}
 	for _, c := range cases {
-		before[c.name] = read(c.filter)
+		before[c.name], beforeNarrow[c.name] = read(c.filter, 500_000), read(c.filter, 100_000)
 	}
 	for _, table := range []string{"vehicle_rollup", "vehicle_facet_rollup", "vehicle_facet_total_rollup"} {
 		if _, err := g.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
@@ -333,7 +335,8 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		after, was := read(c.filter), before[c.name]
+		after, was := read(c.filter, 500_000), before[c.name]
+		narrow := read(c.filter, 100_000).Wide
 		for _, facet := range []struct {
 			name          string
 			before, after any
@@ -344,6 +347,7 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 			{"byBodyStyle", was.ByBodyStyle, after.ByBodyStyle, c.rollup},
 			{"byYear", was.ByYear, after.ByYear, c.rollup},
 			{"priceHistogram by $5,000", was.Wide, after.Wide, c.rollup},
+			{"priceHistogram by $1,000", beforeNarrow[c.name].Wide, narrow, c.rollup},
 			{"priceHistogram by $3,333.33", was.Odd, after.Odd, false},
 		} {
 			if changed := fmt.Sprint(facet.before) != fmt.Sprint(facet.after); changed != facet.rollup {

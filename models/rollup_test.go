@@ -49,9 +49,10 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 			}
 		})
 	}
-	for _, r := range []struct{ table, key string }{
-		{"vehicle_facet_rollup", "dealer_id, make_id, model_id, status, fuel, condition, body_style"},
-		{"vehicle_facet_total_rollup", "make_id, model_id, status, fuel, condition, body_style"},
+	for _, r := range []struct{ table, key, wide string }{
+		{"vehicle_facet_rollup", "dealer_id, make_id, model_id, status, fuel, condition, body_style", ""},
+		{"vehicle_facet_total_rollup", "make_id, model_id, status, fuel, condition, body_style",
+			", ('price_wide', floor(v.price_cents / 500000.0)::bigint)"},
 	} {
 		t.Run(r.table, func(t *testing.T) {
 			var rows []struct {
@@ -66,7 +67,7 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 			           FROM (SELECT v.dealer_id, v.make_id, v.model_id, v.status, v.fuel, v.condition,
 			                 coalesce(v.body_style, '') AS body_style, v.year, v.price_cents FROM vehicles v) v
 			           CROSS JOIN LATERAL (VALUES ('year', v.year::bigint),
-			                ('price', floor(v.price_cents / 50000.0)::bigint)) f(facet, value)
+			                ('price', floor(v.price_cents / 50000.0)::bigint)`+r.wide+`) f(facet, value)
 			           GROUP BY `+key+`) g USING (`+key+`)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0)
 			ORDER BY 1`).Scan(context.Background(), &rows)

@@ -17,12 +17,15 @@ import (
 // priceHistogram), for the filter of the results. Whatever the client
 // selects of them costs one statement, a UNION ALL of one part per facet
 // selected, each answering (facet, value, vehicles) rows. When
-// vehicle_rollup answers the filter exactly, fuel is read there and the
-// other facets in vehicle_facet_rollup (a price histogram there when its
-// bucket is a multiple of the rollup's $500 step, on the vehicles
-// otherwise); when no rollup does (ranges, words found in VINs or colors),
-// one pass over the matching vehicles counts every facet, a grouping set
-// each.
+// vehicle_rollup answers the filter exactly, fuel, condition and body style
+// are read there (one pass, a grouping set each), and years and prices in
+// vehicle_facet_rollup when the filter names dealers (a dealer or a
+// distance), else in vehicle_facet_total_rollup: a price histogram when its
+// bucket is a multiple of the $500 step (of the $5,000 wide step, in the
+// totals, when it allows), on the vehicles otherwise. When no rollup does
+// (ranges, transmission, drivetrain, words found in VINs, colors, trims or
+// stock numbers), one pass over the matching vehicles counts every facet,
+// a grouping set each.
 
 // Facet bits of statementKey.facets. The bits above facetPrices say, for
 // each histogram in order, whether the facet rollup answers it; the count
@@ -243,9 +246,15 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 			part()
 			label := "'" + priceFacetPrefix + strconv.Itoa(i) + "'"
 			if bits&(1<<(facetPriceRollup+i)) != 0 {
-				b.write("SELECT ", label, ", (r.value / ", b.arg(bucket/models.FacetPriceStep), "::bigint)::text, sum(r.vehicles)::bigint",
+				// The wide steps when the table has them and the bucket
+				// allows (an argument: the text is the same either way).
+				facet, step := "price", int64(models.FacetPriceStep)
+				if table == "vehicle_facet_total_rollup" && bucket%models.FacetWidePriceStep == 0 {
+					facet, step = "price_wide", models.FacetWidePriceStep
+				}
+				b.write("SELECT ", label, ", (r.value / ", b.arg(bucket/step), "::bigint)::text, sum(r.vehicles)::bigint",
 					" FROM ", table, " r")
-				b.cond("r.facet = 'price'")
+				b.cond("r.facet = ", b.arg(facet), "::text")
 				b.rollupFilter(f, rollup)
 			} else {
 				b.write("SELECT ", label, ", (v.price_cents / ", b.arg(bucket), "::bigint)::text, count(*) FROM vehicles v")
