@@ -196,7 +196,7 @@ func TestTotalCountsComeFromTheRollupsWhenExact(t *testing.T) {
 		before[c.name] = counts{n, fmt.Sprint(byDealer)}
 	}
 	// One more vehicle in every group of both rollups (their triggers are on vehicles).
-	for _, table := range []string{"vehicle_rollup", "vehicle_color_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_total_rollup", "vehicle_color_rollup"} {
 		if _, err := a.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}

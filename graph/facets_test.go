@@ -329,7 +329,7 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 	for _, c := range cases {
 		before[c.name], beforeNarrow[c.name] = read(c.filter, 500_000), read(c.filter, 100_000)
 	}
-	for _, table := range []string{"vehicle_rollup", "vehicle_facet_rollup", "vehicle_facet_total_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_total_rollup", "vehicle_facet_rollup", "vehicle_facet_total_rollup"} {
 		if _, err := g.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}

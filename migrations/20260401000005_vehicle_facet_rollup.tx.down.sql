@@ -84,6 +84,15 @@ BEGIN
 END;
 $$;
 
+CREATE OR REPLACE FUNCTION vehicle_rollup_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM vehicle_rollup;
+    DELETE FROM vehicle_color_rollup;
+    RETURN NULL;
+END;
+$$;
+
+DROP TABLE IF EXISTS vehicle_total_rollup;
 DELETE FROM vehicle_rollup;
 ALTER TABLE vehicle_rollup
     DROP CONSTRAINT vehicle_rollup_pkey,

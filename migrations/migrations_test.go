@@ -443,13 +443,13 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	objects := func() []string {
 		t.Helper()
 		var names []string
-		if err := db.NewRaw(`SELECT relname::text FROM pg_class WHERE relname IN ('dealers_earth_idx', 'vehicles_dealer_id_id_idx', 'vehicle_facet_rollup', 'vehicle_facet_total_rollup')
+		if err := db.NewRaw(`SELECT relname::text FROM pg_class WHERE relname IN ('dealers_earth_idx', 'vehicles_dealer_id_id_idx', 'vehicle_facet_rollup', 'vehicle_facet_total_rollup', 'vehicle_total_rollup')
 			UNION ALL SELECT tgname::text FROM pg_trigger WHERE tgname LIKE 'vehicle_facet_rollup%' ORDER BY 1`).Scan(ctx, &names); err != nil {
 			t.Fatal(err)
 		}
 		return names
 	}
-	if got := objects(); len(got) != 8 {
+	if got := objects(); len(got) != 9 {
 		t.Fatalf("after migrating: %v", got)
 	}
 	// As if the two had come with a later deploy than the others.
@@ -479,7 +479,7 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	if got := objects(); len(got) != 8 {
+	if got := objects(); len(got) != 9 {
 		t.Fatalf("after migrating again: %v", got)
 	}
 	var rolled int
@@ -489,6 +489,7 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	// The vehicle written while rolled back is in every rollup's new groups.
 	for table, where := range map[string]string{
 		"vehicle_rollup":             "condition = 'USED' AND body_style = ''",
+		"vehicle_total_rollup":       "condition = 'USED' AND body_style = ''",
 		"vehicle_color_rollup":       "color = '' AND trim = ''",
 		"vehicle_facet_total_rollup": "facet = 'price' AND value = 10 AND condition = 'USED'",
 	} {

@@ -258,14 +258,15 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 // Rollup names the table, if any, that answers counts and statistics of
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
 // dealer (or a distance, which is a set of dealers), make, model, status,
-// fuel, condition, body style and words that only name models;
-// vehicle_color_rollup when it also has words found in colors or trims
+// fuel, condition, body style and words that only name models
+// (vehicle_total_rollup, its groups without the dealer, when f names no
+// dealer or distance); vehicle_color_rollup when it also has words found in colors or trims
 // (and in no VIN or stock number) but narrows by no dealer, distance,
 // condition or body style; "" otherwise (ranges, transmission, drivetrain,
 // stock number, words found in VINs or stock numbers, unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
-		return "vehicle_rollup"
+		return "vehicle_total_rollup"
 	}
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
@@ -287,6 +288,9 @@ func (f *VehicleFilter) Rollup() string {
 			}
 			table = "vehicle_color_rollup"
 		}
+	}
+	if table == "vehicle_rollup" && f.DealerID == nil && f.Near == nil {
+		return "vehicle_total_rollup"
 	}
 	return table
 }

@@ -19,8 +19,8 @@ import (
 // selected, each answering (facet, value, vehicles) rows. When
 // vehicle_rollup answers the filter exactly, fuel, condition and body style
 // are read there (one pass, a grouping set each), and years and prices in
-// vehicle_facet_rollup when the filter names dealers (a dealer or a
-// distance), else in vehicle_facet_total_rollup: a price histogram when its
+// vehicle_facet_rollup, when the filter names dealers (a dealer or a
+// distance); else in vehicle_total_rollup and vehicle_facet_total_rollup: a price histogram when its
 // bucket is a multiple of the $500 step (of the $5,000 wide step, in the
 // totals, when it allows), on the vehicles otherwise. When no rollup does
 // (ranges, transmission, drivetrain, words found in VINs, colors, trims or
@@ -115,12 +115,12 @@ func (p *Planner) VehicleFacets(ctx context.Context, f *models.VehicleFilter, st
 	}
 	fk, words := filterKey(f)
 	rollup := rollupOf(f)
-	if rollup != rollupVehicles {
+	if rollup == rollupColors {
 		rollup = rollupNone
 	}
 	bits := req.bits | uint32(len(req.buckets))<<facetPrices
 	for i, b := range req.buckets {
-		if rollup == rollupVehicles && b%models.FacetPriceStep == 0 {
+		if rollup != rollupNone && b%models.FacetPriceStep == 0 {
 			bits |= 1 << (facetPriceRollup + i)
 		}
 	}
@@ -209,9 +209,9 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 		parts++
 		b.where = false
 	}
-	if rollup == rollupVehicles {
-		// Fuel, condition and body style are columns of vehicle_rollup:
-		// one pass over its groups, a grouping set each.
+	if rollup != rollupNone {
+		// Fuel, condition and body style are columns of vehicle_rollup
+		// and of its totals: one pass over the groups, a grouping set each.
 		var sets []string
 		var names []string
 		for _, c := range []struct {
@@ -225,14 +225,14 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 		}
 		if len(sets) > 0 {
 			part()
-			b.groupingSets(sets, names, "sum(r.vehicles)::bigint FROM vehicle_rollup r")
+			b.groupingSets(sets, names, "sum(r.vehicles)::bigint FROM "+rollupTable(rollup)+" r")
 			b.rollupFilter(f, rollup)
 			b.write(" GROUP BY GROUPING SETS ((", strings.Join(sets, "), ("), "))")
 		}
 		// Years and price steps: per dealer when f narrows by dealers,
 		// else of all dealers together (a tenth of the rows).
 		table := "vehicle_facet_total_rollup"
-		if f != nil && (f.DealerID != nil || f.Near != nil) {
+		if rollup == rollupVehicles {
 			table = "vehicle_facet_rollup"
 		}
 		if req.bits&facetYear != 0 {

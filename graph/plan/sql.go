@@ -267,6 +267,7 @@ const (
 	rollupNone uint8 = iota
 	rollupVehicles
 	rollupColors
+	rollupTotals // vehicle_rollup's groups without the dealer
 )
 
 // rollupOf says which rollup answers counts of the vehicles matching f
@@ -277,6 +278,8 @@ func rollupOf(f *models.VehicleFilter) uint8 {
 		return rollupVehicles
 	case "vehicle_color_rollup":
 		return rollupColors
+	case "vehicle_total_rollup":
+		return rollupTotals
 	}
 	return rollupNone
 }
@@ -309,8 +312,11 @@ func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
 
 // rollupTable is the table a count reads.
 func rollupTable(rollup uint8) string {
-	if rollup == rollupColors {
+	switch rollup {
+	case rollupColors:
 		return "vehicle_color_rollup"
+	case rollupTotals:
+		return "vehicle_total_rollup"
 	}
 	return "vehicle_rollup"
 }
