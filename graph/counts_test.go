@@ -62,23 +62,32 @@ func countCases(a *api) []countCase {
 		{"underscore", map[string]any{"search": "_"}, word(`\_`), nil, ""},
 		{"year and price", map[string]any{"yearMin": 2018, "priceMaxCents": 3_000_000, "fuel": []string{"GASOLINE"}},
 			"v.year >= 2018 AND v.price_cents <= 3000000 AND v.fuel = 'GASOLINE'", nil, ""},
-		// The rollups know no listing details: these count the vehicles.
-		{"color word also in trims", map[string]any{"search": colorInTrims}, word(colorInTrims), nil, ""},
-		{"make and color word also in trims", map[string]any{"search": "mazda " + colorInTrims}, word("mazda") + " AND " + word(colorInTrims), nil, ""},
-		{"trim word", map[string]any{"search": "limited"}, word("limited"), nil, ""},
+		// Words found in colors or trims (but in no VIN or stock number)
+		// select whole groups of the color rollup, which has no dealers.
+		{"color word also in trims", map[string]any{"search": colorInTrims}, word(colorInTrims), nil, "c"},
+		{"make and color word also in trims", map[string]any{"search": "mazda " + colorInTrims}, word("mazda") + " AND " + word(colorInTrims), nil, "c"},
+		{"trim word", map[string]any{"search": "limited"}, word("limited"), nil, "c"},
 		{"make and trim words", map[string]any{"search": "Toyota XLE", "status": []string{"AVAILABLE"}},
-			word("toyota") + " AND " + word("xle") + " AND v.status = 'AVAILABLE'", nil, ""},
+			word("toyota") + " AND " + word("xle") + " AND v.status = 'AVAILABLE'", nil, "c"},
+		{"dealer and trim word", map[string]any{"search": "limited", "dealerId": dealer}, word("limited") + " AND v.dealer_id = ?", []any{some.DealerID}, ""},
+		{"condition and trim word", map[string]any{"search": "limited", "condition": []string{"USED"}}, word("limited") + " AND v.condition = 'USED'", nil, ""},
 		{"stock number part", map[string]any{"search": strings.ToLower(stockPart)}, word(stockPart), nil, ""},
 		{"stock number", map[string]any{"stockNumber": strings.ToLower(some.StockNumber)}, "lower(v.stock_number) = lower(?)", []any{some.StockNumber}, ""},
-		{"one condition", map[string]any{"condition": []string{"NEW"}}, "v.condition = 'NEW'", nil, ""},
+		// Condition and body style are part of vehicle_rollup's groups.
+		{"one condition", map[string]any{"condition": []string{"NEW"}}, "v.condition = 'NEW'", nil, "r"},
 		{"conditions and a make word", map[string]any{"condition": []string{"USED", "CERTIFIED"}, "search": "ford"},
-			"v.condition IN ('USED', 'CERTIFIED') AND " + word("ford"), nil, ""},
+			"v.condition IN ('USED', 'CERTIFIED') AND " + word("ford"), nil, "r"},
 		{"body styles on a dealer's lot", map[string]any{"bodyStyle": []string{"SUV", "PICKUP"}, "dealerId": dealer},
-			"v.body_style IN ('SUV', 'PICKUP') AND v.dealer_id = ?", []any{some.DealerID}, ""},
+			"v.body_style IN ('SUV', 'PICKUP') AND v.dealer_id = ?", []any{some.DealerID}, "r"},
+		{"conditions, body styles and a status", map[string]any{"condition": []string{"USED", "CERTIFIED"}, "bodyStyle": []string{"SUV", "WAGON"}, "status": []string{"AVAILABLE"}},
+			"v.condition IN ('USED', 'CERTIFIED') AND v.body_style IN ('SUV', 'WAGON') AND v.status = 'AVAILABLE'", nil, "r"},
+		// Transmission and drivetrain are in no rollup: these count the vehicles.
 		{"transmission", map[string]any{"transmission": []string{"MANUAL"}}, "v.transmission = 'MANUAL'", nil, ""},
 		{"drivetrains and a status", map[string]any{"drivetrain": []string{"AWD", "FOUR_WD"}, "status": []string{"SOLD"}},
 			"v.drivetrain IN ('AWD', 'FOUR_WD') AND v.status = 'SOLD'", nil, ""},
-		{"no condition", map[string]any{"condition": []string{}}, "false", nil, ""},
+		{"condition and drivetrain", map[string]any{"condition": []string{"NEW"}, "drivetrain": []string{"AWD"}},
+			"v.condition = 'NEW' AND v.drivetrain = 'AWD'", nil, ""},
+		{"no condition", map[string]any{"condition": []string{}}, "false", nil, "r"},
 	}
 }
 
@@ -187,7 +196,7 @@ func TestTotalCountsComeFromTheRollupsWhenExact(t *testing.T) {
 		before[c.name] = counts{n, fmt.Sprint(byDealer)}
 	}
 	// One more vehicle in every group of both rollups (their triggers are on vehicles).
-	for _, table := range []string{"vehicle_rollup", "vehicle_color_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_total_rollup", "vehicle_color_rollup"} {
 		if _, err := a.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}

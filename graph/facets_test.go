@@ -289,7 +289,9 @@ func TestFacetsCostOneStatement(t *testing.T) {
 
 // Facets read the rollups when vehicle_rollup answers the filter exactly
 // (a histogram there when its bucket is a multiple of $500), the vehicles
-// otherwise: skewing the rollups shows which.
+// otherwise: skewing the rollups shows which. Condition and body style
+// filters are answered there; words found in trims are not (the facet
+// rollups hold no trims), nor transmission or drivetrain.
 func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 	t.Parallel()
 	g := newGeoFixture(t, 10)
@@ -304,23 +306,37 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 		{"year", map[string]any{"yearMin": 2016}, false},
 		{"near", map[string]any{"near": g.near(montreal, 10)}, true},
 		{"near and a price", map[string]any{"near": g.near(montreal, 10), "priceMinCents": 1}, false},
+		{"near and listing filters", map[string]any{"near": g.near(montreal, 10), "status": []string{"SOLD"},
+			"condition": []string{"USED", "CERTIFIED"}, "bodyStyle": []string{"SUV", "WAGON"}}, true},
+		{"condition and body style", map[string]any{"condition": []string{"NEW"}, "bodyStyle": []string{"SEDAN"}}, true},
+		{"dealer and body style", map[string]any{"dealerId": relayID("Dealer", g.dealers["Montreal"]), "bodyStyle": []string{"SUV"}}, true},
+		{"model word and condition", map[string]any{"search": "corolla", "condition": []string{"USED"}}, true},
+		{"trim word", map[string]any{"search": "preferred"}, false},
+		{"drivetrain", map[string]any{"drivetrain": []string{"AWD"}}, false},
 	}
-	read := func(filter map[string]any) facetStats {
+	// Trims and drivetrains on some vehicles (the triggers keep the rollups right).
+	if _, err := g.DB.ExecContext(context.Background(), "UPDATE vehicles SET trim = 'Preferred', drivetrain = 'AWD' WHERE id % 3 = 0"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(filter map[string]any, wide int) facetStats {
 		var out struct{ VehicleStats facetStats }
-		g.Query(&out, facetsQuery, map[string]any{"f": filter, "wide": 500_000, "odd": 333_333})
+		g.Query(&out, facetsQuery, map[string]any{"f": filter, "wide": wide, "odd": 333_333})
 		return out.VehicleStats
 	}
-	before := map[string]facetStats{}
+	// By $5,000 (the wide steps of the totals, without a dealer) and by
+	// $1,000 (the $500 steps).
+	before, beforeNarrow := map[string]facetStats{}, map[string]facetStats{}
 	for _, c := range cases {
-		before[c.name] = read(c.filter)
+		before[c.name], beforeNarrow[c.name] = read(c.filter, 500_000), read(c.filter, 100_000)
 	}
-	for _, table := range []string{"vehicle_rollup", "vehicle_facet_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_total_rollup", "vehicle_facet_rollup", "vehicle_facet_total_rollup"} {
 		if _, err := g.DB.ExecContext(context.Background(), "UPDATE "+table+" SET vehicles = vehicles + 1"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range cases {
-		after, was := read(c.filter), before[c.name]
+		after, was := read(c.filter, 500_000), before[c.name]
+		narrow := read(c.filter, 100_000).Wide
 		for _, facet := range []struct {
 			name          string
 			before, after any
@@ -331,6 +347,7 @@ func TestFacetsComeFromTheRollupWhenExact(t *testing.T) {
 			{"byBodyStyle", was.ByBodyStyle, after.ByBodyStyle, c.rollup},
 			{"byYear", was.ByYear, after.ByYear, c.rollup},
 			{"priceHistogram by $5,000", was.Wide, after.Wide, c.rollup},
+			{"priceHistogram by $1,000", beforeNarrow[c.name].Wide, narrow, c.rollup},
 			{"priceHistogram by $3,333.33", was.Odd, after.Odd, false},
 		} {
 			if changed := fmt.Sprint(facet.before) != fmt.Sprint(facet.after); changed != facet.rollup {

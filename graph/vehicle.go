@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
@@ -33,7 +34,13 @@ func (r *Resolver) vehicleStats(ctx context.Context, filter *VehicleFilter) (*mo
 	if err != nil {
 		return nil, err
 	}
-	stats, err := models.ComputeVehicleStats(ctx, r.DB, f)
+	compute := models.ComputeVehicleTotals
+	for _, field := range graphql.CollectFieldsCtx(ctx, []string{"VehicleStats"}) {
+		if field.Name == "minPriceCents" || field.Name == "maxPriceCents" {
+			compute = models.ComputeVehicleStats
+		}
+	}
+	stats, err := compute(ctx, r.DB, f)
 	if err != nil {
 		return nil, err
 	}

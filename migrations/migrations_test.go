@@ -443,13 +443,13 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	objects := func() []string {
 		t.Helper()
 		var names []string
-		if err := db.NewRaw(`SELECT relname::text FROM pg_class WHERE relname IN ('dealers_earth_idx', 'vehicles_dealer_id_id_idx', 'vehicle_facet_rollup')
+		if err := db.NewRaw(`SELECT relname::text FROM pg_class WHERE relname IN ('dealers_earth_idx', 'vehicles_dealer_id_id_idx', 'vehicle_facet_rollup', 'vehicle_facet_total_rollup', 'vehicle_total_rollup')
 			UNION ALL SELECT tgname::text FROM pg_trigger WHERE tgname LIKE 'vehicle_facet_rollup%' ORDER BY 1`).Scan(ctx, &names); err != nil {
 			t.Fatal(err)
 		}
 		return names
 	}
-	if got := objects(); len(got) != 7 {
+	if got := objects(); len(got) != 9 {
 		t.Fatalf("after migrating: %v", got)
 	}
 	// As if the two had come with a later deploy than the others.
@@ -465,6 +465,11 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	if got := objects(); len(got) != 0 {
 		t.Fatalf("after rollback: %v", got)
 	}
+	var listingColumns int
+	if err := db.NewRaw(`SELECT count(*) FROM information_schema.columns
+		WHERE table_name IN ('vehicle_rollup', 'vehicle_color_rollup') AND column_name IN ('condition', 'body_style', 'trim')`).Scan(ctx, &listingColumns); err != nil || listingColumns != 0 {
+		t.Fatalf("after rollback the vehicle rollups keep %d listing columns (%v)", listingColumns, err)
+	}
 	exec(`INSERT INTO makes (name) VALUES ('Saab')`)
 	exec(`INSERT INTO models (make_id, name) SELECT id, '900' FROM makes`)
 	exec(`INSERT INTO dealers (name, city, latitude, longitude) VALUES ('Harbour Cars', 'Halifax', 44.6488, -63.5752)`)
@@ -474,11 +479,22 @@ func TestDistanceAndFacetRollupRollBack(t *testing.T) {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	if got := objects(); len(got) != 7 {
+	if got := objects(); len(got) != 9 {
 		t.Fatalf("after migrating again: %v", got)
 	}
 	var rolled int
 	if err := db.NewRaw(`SELECT coalesce(sum(vehicles), 0) FROM vehicle_facet_rollup WHERE facet = 'year'`).Scan(ctx, &rolled); err != nil || rolled != 1 {
 		t.Fatalf("the facet rollup counts %d vehicles after migrating again, want the 1 there (%v)", rolled, err)
+	}
+	// The vehicle written while rolled back is in every rollup's new groups.
+	for table, where := range map[string]string{
+		"vehicle_rollup":             "condition = 'USED' AND body_style = ''",
+		"vehicle_total_rollup":       "condition = 'USED' AND body_style = ''",
+		"vehicle_color_rollup":       "color = '' AND trim = ''",
+		"vehicle_facet_total_rollup": "facet = 'price' AND value = 10 AND condition = 'USED'",
+	} {
+		if err := db.NewRaw(`SELECT coalesce(sum(vehicles), 0) FROM `+table+` WHERE `+where).Scan(ctx, &rolled); err != nil || rolled != 1 {
+			t.Fatalf("%s counts %d vehicles where %s after migrating again, want 1 (%v)", table, rolled, where, err)
+		}
 	}
 }

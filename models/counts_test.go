@@ -37,9 +37,11 @@ func everything(t *testing.T, db bun.IDB) ([]*models.Vehicle, models.CatalogName
 	return vehicles, func(_, modelID int64) (string, string) { n := byModel[modelID]; return n[0], n[1] }
 }
 
-// filterCases covers what the rollup answers (dealer, make, model, status,
-// fuel, words that only name models) and what it cannot (ranges, words in
-// colors or VINs).
+// filterCases covers what the rollups answer (dealer, make, model, status,
+// fuel, condition, body style, words that only name models; without a
+// dealer, words found in colors or trims) and what they cannot (ranges,
+// transmission, drivetrain, stock numbers, words in VINs or stock numbers;
+// words in colors or trims with a dealer, condition or body style).
 func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 	t.Helper()
 	ctx := context.Background()
@@ -56,37 +58,41 @@ func filterCases(t *testing.T, db bun.IDB) map[string]*models.VehicleFilter {
 		t.Fatal(err)
 	}
 	return map[string]*models.VehicleFilter{
-		"none":                {},
-		"nil":                 nil,
-		"dealer":              {DealerID: &some.DealerID},
-		"make":                {MakeID: &ford},
-		"model and status":    {ModelID: &some.ModelID, Statuses: []models.VehicleStatus{models.StatusAvailable}},
-		"two statuses":        {Statuses: []models.VehicleStatus{models.StatusReserved, models.StatusSold}},
-		"no status":           {Statuses: []models.VehicleStatus{}},
-		"fuel":                {Fuels: []models.FuelType{models.FuelElectric}},
-		"dealer status fuel":  {DealerID: &some.DealerID, Statuses: []models.VehicleStatus{models.StatusAvailable}, Fuels: []models.FuelType{models.FuelGasoline, models.FuelHybrid}},
-		"make word":           {SearchWords: []string{"FoRd"}},
-		"model word":          {SearchWords: []string{"corolla"}},
-		"make and model word": {SearchWords: []string{"toyota", "cam"}, Statuses: []models.VehicleStatus{models.StatusSold}},
-		"word nothing has":    {SearchWords: []string{"zeppelin"}},
-		"color word":          {SearchWords: []string{strings.ToLower(*some.Color)}},
-		"color and trim word": {SearchWords: []string{"red"}}, // Red, and Mazda's Preferred trim
-		"make and color":      {SearchWords: []string{"toyota", *some.Color}},
-		"dealer and color":    {SearchWords: []string{*some.Color}, DealerID: &some.DealerID},
-		"vin part":            {SearchWords: []string{some.VIN[5:11]}},
-		"vin part lowercase":  {SearchWords: []string{"1" + "a"}},
-		"percent":             {SearchWords: []string{"%"}},
-		"underscore":          {SearchWords: []string{"_"}},
-		"year and price":      {YearMin: ptr(2018), PriceMaxCents: ptr[int64](3_000_000), Fuels: []models.FuelType{models.FuelGasoline}},
-		"mileage and dealer":  {MileageMaxKm: ptr(50_000), DealerID: &some.DealerID},
-		"trim word":           {SearchWords: []string{"limited"}},
-		"stock number part":   {SearchWords: []string{strings.ToLower((*some.StockNumber)[2:6])}},
-		"stock number":        {StockNumber: ptr(strings.ToLower(*some.StockNumber))},
-		"condition":           {Conditions: []models.VehicleCondition{models.ConditionNew}},
-		"conditions and make": {Conditions: []models.VehicleCondition{models.ConditionUsed, models.ConditionCertified}, MakeID: &ford},
-		"body styles":         {BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyPickup}, DealerID: &some.DealerID},
-		"transmission":        {Transmissions: []models.Transmission{models.TransmissionManual}},
-		"drivetrains":         {Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainFourWD}, Statuses: []models.VehicleStatus{models.StatusSold}},
+		"none":                    {},
+		"nil":                     nil,
+		"dealer":                  {DealerID: &some.DealerID},
+		"make":                    {MakeID: &ford},
+		"model and status":        {ModelID: &some.ModelID, Statuses: []models.VehicleStatus{models.StatusAvailable}},
+		"two statuses":            {Statuses: []models.VehicleStatus{models.StatusReserved, models.StatusSold}},
+		"no status":               {Statuses: []models.VehicleStatus{}},
+		"fuel":                    {Fuels: []models.FuelType{models.FuelElectric}},
+		"dealer status fuel":      {DealerID: &some.DealerID, Statuses: []models.VehicleStatus{models.StatusAvailable}, Fuels: []models.FuelType{models.FuelGasoline, models.FuelHybrid}},
+		"make word":               {SearchWords: []string{"FoRd"}},
+		"model word":              {SearchWords: []string{"corolla"}},
+		"make and model word":     {SearchWords: []string{"toyota", "cam"}, Statuses: []models.VehicleStatus{models.StatusSold}},
+		"word nothing has":        {SearchWords: []string{"zeppelin"}},
+		"color word":              {SearchWords: []string{strings.ToLower(*some.Color)}},
+		"color and trim word":     {SearchWords: []string{"red"}}, // Red, and Mazda's Preferred trim
+		"make and color":          {SearchWords: []string{"toyota", *some.Color}},
+		"dealer and color":        {SearchWords: []string{*some.Color}, DealerID: &some.DealerID},
+		"vin part":                {SearchWords: []string{some.VIN[5:11]}},
+		"vin part lowercase":      {SearchWords: []string{"1" + "a"}},
+		"percent":                 {SearchWords: []string{"%"}},
+		"underscore":              {SearchWords: []string{"_"}},
+		"year and price":          {YearMin: ptr(2018), PriceMaxCents: ptr[int64](3_000_000), Fuels: []models.FuelType{models.FuelGasoline}},
+		"mileage and dealer":      {MileageMaxKm: ptr(50_000), DealerID: &some.DealerID},
+		"trim word":               {SearchWords: []string{"limited"}},
+		"stock number part":       {SearchWords: []string{strings.ToLower((*some.StockNumber)[2:6])}},
+		"stock number":            {StockNumber: ptr(strings.ToLower(*some.StockNumber))},
+		"condition":               {Conditions: []models.VehicleCondition{models.ConditionNew}},
+		"conditions and make":     {Conditions: []models.VehicleCondition{models.ConditionUsed, models.ConditionCertified}, MakeID: &ford},
+		"body styles":             {BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyPickup}, DealerID: &some.DealerID},
+		"transmission":            {Transmissions: []models.Transmission{models.TransmissionManual}},
+		"drivetrains":             {Drivetrains: []models.Drivetrain{models.DrivetrainAWD, models.DrivetrainFourWD}, Statuses: []models.VehicleStatus{models.StatusSold}},
+		"dealer and trim word":    {SearchWords: []string{"limited"}, DealerID: &some.DealerID},
+		"condition and trim word": {SearchWords: []string{"limited"}, Conditions: []models.VehicleCondition{models.ConditionUsed}},
+		"body style and color":    {SearchWords: []string{*some.Color}, BodyStyles: []models.BodyStyle{models.BodySUV}},
+		"listing and status":      {Conditions: []models.VehicleCondition{models.ConditionUsed, models.ConditionCertified}, BodyStyles: []models.BodyStyle{models.BodySUV, models.BodyWagon}, Statuses: []models.VehicleStatus{models.StatusAvailable}},
 	}
 }
 
@@ -159,6 +165,16 @@ func TestCountsAndStatsMatchTheFilter(t *testing.T) {
 			if got, want := statsString(stats), statsString(wantStats(match)); got != want {
 				t.Fatalf("ComputeVehicleStats:\n got %s\nwant %s", got, want)
 			}
+			// The same without the cheapest and dearest price.
+			totals, err := models.ComputeVehicleTotals(ctx, db, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := wantStats(match)
+			want.MinPriceCents, want.MaxPriceCents = nil, nil
+			if got, want := statsString(totals), statsString(want); got != want {
+				t.Fatalf("ComputeVehicleTotals:\n got %s\nwant %s", got, want)
+			}
 		})
 	}
 }
@@ -186,13 +202,14 @@ func TestCountsComeFromTheRollupWhenTheyCan(t *testing.T) {
 		before[name] = statsCount(t, db, f)
 	}
 	// One more vehicle in every group (only the rollups: their triggers are on vehicles).
-	for _, table := range []string{"vehicle_rollup", "vehicle_color_rollup"} {
+	for _, table := range []string{"vehicle_rollup", "vehicle_total_rollup", "vehicle_color_rollup"} {
 		if _, err := db.ExecContext(ctx, "UPDATE ? SET vehicles = vehicles + 1", bun.Ident(table)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	fromRollup := []string{"none", "nil", "dealer", "make", "model and status", "two statuses", "fuel",
-		"dealer status fuel", "make word", "model word", "make and model word", "color word", "make and color"}
+		"dealer status fuel", "make word", "model word", "make and model word", "color word", "make and color",
+		"color and trim word", "trim word", "condition", "conditions and make", "body styles", "listing and status"}
 	for name, f := range cases {
 		n := statsCount(t, db, f)
 		if rolled := slices.Contains(fromRollup, name); rolled != (n != before[name]) {

@@ -20,8 +20,12 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 	t.Helper()
 	var out []string
 	for _, r := range []struct{ table, key, group string }{
-		{"vehicle_rollup", "dealer_id, make_id, model_id, status, fuel", "dealer_id, make_id, model_id, status, fuel"},
-		{"vehicle_color_rollup", "make_id, model_id, status, fuel, color", "make_id, model_id, status, fuel, coalesce(color, '') AS color"},
+		{"vehicle_rollup", "dealer_id, make_id, model_id, status, fuel, condition, body_style",
+			"dealer_id, make_id, model_id, status, fuel, condition, coalesce(body_style, '') AS body_style"},
+		{"vehicle_total_rollup", "make_id, model_id, status, fuel, condition, body_style",
+			"make_id, model_id, status, fuel, condition, coalesce(body_style, '') AS body_style"},
+		{"vehicle_color_rollup", "make_id, model_id, status, fuel, color, trim",
+			"make_id, model_id, status, fuel, coalesce(color, '') AS color, coalesce(trim, '') AS trim"},
 	} {
 		t.Run(r.table, func(t *testing.T) {
 			var rows []struct {
@@ -35,7 +39,7 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 			       coalesce(r.price_cents, 0) AS rolled_sum, coalesce(g.price_cents, 0) AS counted_sum
 			FROM `+r.table+` r
 			FULL JOIN (SELECT `+r.group+`, count(*) AS vehicles, sum(price_cents) AS price_cents
-			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (`+r.key+`)
+			           FROM vehicles GROUP BY `+r.key+`) g USING (`+r.key+`)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)
 			ORDER BY 1`).Scan(context.Background(), &rows)
 			if err != nil {
@@ -47,29 +51,36 @@ func rollupDrift(t *testing.T, db bun.IDB) []string {
 			}
 		})
 	}
-	t.Run("vehicle_facet_rollup", func(t *testing.T) {
-		var rows []struct {
-			Key             string
-			Rolled, Counted int64
-		}
-		const key = "dealer_id, make_id, model_id, status, fuel, facet, value"
-		err := db.NewRaw(`
+	for _, r := range []struct{ table, key, wide string }{
+		{"vehicle_facet_rollup", "dealer_id, make_id, model_id, status, fuel, condition, body_style", ""},
+		{"vehicle_facet_total_rollup", "make_id, model_id, status, fuel, condition, body_style",
+			", ('price_wide', floor(v.price_cents / 500000.0)::bigint)"},
+	} {
+		t.Run(r.table, func(t *testing.T) {
+			var rows []struct {
+				Key             string
+				Rolled, Counted int64
+			}
+			key := r.key + ", facet, value"
+			err := db.NewRaw(`
 			SELECT concat_ws(' ', `+key+`) AS key, coalesce(r.vehicles, 0) AS rolled, coalesce(g.vehicles, 0) AS counted
-			FROM vehicle_facet_rollup r
-			FULL JOIN (SELECT v.dealer_id, v.make_id, v.model_id, v.status, v.fuel, f.facet, f.value, count(*) AS vehicles
-			           FROM vehicles v CROSS JOIN LATERAL (VALUES ('condition', v.condition),
-			                ('body_style', coalesce(v.body_style, '')), ('year', v.year::text),
-			                ('price', floor(v.price_cents / 50000.0)::text)) f(facet, value)
-			           GROUP BY 1, 2, 3, 4, 5, 6, 7) g USING (`+key+`)
+			FROM `+r.table+` r
+			FULL JOIN (SELECT `+r.key+`, f.facet, f.value, count(*) AS vehicles
+			           FROM (SELECT v.dealer_id, v.make_id, v.model_id, v.status, v.fuel, v.condition,
+			                 coalesce(v.body_style, '') AS body_style, v.year, v.price_cents FROM vehicles v) v
+			           CROSS JOIN LATERAL (VALUES ('year', v.year::bigint),
+			                ('price', floor(v.price_cents / 50000.0)::bigint)`+r.wide+`) f(facet, value)
+			           GROUP BY `+key+`) g USING (`+key+`)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0)
 			ORDER BY 1`).Scan(context.Background(), &rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range rows {
-			out = append(out, fmt.Sprintf("vehicle_facet_rollup %s: rollup %d vehicles, table %d", d.Key, d.Rolled, d.Counted))
-		}
-	})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range rows {
+				out = append(out, fmt.Sprintf("%s %s: rollup %d vehicles, table %d", r.table, d.Key, d.Rolled, d.Counted))
+			}
+		})
+	}
 	return out
 }
 
@@ -113,7 +124,8 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 var fuels = []models.FuelType{models.FuelGasoline, models.FuelDiesel, models.FuelHybrid, models.FuelElectric}
 
 // Writers on several connections create, update (moving vehicles between
-// dealers, changing their status and price) and delete at random through
+// dealers, changing their status, price, color, condition, body style and
+// trim) and delete at random through
 // the API's write functions, while one more rewrites and deletes several
 // rows per statement in plain SQL; the rollup must match the table after.
 func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
@@ -158,8 +170,8 @@ func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
 				_, err = db.NewRaw("UPDATE vehicles SET condition = ?, body_style = nullif(?, ''), year = year + ? WHERE id IN (?)",
 					pick(r, models.VehicleConditions), pick(r, []string{"SUV", "COUPE", ""}), r.IntN(3)-1, bun.In(some)).Exec(ctx)
 			case 0:
-				_, err = db.NewRaw("UPDATE vehicles SET status = ?, price_cents = price_cents + 100, color = nullif(?, '') WHERE id IN (?)",
-					pick(r, models.VehicleStatuses), pick(r, []string{"Teal", ""}), bun.In(some)).Exec(ctx)
+				_, err = db.NewRaw("UPDATE vehicles SET status = ?, price_cents = price_cents + 100, color = nullif(?, ''), trim = nullif(?, '') WHERE id IN (?)",
+					pick(r, models.VehicleStatuses), pick(r, []string{"Teal", ""}), pick(r, []string{"Preferred", "XLE", ""}), bun.In(some)).Exec(ctx)
 			case 1:
 				_, err = db.NewRaw("UPDATE vehicles SET dealer_id = ? WHERE id IN (?)", pick(r, cat.dealers), bun.In(some)).Exec(ctx)
 			default:
@@ -185,7 +197,7 @@ func TestRollupStaysExactUnderConcurrentWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		var left int
-		if err := db.NewRaw("SELECT (SELECT coalesce(sum(vehicles), 0) FROM vehicle_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_color_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_facet_rollup)").Scan(ctx, &left); err != nil || left != 0 {
+		if err := db.NewRaw("SELECT (SELECT coalesce(sum(vehicles), 0) FROM vehicle_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_color_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_facet_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_facet_total_rollup) + (SELECT coalesce(sum(vehicles), 0) FROM vehicle_total_rollup)").Scan(ctx, &left); err != nil || left != 0 {
 			t.Fatalf("rollup counts %d vehicles after TRUNCATE (%v)", left, err)
 		}
 	})
@@ -198,16 +210,27 @@ func randomWrite(ctx context.Context, db *bun.DB, r *rand.Rand, actor *models.Ac
 	switch n := r.IntN(10); {
 	case n < 3:
 		color := pick(r, []string{"Red", "Blue", "Oxford Green"})
-		_, err = models.CreateVehicle(ctx, db, actor, models.NewVehicle{
+		nv := models.NewVehicle{
 			VIN: randomVIN(r), ModelID: pick(r, cat.models), DealerID: pick(r, cat.dealers), Year: 2015 + r.IntN(10),
 			Color: &color, MileageKm: r.IntN(200_000), PriceCents: int64(500_000 + r.IntN(9_000_000)),
 			Fuel: pick(r, fuels), Status: pick(r, models.VehicleStatuses),
-		})
+		}
+		if r.IntN(2) == 0 {
+			nv.Condition = ptr(pick(r, models.VehicleConditions))
+			nv.BodyStyle = ptr(pick(r, models.BodyStyles))
+			nv.Trim = ptr(pick(r, []string{"Preferred", "XLE", "Sport"}))
+		}
+		_, err = models.CreateVehicle(ctx, db, actor, nv)
 	case n < 9:
 		var patch models.VehiclePatch
-		switch r.IntN(5) {
+		switch r.IntN(7) {
 		case 4:
 			patch.Color = ptr(pick(r, []string{"Red", "Blue", ""}))
+		case 5:
+			patch.Condition = ptr(pick(r, models.VehicleConditions))
+			patch.BodyStyle = ptr(pick(r, models.BodyStyles))
+		case 6:
+			patch.Trim = ptr(pick(r, []string{"Preferred", "XLE", ""}))
 		case 0:
 			patch.DealerID = ptr(pick(r, cat.dealers))
 		case 1:

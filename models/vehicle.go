@@ -258,19 +258,21 @@ func whereOneOf[S ~string](q *bun.SelectQuery, column bun.Safe, values []S) *bun
 // Rollup names the table, if any, that answers counts and statistics of
 // the vehicles matching f exactly: vehicle_rollup when f narrows only by
 // dealer (or a distance, which is a set of dealers), make, model, status,
-// fuel and words that only name models; vehicle_color_rollup when it also
-// has words found in colors but narrows by no dealer or distance; ""
-// otherwise (ranges, listing details such as condition or stock number,
-// words found in VINs, trims or stock numbers, unresolved words).
+// fuel, condition, body style and words that only name models
+// (vehicle_total_rollup, its groups without the dealer, when f names no
+// dealer or distance); vehicle_color_rollup when it also has words found in colors or trims
+// (and in no VIN or stock number) but narrows by no dealer, distance,
+// condition or body style; "" otherwise (ranges, transmission, drivetrain,
+// stock number, words found in VINs or stock numbers, unresolved words).
 func (f *VehicleFilter) Rollup() string {
 	if f == nil {
-		return "vehicle_rollup"
+		return "vehicle_total_rollup"
 	}
 	if f.YearMin != nil || f.YearMax != nil || f.PriceMinCents != nil || f.PriceMaxCents != nil || f.MileageMaxKm != nil {
 		return ""
 	}
-	if f.narrowsListing() {
-		return "" // no rollup knows listing details
+	if f.Transmissions != nil || f.Drivetrains != nil || f.StockNumber != nil {
+		return "" // no rollup knows these listing details
 	}
 	if len(f.SearchWords) > 0 && f.Search == nil {
 		return ""
@@ -278,25 +280,39 @@ func (f *VehicleFilter) Rollup() string {
 	table := "vehicle_rollup"
 	for _, t := range f.Search {
 		switch {
-		case t.InVINs, t.InTrims, t.InStockNumbers, t.InColors && (f.DealerID != nil || f.Near != nil):
+		case t.InVINs, t.InStockNumbers:
 			return ""
-		case t.InColors:
+		case t.InColors || t.InTrims:
+			if f.DealerID != nil || f.Near != nil || f.Conditions != nil || f.BodyStyles != nil {
+				return "" // the color rollup has no dealers, conditions or body styles
+			}
 			table = "vehicle_color_rollup"
 		}
+	}
+	if table == "vehicle_rollup" && f.DealerID == nil && f.Near == nil {
+		return "vehicle_total_rollup"
 	}
 	return table
 }
 
 // fromRollup starts a query over f.Rollup(), aliased r, with f's conditions.
+// A search word selects the groups of the models it names, and in the
+// color rollup also those whose color or trim contains it.
 func (f *VehicleFilter) fromRollup(db bun.IDB) *bun.SelectQuery {
 	q := db.NewSelect().TableExpr("? AS r", bun.Ident(f.Rollup()))
 	if f == nil {
 		return q
 	}
 	q = f.applyGroup(q, "r")
+	if f.Conditions != nil {
+		q = whereOneOf(q, "r.condition", f.Conditions)
+	}
+	if f.BodyStyles != nil {
+		q = whereOneOf(q, "r.body_style", f.BodyStyles)
+	}
 	for _, t := range f.Search {
-		if t.InColors {
-			q = q.Where("(r.color ILIKE ? OR r.model_id = ANY(?))", t.Pattern, pgdialect.Array(t.ModelIDs))
+		if t.InColors || t.InTrims {
+			q = q.Where("(r.color ILIKE ?0 OR r.trim ILIKE ?0 OR r.model_id = ANY(?1))", t.Pattern, pgdialect.Array(t.ModelIDs))
 		} else {
 			q = q.Where("r.model_id = ANY(?)", pgdialect.Array(t.ModelIDs))
 		}
@@ -581,6 +597,19 @@ type vehicleStatsRow struct {
 // minimum and maximum price from the ends of a price index; otherwise the
 // matching vehicles are aggregated.
 func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
+	return computeVehicleStats(ctx, db, f, true)
+}
+
+// ComputeVehicleTotals is ComputeVehicleStats without the minimum and
+// maximum price (left nil), for a caller that shows neither: when a rollup
+// answers f, finding them walks a price index until a vehicle matches f,
+// which under a narrow filter (a few dealers, a body style) reads
+// thousands of rows the rollup spares.
+func ComputeVehicleTotals(ctx context.Context, db bun.IDB, f *VehicleFilter) (*VehicleStats, error) {
+	return computeVehicleStats(ctx, db, f, false)
+}
+
+func computeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter, prices bool) (*VehicleStats, error) {
 	f, err := ResolveSearch(ctx, db, f)
 	if err != nil {
 		return nil, err
@@ -588,19 +617,19 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 	var rows []vehicleStatsRow
 	if f.Rollup() != "" {
 		groups := f.fromRollup(db).ColumnExpr("r.status, r.make_id, r.vehicles, r.price_cents")
-		// min and max alone: PostgreSQL reads each from one end of an index.
-		prices := f.apply(db.NewSelect().Model((*Vehicle)(nil))).
-			ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")
-		err = db.NewSelect().
+		q := db.NewSelect().
 			With("g", groups).
-			With("p", prices).
 			TableExpr("g").
 			ColumnExpr("GROUPING(g.status) = 0 AS by_status, GROUPING(g.make_id) = 0 AS by_make").
 			ColumnExpr("g.status, g.make_id, coalesce(sum(g.vehicles), 0) AS count").
-			ColumnExpr("round(sum(g.price_cents)::numeric / nullif(sum(g.vehicles), 0))::bigint AS avg").
-			ColumnExpr("(SELECT p.min FROM p) AS min, (SELECT p.max FROM p) AS max").
-			GroupExpr("GROUPING SETS ((), (g.status), (g.make_id))").
-			Scan(ctx, &rows)
+			ColumnExpr("round(sum(g.price_cents)::numeric / nullif(sum(g.vehicles), 0))::bigint AS avg")
+		if prices {
+			// min and max alone: PostgreSQL reads each from one end of an index.
+			q = q.With("p", f.apply(db.NewSelect().Model((*Vehicle)(nil))).
+				ColumnExpr("min(v.price_cents) AS min, max(v.price_cents) AS max")).
+				ColumnExpr("(SELECT p.min FROM p) AS min, (SELECT p.max FROM p) AS max")
+		}
+		err = q.GroupExpr("GROUPING SETS ((), (g.status), (g.make_id))").Scan(ctx, &rows)
 	} else {
 		err = f.apply(db.NewSelect().Model((*Vehicle)(nil))).
 			ColumnExpr("GROUPING(v.status) = 0 AS by_status, GROUPING(v.make_id) = 0 AS by_make").
@@ -628,7 +657,10 @@ func ComputeVehicleStats(ctx context.Context, db bun.IDB, f *VehicleFilter) (*Ve
 			}
 			stats.ByMake = append(stats.ByMake, MakeCount{MakeID: r.MakeID.Int64, Count: r.Count})
 		default:
-			stats.Count, stats.MinPriceCents, stats.AvgPriceCents, stats.MaxPriceCents = r.Count, r.Min, r.Avg, r.Max
+			stats.Count, stats.AvgPriceCents = r.Count, r.Avg
+			if prices {
+				stats.MinPriceCents, stats.MaxPriceCents = r.Min, r.Max
+			}
 		}
 	}
 	slices.SortFunc(stats.ByMake, func(a, b MakeCount) int {

@@ -4,10 +4,15 @@ package models
 // histogram that would need more asks the client to widen its buckets.
 const MaxPriceBuckets = 50
 
-// FacetPriceStep is the price step, in cents, of the facet rollup
-// (vehicle_facet_rollup): a histogram whose bucket is a multiple of it is
-// read there.
+// FacetPriceStep is the price step, in cents, of the facet rollups
+// (vehicle_facet_rollup, vehicle_facet_total_rollup): a histogram whose
+// bucket is a multiple of it is read there.
 const FacetPriceStep = 50000
+
+// FacetWidePriceStep is the wide price step, in cents, of the facet rollup
+// of all dealers (vehicle_facet_total_rollup): a histogram whose bucket is
+// a multiple of it reads those steps, a tenth as many as the narrow ones.
+const FacetWidePriceStep = 500000
 
 // PriceHistogram returns the vehicles' prices in buckets of bucketCents
 // (read into s.PriceCounts by the planner): from the bucket of the lowest

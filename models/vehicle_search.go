@@ -37,8 +37,9 @@ type SearchTerm struct {
 	// InVINs, InColors, InTrims and InStockNumbers report whether, when the
 	// word was resolved, some vehicle's VIN, color, trim or stock number
 	// contained it. In none of them, the word selects exactly the vehicles
-	// of ModelIDs, and counts come from the vehicle rollup; in colors only,
-	// from the color rollup. No rollup knows VINs, trims or stock numbers.
+	// of ModelIDs, and counts come from the vehicle rollup; in colors or
+	// trims only, from the color rollup (see VehicleFilter.Rollup). No
+	// rollup knows VINs or stock numbers.
 	InVINs, InColors, InTrims, InStockNumbers bool
 }
 

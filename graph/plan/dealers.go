@@ -242,8 +242,8 @@ func (p *Planner) dealerPages(ctx context.Context, dealerIDs []int64, q models.V
 }
 
 // dealerCounts counts each dealer's vehicles matching f, in one statement:
-// from the vehicle rollup when it answers f exactly (the color rollup has
-// no dealers), else on the vehicles' indexes.
+// from the vehicle rollup when it or its totals answer f exactly (the color
+// rollup has no dealers), else on the vehicles' indexes.
 func (p *Planner) dealerCounts(ctx context.Context, dealerIDs []int64, f *models.VehicleFilter) (map[int64]int, error) {
 	f, err := p.ResolveSearch(ctx, f)
 	if err != nil {
@@ -251,7 +251,10 @@ func (p *Planner) dealerCounts(ctx context.Context, dealerIDs []int64, f *models
 	}
 	fk, words := filterKey(f)
 	rollup := rollupOf(f)
-	if rollup != rollupVehicles {
+	switch rollup {
+	case rollupTotals:
+		rollup = rollupVehicles // the same groups, per dealer
+	case rollupColors:
 		rollup = rollupNone
 	}
 	sql, args := p.statement(statementKey{kind: kindDealerCounts, filter: fk, words: words, rollup: rollup, near: hasNear(f)}, func(b *builder) {

@@ -17,12 +17,15 @@ import (
 // priceHistogram), for the filter of the results. Whatever the client
 // selects of them costs one statement, a UNION ALL of one part per facet
 // selected, each answering (facet, value, vehicles) rows. When
-// vehicle_rollup answers the filter exactly, fuel is read there and the
-// other facets in vehicle_facet_rollup (a price histogram there when its
-// bucket is a multiple of the rollup's $500 step, on the vehicles
-// otherwise); when no rollup does (ranges, words found in VINs or colors),
-// one pass over the matching vehicles counts every facet, a grouping set
-// each.
+// vehicle_rollup answers the filter exactly, fuel, condition and body style
+// are read there (one pass, a grouping set each), and years and prices in
+// vehicle_facet_rollup, when the filter names dealers (a dealer or a
+// distance); else in vehicle_total_rollup and vehicle_facet_total_rollup: a price histogram when its
+// bucket is a multiple of the $500 step (of the $5,000 wide step, in the
+// totals, when it allows), on the vehicles otherwise. When no rollup does
+// (ranges, transmission, drivetrain, words found in VINs, colors, trims or
+// stock numbers), one pass over the matching vehicles counts every facet,
+// a grouping set each.
 
 // Facet bits of statementKey.facets. The bits above facetPrices say, for
 // each histogram in order, whether the facet rollup answers it; the count
@@ -112,12 +115,12 @@ func (p *Planner) VehicleFacets(ctx context.Context, f *models.VehicleFilter, st
 	}
 	fk, words := filterKey(f)
 	rollup := rollupOf(f)
-	if rollup != rollupVehicles {
+	if rollup == rollupColors {
 		rollup = rollupNone
 	}
 	bits := req.bits | uint32(len(req.buckets))<<facetPrices
 	for i, b := range req.buckets {
-		if rollup == rollupVehicles && b%models.FacetPriceStep == 0 {
+		if rollup != rollupNone && b%models.FacetPriceStep == 0 {
 			bits |= 1 << (facetPriceRollup + i)
 		}
 	}
@@ -206,36 +209,52 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 		parts++
 		b.where = false
 	}
-	if rollup == rollupVehicles {
-		if req.bits&facetFuel != 0 {
-			part()
-			b.write("SELECT 'fuel', r.fuel, sum(r.vehicles)::bigint FROM vehicle_rollup r")
-			b.rollupFilter(f, rollup)
-			b.write(" GROUP BY r.fuel")
-		}
+	if rollup != rollupNone {
+		// Fuel, condition and body style are columns of vehicle_rollup
+		// and of its totals: one pass over the groups, a grouping set each.
+		var sets []string
 		var names []string
 		for _, c := range []struct {
 			bit  uint32
 			name string
-		}{{facetCondition, "condition"}, {facetBodyStyle, "body_style"}, {facetYear, "year"}} {
+		}{{facetFuel, "fuel"}, {facetCondition, "condition"}, {facetBodyStyle, "body_style"}} {
 			if req.bits&c.bit != 0 {
+				sets = append(sets, "r."+c.name)
 				names = append(names, c.name)
 			}
 		}
-		if len(names) > 0 {
+		if len(sets) > 0 {
 			part()
-			b.write("SELECT r.facet, r.value, sum(r.vehicles)::bigint FROM vehicle_facet_rollup r")
-			b.cond("r.facet = ANY(", b.arg(names), "::text[])")
+			b.groupingSets(sets, names, "sum(r.vehicles)::bigint FROM "+rollupTable(rollup)+" r")
 			b.rollupFilter(f, rollup)
-			b.write(" GROUP BY r.facet, r.value")
+			b.write(" GROUP BY GROUPING SETS ((", strings.Join(sets, "), ("), "))")
+		}
+		// Years and price steps: per dealer when f narrows by dealers,
+		// else of all dealers together (a tenth of the rows).
+		table := "vehicle_facet_total_rollup"
+		if rollup == rollupVehicles {
+			table = "vehicle_facet_rollup"
+		}
+		if req.bits&facetYear != 0 {
+			part()
+			b.write("SELECT 'year', r.value::text, sum(r.vehicles)::bigint FROM ", table, " r")
+			b.cond("r.facet = 'year'")
+			b.rollupFilter(f, rollup)
+			b.write(" GROUP BY r.value")
 		}
 		for i, bucket := range req.buckets {
 			part()
 			label := "'" + priceFacetPrefix + strconv.Itoa(i) + "'"
 			if bits&(1<<(facetPriceRollup+i)) != 0 {
-				b.write("SELECT ", label, ", (r.value::bigint / ", b.arg(bucket/models.FacetPriceStep), "::bigint)::text, sum(r.vehicles)::bigint",
-					" FROM vehicle_facet_rollup r")
-				b.cond("r.facet = 'price'")
+				// The wide steps when the table has them and the bucket
+				// allows (an argument: the text is the same either way).
+				facet, step := "price", int64(models.FacetPriceStep)
+				if table == "vehicle_facet_total_rollup" && bucket%models.FacetWidePriceStep == 0 {
+					facet, step = "price_wide", models.FacetWidePriceStep
+				}
+				b.write("SELECT ", label, ", (r.value / ", b.arg(bucket/step), "::bigint)::text, sum(r.vehicles)::bigint",
+					" FROM ", table, " r")
+				b.cond("r.facet = ", b.arg(facet), "::text")
 				b.rollupFilter(f, rollup)
 			} else {
 				b.write("SELECT ", label, ", (v.price_cents / ", b.arg(bucket), "::bigint)::text, count(*) FROM vehicles v")
@@ -261,24 +280,31 @@ func (b *builder) facets(f *models.VehicleFilter, rollup uint8, req facetRequest
 	for i, bucket := range req.buckets {
 		sets = append(sets, set{priceFacetPrefix + strconv.Itoa(i), "(v.price_cents / " + b.arg(bucket) + "::bigint)"})
 	}
-	exprs := make([]string, len(sets))
+	exprs, names := make([]string, len(sets)), make([]string, len(sets))
 	for i, st := range sets {
-		exprs[i] = st.expr
+		exprs[i], names[i] = st.expr, st.name
 	}
+	b.groupingSets(exprs, names, "count(*) FROM vehicles v")
+	b.filter(f)
+	b.write(" GROUP BY GROUPING SETS ((", strings.Join(exprs, "), ("), "))")
+}
+
+// groupingSets writes the SELECT list of a statement grouped by GROUPING
+// SETS, one set for each expression, each named by names: the facet's
+// name, the value as text (empty for NULL: a vehicle without a body
+// style) and the count, then count (the aggregate and the FROM clause).
+func (b *builder) groupingSets(exprs, names []string, count string) {
 	list := strings.Join(exprs, ", ")
 	// GROUPING(...) has a bit set for each expression a row is not grouped
 	// by, the first expression's the highest.
-	all := 1<<len(sets) - 1
+	all := 1<<len(exprs) - 1
 	b.write("SELECT CASE GROUPING(", list, ")")
-	for i, st := range sets {
-		b.write(" WHEN ", strconv.Itoa(all&^(1<<(len(sets)-1-i))), " THEN '", st.name, "'")
+	for i, name := range names {
+		b.write(" WHEN ", strconv.Itoa(all&^(1<<(len(exprs)-1-i))), " THEN '", name, "'")
 	}
 	b.write(" END, coalesce(")
 	for _, e := range exprs {
 		b.write(e, "::text, ")
 	}
-	// A vehicle without a body style is grouped under NULL: ''.
-	b.write("''), count(*) FROM vehicles v")
-	b.filter(f)
-	b.write(" GROUP BY GROUPING SETS ((", strings.Join(exprs, "), ("), "))")
+	b.write("''), ", count)
 }

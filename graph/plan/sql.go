@@ -267,6 +267,7 @@ const (
 	rollupNone uint8 = iota
 	rollupVehicles
 	rollupColors
+	rollupTotals // vehicle_rollup's groups without the dealer
 )
 
 // rollupOf says which rollup answers counts of the vehicles matching f
@@ -277,22 +278,32 @@ func rollupOf(f *models.VehicleFilter) uint8 {
 		return rollupVehicles
 	case "vehicle_color_rollup":
 		return rollupColors
+	case "vehicle_total_rollup":
+		return rollupTotals
 	}
 	return rollupNone
 }
 
 // rollupFilter writes the conditions of f on the rollup rollup, aliased r.
 // A search word there selects the models it names, or in the color rollup
-// also the colors containing it; rollupOf has ruled out words found in
-// VINs, trims and stock numbers, and filters on listing details.
+// also the colors and trims containing it; rollupOf has ruled out words
+// found in VINs and stock numbers, and filters on the listing details no
+// rollup holds (the color rollup holds neither condition nor body style).
 func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
 	if f == nil {
 		return
 	}
 	b.groupFilter(f, "r")
+	if f.Conditions != nil {
+		b.oneOf(b.col("r.condition"), asStrings(f.Conditions))
+	}
+	if f.BodyStyles != nil {
+		b.oneOf(b.col("r.body_style"), asStrings(f.BodyStyles))
+	}
 	for _, t := range searchTerms(f) {
 		if rollup == rollupColors {
-			b.cond("(r.color ILIKE ", b.arg(t.Pattern), " OR r.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
+			p := b.arg(t.Pattern)
+			b.cond("(r.color ILIKE ", p, " OR r.trim ILIKE ", p, " OR r.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[]))")
 		} else {
 			b.cond("r.model_id = ANY(", b.arg(t.ModelIDs), "::bigint[])")
 		}
@@ -301,8 +312,11 @@ func (b *builder) rollupFilter(f *models.VehicleFilter, rollup uint8) {
 
 // rollupTable is the table a count reads.
 func rollupTable(rollup uint8) string {
-	if rollup == rollupColors {
+	switch rollup {
+	case rollupColors:
 		return "vehicle_color_rollup"
+	case rollupTotals:
+		return "vehicle_total_rollup"
 	}
 	return "vehicle_rollup"
 }

@@ -556,8 +556,9 @@ func TestBulkLoadMatchesRowByRowInsert(t *testing.T) {
 			var wrong int
 			must(t, db.NewRaw(`
 			SELECT count(*) FROM vehicle_rollup r
-			FULL JOIN (SELECT dealer_id, make_id, model_id, status, fuel, count(*) AS vehicles, sum(price_cents) AS price_cents
-			           FROM vehicles GROUP BY 1, 2, 3, 4, 5) g USING (dealer_id, make_id, model_id, status, fuel)
+			FULL JOIN (SELECT dealer_id, make_id, model_id, status, fuel, condition, coalesce(body_style, '') AS body_style,
+			                  count(*) AS vehicles, sum(price_cents) AS price_cents
+			           FROM vehicles GROUP BY 1, 2, 3, 4, 5, 6, 7) g USING (dealer_id, make_id, model_id, status, fuel, condition, body_style)
 			WHERE coalesce(r.vehicles, 0) <> coalesce(g.vehicles, 0) OR coalesce(r.price_cents, 0) <> coalesce(g.price_cents, 0)`).
 				Scan(ctx, &wrong))
 			if wrong != 0 {
