@@ -221,6 +221,8 @@ func TestPriceHistogramBounds(t *testing.T) {
 		{"50 buckets, empty ones between", 80_000, nil, nil, 50},
 		{"one bucket", 100_000_000, nil, nil, 1},
 		{"one cent", 1, map[string]any{"priceMinCents": 1_500_000, "priceMaxCents": 1_500_000}, nil, 1},
+		{"one cent, every price", 1, nil, []string{"bucketCents"}, 0},
+		{"too many buckets of an odd width", 33_333, nil, []string{"bucketCents"}, 0},
 		{"no vehicles", 100_000, map[string]any{"yearMin": 3000}, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -395,4 +397,26 @@ func TestStorefrontQueryCostsConstantStatements(t *testing.T) {
 		t.Fatalf("the storefront query ran %d statements for 2 vehicles and %d for %d, want the same, at most 6", small, large, largeRows)
 	}
 	t.Logf("%d statements", large)
+}
+
+// A histogram too fine for the prices is refused from the price range,
+// before its buckets are counted on the vehicles (one group per price).
+func TestFineHistogramIsRefusedBeforeCounting(t *testing.T) {
+	t.Parallel()
+	g := newGeoFixture(t, 20)
+	run := func(selection string) (int64, string) {
+		var code string
+		n := g.CountStatements(func() {
+			r := g.Post(`{ vehicleStats { count `+selection+` } }`, nil)
+			if len(r.Errors) > 0 {
+				code, _ = r.Errors[0].Extensions["code"].(string)
+			}
+		})
+		return n, code
+	}
+	rangeOnly, _ := run("minPriceCents maxPriceCents")
+	fine, code := run("priceHistogram(bucketCents: 1) { count }")
+	if code != "BAD_USER_INPUT" || fine != rangeOnly {
+		t.Fatalf("a one-cent histogram: %q after %d statements, want BAD_USER_INPUT after the %d of the price range", code, fine, rangeOnly)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/carlot/carlot/graph/plan"
 	"github.com/carlot/carlot/internal/relay"
 	"github.com/carlot/carlot/loaders"
 	"github.com/carlot/carlot/models"
@@ -35,6 +36,9 @@ func (r *Resolver) vehicleStats(ctx context.Context, filter *VehicleFilter) (*mo
 		return nil, err
 	}
 	compute := models.ComputeVehicleTotals
+	if plan.NeedsPriceRange(ctx) {
+		compute = models.ComputeVehicleStats
+	}
 	for _, field := range graphql.CollectFieldsCtx(ctx, []string{"VehicleStats"}) {
 		if field.Name == "minPriceCents" || field.Name == "maxPriceCents" {
 			compute = models.ComputeVehicleStats

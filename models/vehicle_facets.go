@@ -25,6 +25,9 @@ func (s *VehicleStats) PriceHistogram(bucketCents int64) ([]PriceBucket, error) 
 		inv.Add("bucketCents", "must be at least 1")
 		return nil, inv.Err()
 	}
+	if n, ok := s.PriceBuckets(bucketCents); ok && n > MaxPriceBuckets {
+		return nil, tooManyBuckets(n, bucketCents)
+	}
 	counts := s.PriceCounts[bucketCents]
 	if len(counts) == 0 {
 		return []PriceBucket{}, nil
@@ -39,13 +42,28 @@ func (s *VehicleStats) PriceHistogram(bucketCents int64) ([]PriceBucket, error) 
 		}
 	}
 	if n := last - first + 1; n > MaxPriceBuckets {
-		inv.Add("bucketCents", "makes %d buckets for these prices, more than %d: widen bucketCents (to at least %d)",
-			n, MaxPriceBuckets, (n*bucketCents+MaxPriceBuckets-1)/(MaxPriceBuckets-1))
-		return nil, inv.Err()
+		return nil, tooManyBuckets(n, bucketCents)
 	}
 	out := make([]PriceBucket, 0, last-first+1)
 	for b := first; b <= last; b++ {
 		out = append(out, PriceBucket{MinCents: b * bucketCents, MaxCents: (b + 1) * bucketCents, Count: counts[b]})
 	}
 	return out, nil
+}
+
+// PriceBuckets returns how many buckets of bucketCents (at least 1) the
+// prices span, from the bucket of the cheapest to that of the dearest,
+// when s knows them (ComputeVehicleStats).
+func (s *VehicleStats) PriceBuckets(bucketCents int64) (n int64, known bool) {
+	if s.MinPriceCents == nil || s.MaxPriceCents == nil {
+		return 0, false
+	}
+	return *s.MaxPriceCents/bucketCents - *s.MinPriceCents/bucketCents + 1, true
+}
+
+func tooManyBuckets(n, bucketCents int64) error {
+	var inv Invalid
+	inv.Add("bucketCents", "makes %d buckets for these prices, more than %d: widen bucketCents (to at least %d)",
+		n, MaxPriceBuckets, (n*bucketCents+MaxPriceBuckets-1)/(MaxPriceBuckets-1))
+	return inv.Err()
 }

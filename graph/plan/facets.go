@@ -72,6 +72,14 @@ func selectedFacets(ctx context.Context) facetRequest {
 	return r
 }
 
+// NeedsPriceRange reports whether the vehicleStats being resolved asks for
+// a histogram no rollup holds (a bucket not a multiple of
+// models.FacetPriceStep): its width is then checked against the price
+// range before the vehicles are counted.
+func NeedsPriceRange(ctx context.Context) bool {
+	return slices.ContainsFunc(selectedFacets(ctx).buckets, func(b int64) bool { return b%models.FacetPriceStep != 0 })
+}
+
 // intArg reads an Int argument as gqlgen hands it over: a literal, or a
 // variable decoded from JSON.
 func intArg(v any) (int64, bool) {
@@ -108,6 +116,16 @@ func (p *Planner) VehicleFacets(ctx context.Context, f *models.VehicleFilter, st
 	}
 	if len(req.buckets) > maxHistograms {
 		return errTooManyHistograms
+	}
+	// A width the price range already refuses is not counted (its
+	// histogram answers the error): counted on the vehicles, a fine one
+	// would read a group per price.
+	req.buckets = slices.DeleteFunc(req.buckets, func(b int64) bool {
+		n, known := stats.PriceBuckets(b)
+		return known && n > models.MaxPriceBuckets
+	})
+	if req.bits == 0 && len(req.buckets) == 0 {
+		return nil
 	}
 	f, err := p.ResolveSearch(ctx, f)
 	if err != nil {
