@@ -1,3 +1,4 @@
+DROP FUNCTION IF EXISTS vehicle_rollups_add_vehicles(bigint);
 DROP TRIGGER IF EXISTS vehicle_facet_rollup_truncated ON vehicles;
 DROP TRIGGER IF EXISTS vehicle_facet_rollup_updated ON vehicles;
 DROP TRIGGER IF EXISTS vehicle_facet_rollup_deleted ON vehicles;

@@ -361,3 +361,78 @@ SELECT 'price', v.make_id, v.model_id, v.status, v.fuel, v.condition, coalesce(v
 UNION ALL
 SELECT 'price_wide', v.make_id, v.model_id, v.status, v.fuel, v.condition, coalesce(v.body_style, ''), v.price_cents / 500000, count(*) FROM vehicles v GROUP BY 2, 3, 4, 5, 6, 7, 8
 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8;
+
+-- vehicle_rollups_add_vehicles adds the vehicles whose id is above after_id
+-- to all five rollups, as the insert triggers of both migrations would, and
+-- returns how many it added. It is for a bulk load that dropped those two
+-- triggers (vehicle_rollup_inserted and vehicle_facet_rollup_inserted)
+-- around its insert (a disabled trigger still fills its transition table),
+-- holding the vehicles locked against other writers, so that the new rows
+-- are exactly those above the highest id before it.
+-- A transition table holds the whole wide rows, and the two triggers scan
+-- theirs eight times in all (once per rollup, and per facet), which for a
+-- million rows means gigabytes spilled to disk; this copies only the
+-- columns the rollups group by into a temporary table, once, and
+-- aggregates that. Like
+-- the triggers it upserts vehicle_facet_rollup, vehicle_facet_total_rollup,
+-- vehicle_rollup, vehicle_total_rollup, then vehicle_color_rollup, each in
+-- the order of its primary key.
+CREATE FUNCTION vehicle_rollups_add_vehicles(after_id bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    added bigint;
+BEGIN
+    CREATE TEMP TABLE vehicle_rollups_added ON COMMIT DROP AS
+    SELECT v.dealer_id, v.make_id, v.model_id, v.status, v.fuel, v.condition, coalesce(v.body_style, '') AS body_style,
+           coalesce(v.color, '') AS color, coalesce(v.trim, '') AS trim, v.year, v.price_cents
+    FROM vehicles v
+    WHERE v.id > after_id;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    ANALYZE vehicle_rollups_added;
+
+    INSERT INTO vehicle_facet_rollup AS r (facet, dealer_id, status, condition, body_style, fuel, make_id, model_id, value, vehicles)
+    SELECT * FROM (
+        SELECT 'year', n.dealer_id, n.status, n.condition, n.body_style, n.fuel, n.make_id, n.model_id, n.year, count(*) FROM vehicle_rollups_added n GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+        UNION ALL
+        SELECT 'price', n.dealer_id, n.status, n.condition, n.body_style, n.fuel, n.make_id, n.model_id, n.price_cents / 50000, count(*) FROM vehicle_rollups_added n GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+    ) f
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT (facet, dealer_id, status, condition, body_style, fuel, make_id, model_id, value) DO UPDATE
+        SET vehicles = r.vehicles + EXCLUDED.vehicles;
+    INSERT INTO vehicle_facet_total_rollup AS r (facet, make_id, model_id, status, fuel, condition, body_style, value, vehicles)
+    SELECT * FROM (
+        SELECT 'year', n.make_id, n.model_id, n.status, n.fuel, n.condition, n.body_style, n.year, count(*) FROM vehicle_rollups_added n GROUP BY 2, 3, 4, 5, 6, 7, 8
+        UNION ALL
+        SELECT 'price', n.make_id, n.model_id, n.status, n.fuel, n.condition, n.body_style, n.price_cents / 50000, count(*) FROM vehicle_rollups_added n GROUP BY 2, 3, 4, 5, 6, 7, 8
+        UNION ALL
+        SELECT 'price_wide', n.make_id, n.model_id, n.status, n.fuel, n.condition, n.body_style, n.price_cents / 500000, count(*) FROM vehicle_rollups_added n GROUP BY 2, 3, 4, 5, 6, 7, 8
+    ) f
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT (facet, make_id, model_id, status, fuel, condition, body_style, value) DO UPDATE
+        SET vehicles = r.vehicles + EXCLUDED.vehicles;
+
+    INSERT INTO vehicle_rollup AS r (dealer_id, make_id, model_id, status, fuel, condition, body_style, vehicles, price_cents)
+    SELECT n.dealer_id, n.make_id, n.model_id, n.status, n.fuel, n.condition, n.body_style, count(*), sum(n.price_cents)
+    FROM vehicle_rollups_added n
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ORDER BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT (dealer_id, make_id, model_id, status, fuel, condition, body_style) DO UPDATE
+        SET vehicles = r.vehicles + EXCLUDED.vehicles, price_cents = r.price_cents + EXCLUDED.price_cents;
+    INSERT INTO vehicle_total_rollup AS r (make_id, model_id, status, fuel, condition, body_style, vehicles, price_cents)
+    SELECT n.make_id, n.model_id, n.status, n.fuel, n.condition, n.body_style, count(*), sum(n.price_cents)
+    FROM vehicle_rollups_added n
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (make_id, model_id, status, fuel, condition, body_style) DO UPDATE
+        SET vehicles = r.vehicles + EXCLUDED.vehicles, price_cents = r.price_cents + EXCLUDED.price_cents;
+    INSERT INTO vehicle_color_rollup AS r (make_id, model_id, status, fuel, color, trim, vehicles, price_cents)
+    SELECT n.make_id, n.model_id, n.status, n.fuel, n.color, n.trim, count(*), sum(n.price_cents)
+    FROM vehicle_rollups_added n
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (make_id, model_id, status, fuel, color, trim) DO UPDATE
+        SET vehicles = r.vehicles + EXCLUDED.vehicles, price_cents = r.price_cents + EXCLUDED.price_cents;
+
+    DROP TABLE vehicle_rollups_added;
+    RETURN added;
+END;
+$$;

@@ -8,7 +8,7 @@
 // vehicles are seeded, so seeding N vehicles always yields the same rows,
 // and seeding more later adds exactly the missing ones. Run is idempotent: a second identical run inserts
 // nothing. Vehicles are streamed with COPY (straight into an empty table,
-// else through a staging table), so a million take well under a minute.
+// else through a staging table), so a million take about a minute.
 //
 // It also creates the demo accounts: an ADMIN (AdminEmail) and one STAFF
 // user per demo dealer (StaffEmail), all with one password, chosen by the
@@ -80,9 +80,10 @@ const lockKey = 0x6361726c6f74_7364
 // models; by name and city for dealers) are reused, and vehicles whose VIN
 // exists are skipped, so a repeat run inserts nothing and changes nothing.
 // When it adds many vehicles (10,000 or more, and at least half as many as
-// exist) Run drops the vehicles' secondary indexes and foreign keys and
-// rebuilds them before committing, which roughly halves the time but locks
-// the vehicles table against readers until the run commits.
+// exist) Run drops the vehicles' secondary indexes, foreign keys and the
+// rollups' insert triggers and restores them before committing (adding the
+// new vehicles to the rollups in one pass), which roughly halves the time
+// but locks the vehicles table against readers until the run commits.
 func Run(ctx context.Context, db *bun.DB, opts Options) (res Result, err error) {
 	if opts.Vehicles < 0 {
 		return Result{}, fmt.Errorf("seed: the number of vehicles must not be negative (got %d)", opts.Vehicles)
@@ -387,7 +388,7 @@ func copyVehicles(ctx context.Context, conn bun.Conn, tx bun.Tx, ids *catalogIDs
 	if copied != int64(n) {
 		return 0, fmt.Errorf("copy into vehicles: copied %d of %d rows", copied, n)
 	}
-	if err := load.finish(ctx, tx); err != nil {
+	if err := load.finish(ctx, tx, n); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -464,7 +465,7 @@ func stageVehicles(ctx context.Context, conn bun.Conn, tx bun.Tx, ids *catalogID
 	if err != nil {
 		return 0, fmt.Errorf("insert from staging table: %w", err)
 	}
-	if err := load.finish(ctx, tx); err != nil {
+	if err := load.finish(ctx, tx, inserted); err != nil {
 		return 0, err
 	}
 	return inserted, nil
@@ -517,9 +518,21 @@ func ownsVehicles(ctx context.Context, tx bun.Tx) (bool, error) {
 type bulkLoad struct {
 	indexes     []droppedObject
 	constraints []droppedObject
+	// triggers are the rollups' insert triggers, when dropped: then the
+	// rows above afterID (the highest id before the load) are still to be
+	// added to the rollups.
+	triggers []droppedObject
+	afterID  int64
 }
 
-// droppedObject is an index or a constraint of vehicles dropped for a bulk load.
+// rollupInsertTriggers are the statement-level triggers that add inserted
+// vehicles to the rollups, which vehicle_rollups_add_vehicles (see
+// migrations/20260401000005_vehicle_facet_rollup.tx.up.sql) replaces for a
+// bulk load.
+var rollupInsertTriggers = []string{"vehicle_facet_rollup_inserted", "vehicle_rollup_inserted"}
+
+// droppedObject is an index, a constraint or a trigger of vehicles dropped
+// for a bulk load.
 type droppedObject struct {
 	Name    string  `bun:"name"`
 	Def     string  `bun:"def"`
@@ -532,6 +545,10 @@ type droppedObject struct {
 // from sorted rows, and a foreign key is checked in one join, instead of
 // a dozen index insertions and two key lookups per row. It takes an
 // ACCESS EXCLUSIVE lock on vehicles until commit.
+//
+// It also drops the rollups' insert triggers, when both are enabled:
+// their transition table holds the whole wide rows, which they scan eight
+// times; finish adds the new rows to the rollups in one narrow pass.
 func prepareBulkLoad(ctx context.Context, tx bun.Tx) (*bulkLoad, error) {
 	load := new(bulkLoad)
 	err := tx.NewRaw(`
@@ -569,13 +586,80 @@ func prepareBulkLoad(ctx context.Context, tx bun.Tx) (*bulkLoad, error) {
 			return nil, fmt.Errorf("drop foreign key %s for the bulk load: %w", c.Name, err)
 		}
 	}
+	// A trigger disabled by hand stays as it is, and so do the rollups:
+	// then the load leaves the triggers alone.
+	var triggers []droppedObject
+	err = tx.NewRaw(`SELECT quote_ident(t.tgname) AS name, pg_get_triggerdef(t.oid) AS def,
+		       obj_description(t.oid, 'pg_trigger') AS comment
+		FROM pg_trigger t
+		WHERE t.tgrelid = 'vehicles'::regclass AND t.tgname IN (?) AND t.tgenabled = 'O'
+		ORDER BY t.tgname`, bun.In(rollupInsertTriggers)).Scan(ctx, &triggers)
+	if err != nil {
+		return nil, fmt.Errorf("look for the rollup triggers: %w", err)
+	}
+	if len(triggers) < len(rollupInsertTriggers) {
+		return load, nil
+	}
+	// The table is locked against every other writer (by the DROP INDEX
+	// above, or else by the DROP TRIGGER below) until commit, so the rows
+	// above the highest id now are exactly the rows the load inserts,
+	// unless a vehicle was given an id by hand at or above the identity's
+	// next value: then the load keeps the triggers.
+	var seq string
+	if err := tx.NewRaw("SELECT pg_get_serial_sequence('vehicles', 'id')").Scan(ctx, &seq); err != nil {
+		return nil, fmt.Errorf("find the sequence of the vehicle ids: %w", err)
+	}
+	var ids struct {
+		Max  int64 `bun:"max"`
+		Next int64 `bun:"next"`
+	}
+	err = tx.NewRaw(`SELECT (SELECT coalesce(max(id), 0) FROM vehicles) AS max,
+		(SELECT CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END
+		 FROM pg_sequence p, LATERAL (SELECT last_value, is_called FROM `+seq+`) s
+		 WHERE p.seqrelid = ?::regclass) AS next`, seq).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find the highest vehicle id: %w", err)
+	}
+	if ids.Next <= ids.Max {
+		return load, nil
+	}
+	// Dropped rather than disabled: PostgreSQL fills the transition table
+	// of a disabled trigger all the same.
+	for _, tg := range triggers {
+		if _, err := tx.ExecContext(ctx, "DROP TRIGGER ? ON vehicles", bun.Safe(tg.Name)); err != nil {
+			return nil, fmt.Errorf("drop trigger %s for the bulk load: %w", tg.Name, err)
+		}
+	}
+	load.afterID, load.triggers = ids.Max, triggers
 	return load, nil
 }
 
-// finish rebuilds what prepareBulkLoad dropped (nothing for a nil load).
-func (load *bulkLoad) finish(ctx context.Context, tx bun.Tx) error {
+// finish adds the inserted rows (as many as inserted) to the rollups and
+// rebuilds what prepareBulkLoad dropped (nothing for a nil load).
+func (load *bulkLoad) finish(ctx context.Context, tx bun.Tx, inserted int) error {
 	if load == nil {
 		return nil
+	}
+	if load.triggers != nil {
+		var added int
+		if err := tx.NewRaw("SELECT vehicle_rollups_add_vehicles(?)", load.afterID).Scan(ctx, &added); err != nil {
+			return fmt.Errorf("add the new vehicles to the rollups: %w", err)
+		}
+		// Only a bug could make these differ; then the rollups would be
+		// inexact: refuse rather than commit them.
+		if added != inserted {
+			return fmt.Errorf("add the new vehicles to the rollups: found %d vehicles above id %d, the load inserted %d", added, load.afterID, inserted)
+		}
+		for _, tg := range load.triggers {
+			if _, err := tx.ExecContext(ctx, "?", bun.Safe(tg.Def)); err != nil {
+				return fmt.Errorf("recreate trigger %s: %w", tg.Name, err)
+			}
+			if tg.Comment != nil {
+				if _, err := tx.ExecContext(ctx, "COMMENT ON TRIGGER ? ON vehicles IS ?", bun.Safe(tg.Name), *tg.Comment); err != nil {
+					return fmt.Errorf("restore the comment of trigger %s: %w", tg.Name, err)
+				}
+			}
+		}
 	}
 	for _, ix := range load.indexes {
 		if _, err := tx.ExecContext(ctx, "?", bun.Safe(ix.Def)); err != nil {
