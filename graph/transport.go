@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -83,6 +84,13 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		t.writeRequestError(w, r, media, fail)
 		return
 	}
+	t.execute(w, r, media, start, params, exec)
+}
+
+// execute runs the operation of params, read from r since start, and
+// writes its answer in media. The upload transport runs its operations
+// here too, once it has read them and their files.
+func (t httpTransport) execute(w http.ResponseWriter, r *http.Request, media string, start time.Time, params *graphql.RawParams, exec graphql.GraphExecutor) {
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	t.hooks.named(r.Context(), params.OperationName)

@@ -16,10 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/carlot/carlot/internal/auth"
-	"github.com/carlot/carlot/internal/metrics"
 	"github.com/carlot/carlot/models"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
@@ -102,26 +100,21 @@ func (t UploadTransport) Supports(r *http.Request) bool { return IsUpload(r) }
 // Do answers one upload request.
 func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
-	media := uploadResponseType(r.Header.Get("Accept"))
-	outcome := metrics.OutcomeOK
-	defer func() {
-		if t.Hooks.Answered != nil {
-			t.Hooks.Answered(r.Context(), outcome)
-		}
-	}()
+	// Answers are written, and the HTTP layer told about them, as for
+	// any other request.
+	answer := httpTransport{hooks: t.Hooks}
+	media := responseMediaType(r.Header.Get("Accept"))
 	// Before a byte of the body is read: who is asking may upload at all.
 	// The authentication middleware put the token's actor, or its error,
 	// in the context.
 	if err := mayUpload(r.Context()); err != nil {
 		w.Header().Set("Connection", "close") // the body stays unread
-		outcome = string(err.Code)
-		writeUploadError(w, media, &uploadRefusal{http.StatusOK, err.Code, err.Message})
+		answer.writeRequestError(w, r, media, &requestError{http.StatusOK, err.Code, err.Message})
 		return
 	}
 	if r.ContentLength > t.MaxBodyBytes() {
 		w.Header().Set("Connection", "close")
-		outcome = string(models.CodeBadUserInput)
-		writeUploadError(w, media, t.bodyTooLarge())
+		answer.writeRequestError(w, r, media, t.bodyTooLarge())
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, t.MaxBodyBytes())
@@ -137,78 +130,34 @@ func (t UploadTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 		switch {
 		case fail.status == http.StatusRequestEntityTooLarge:
 			w.Header().Set("Connection", "close")
-		case fail.code == errcode.ParseFailed && media == uploadJSON:
+		case fail.code == errcode.ParseFailed && media == mediaJSON:
 			fail.status = http.StatusUnprocessableEntity // as for JSON posts
 		}
-		outcome = string(fail.code)
-		writeUploadError(w, media, fail)
+		answer.writeRequestError(w, r, media, fail)
 		return
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	t.Hooks.named(r.Context(), params.OperationName)
-
-	ctx := r.Context()
-	opCtx, errs := exec.CreateOperationContext(ctx, params)
-	ctx = graphql.WithOperationContext(ctx, opCtx)
-	if errs != nil {
-		for _, e := range errs {
-			if _, coded := e.Extensions["code"]; !coded {
-				errcode.Set(e, string(models.CodeBadUserInput))
-			}
-		}
-		resp := exec.DispatchError(ctx, errs)
-		outcome, _ = resp.Errors[0].Extensions["code"].(string)
-		status := http.StatusBadRequest
-		if code, _ := resp.Errors[0].Extensions["code"].(string); media == uploadJSON &&
-			(code == errcode.ParseFailed || code == errcode.ValidationFailed) {
-			status = http.StatusUnprocessableEntity
-		}
-		writeUploadJSON(w, media, status, struct {
-			Errors gqlerror.List `json:"errors"`
-		}{resp.Errors})
-		return
-	}
-	t.Hooks.understood(ctx, opCtx.Operation.Name)
-	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	resp := responses(ctx)
-	if resp == nil {
-		outcome = string(models.CodeInternal)
-		writeUploadError(w, media, &uploadRefusal{http.StatusServiceUnavailable, models.CodeInternal, "the request was cancelled or ran out of time"})
-		return
-	}
-	if len(resp.Errors) > 0 {
-		outcome, _ = resp.Errors[0].Extensions["code"].(string)
-	}
-	writeUploadJSON(w, media, http.StatusOK, resp)
+	answer.execute(w, r, media, start, params, exec)
 }
 
-// uploadRefusal is a request refused before GraphQL execution.
-type uploadRefusal struct {
-	status  int
-	code    models.Code
-	message string
+func badUpload(format string, args ...any) *requestError {
+	return &requestError{http.StatusBadRequest, models.CodeBadUserInput, fmt.Sprintf(format, args...)}
 }
 
-func badUpload(format string, args ...any) *uploadRefusal {
-	return &uploadRefusal{http.StatusBadRequest, models.CodeBadUserInput, fmt.Sprintf(format, args...)}
-}
-
-func (t UploadTransport) bodyTooLarge() *uploadRefusal {
-	return &uploadRefusal{http.StatusRequestEntityTooLarge, models.CodeBadUserInput,
+func (t UploadTransport) bodyTooLarge() *requestError {
+	return &requestError{http.StatusRequestEntityTooLarge, models.CodeBadUserInput,
 		fmt.Sprintf("the upload is larger than %d bytes (MAX_UPLOAD_BYTES) plus %d for the rest of the request", t.MaxFileBytes, UploadAllowance)}
 }
 
 // read decodes the multipart body: the operations, checked to be photo
 // mutations before anything else is read, the map, and the files, each
 // streamed to a temporary file appended to files.
-func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawParams, *uploadRefusal) {
+func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawParams, *requestError) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, badUpload("the request body is not multipart/form-data")
 	}
 	left := int64(UploadAllowance)
-	small := func(name string) ([]byte, *uploadRefusal) {
+	small := func(name string) ([]byte, *requestError) {
 		part, err := mr.NextPart()
 		if err != nil {
 			return nil, t.partError(err, "the %q part must come first", name)
@@ -276,7 +225,7 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 		}
 		info, err := f.Stat()
 		if err != nil {
-			return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+			return nil, &requestError{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 		}
 		for _, path := range targets {
 			// Each variable reads the one open file from its start.
@@ -300,8 +249,8 @@ func (t UploadTransport) read(r *http.Request, files *[]*os.File) (*graphql.RawP
 // declares, through objects and lists that are there, at list indexes in
 // range. Anything else is bad input (gqlgen's RawParams.AddUpload panics
 // on some such paths, and takes others silently).
-func setUpload(p *graphql.RawParams, op *ast.OperationDefinition, path string, up graphql.Upload) *uploadRefusal {
-	refuse := func(why string) *uploadRefusal {
+func setUpload(p *graphql.RawParams, op *ast.OperationDefinition, path string, up graphql.Upload) *requestError {
+	refuse := func(why string) *requestError {
 		return badUpload("the map's path %q %s", path, why)
 	}
 	parts := strings.Split(path, ".")
@@ -350,15 +299,15 @@ const UploadTempPattern = "carlot-upload-*"
 
 // spool copies a file part to a temporary file, refusing one larger than
 // MaxFileBytes, and returns it open at its start.
-func (t UploadTransport) spool(part io.Reader, files *[]*os.File) (*os.File, *uploadRefusal) {
+func (t UploadTransport) spool(part io.Reader, files *[]*os.File) (*os.File, *requestError) {
 	if t.TempDir != "" {
 		if err := os.MkdirAll(t.TempDir, 0o750); err != nil {
-			return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+			return nil, &requestError{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 		}
 	}
 	f, err := os.CreateTemp(t.TempDir, UploadTempPattern)
 	if err != nil {
-		return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+		return nil, &requestError{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 	}
 	*files = append(*files, f)
 	n, err := io.Copy(f, io.LimitReader(part, t.MaxFileBytes+1))
@@ -369,14 +318,14 @@ func (t UploadTransport) spool(part io.Reader, files *[]*os.File) (*os.File, *up
 		return nil, t.bodyTooLarge()
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, &uploadRefusal{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
+		return nil, &requestError{http.StatusInternalServerError, models.CodeInternal, "the upload could not be stored"}
 	}
 	return f, nil
 }
 
 // partError is a refusal for a failed read: 413 past the body limit, else
 // bad input saying what.
-func (t UploadTransport) partError(err error, format string, args ...any) *uploadRefusal {
+func (t UploadTransport) partError(err error, format string, args ...any) *requestError {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return t.bodyTooLarge()
@@ -387,7 +336,7 @@ func (t UploadTransport) partError(err error, format string, args ...any) *uploa
 // decodeOperations decodes the operations part: one request object, with
 // its query text (a multipart request cannot be a persisted query: the
 // transport must see which fields it selects).
-func decodeOperations(data []byte) (*graphql.RawParams, *uploadRefusal) {
+func decodeOperations(data []byte) (*graphql.RawParams, *requestError) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '[' {
 		return nil, badUpload("batched requests are not supported: send one operation per request")
@@ -421,12 +370,12 @@ func decodeOperations(data []byte) (*graphql.RawParams, *uploadRefusal) {
 // onlyPhotoMutations refuses any operation but a mutation whose selection
 // is only photo mutation fields (and __typename), so that uploads can never
 // carry another operation past the refusal of multipart posts.
-func onlyPhotoMutations(p *graphql.RawParams) (*ast.OperationDefinition, *uploadRefusal) {
+func onlyPhotoMutations(p *graphql.RawParams) (*ast.OperationDefinition, *requestError) {
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
-		return nil, &uploadRefusal{http.StatusBadRequest, models.Code(errcode.ParseFailed), err.Error()}
+		return nil, &requestError{http.StatusBadRequest, models.Code(errcode.ParseFailed), err.Error()}
 	}
-	refuse := &uploadRefusal{http.StatusUnsupportedMediaType, models.CodeBadUserInput,
+	refuse := &requestError{http.StatusUnsupportedMediaType, models.CodeBadUserInput,
 		"multipart requests are accepted only for the photo mutations (addVehiclePhoto, removeVehiclePhoto, reorderVehiclePhotos); send other operations as application/json"}
 	var op *ast.OperationDefinition
 	switch {
@@ -464,45 +413,4 @@ func mayUpload(ctx context.Context) *models.Error {
 		e = &models.Error{Code: models.CodeUnauthenticated, Message: "the access token is invalid or expired"}
 	}
 	return e
-}
-
-// The response media types: GraphQL-over-HTTP's, when the client asks for
-// it, else JSON.
-const (
-	uploadJSON            = "application/json"
-	uploadGraphQLResponse = "application/graphql-response+json"
-)
-
-func uploadResponseType(accept string) string {
-	for part := range strings.SplitSeq(accept, ",") {
-		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || params["q"] == "0" {
-			continue
-		}
-		switch mediaType {
-		case uploadGraphQLResponse:
-			return uploadGraphQLResponse
-		case uploadJSON, "application/*", "*/*":
-			return uploadJSON
-		}
-	}
-	return uploadJSON
-}
-
-func writeUploadError(w http.ResponseWriter, media string, e *uploadRefusal) {
-	writeUploadJSON(w, media, e.status, map[string]any{"errors": []map[string]any{{
-		"message": e.message, "extensions": map[string]any{"code": string(e.code)},
-	}}})
-}
-
-func writeUploadJSON(w http.ResponseWriter, media string, status int, body any) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		panic(fmt.Errorf("encode GraphQL response: %w", err)) // the recoverer logs it and answers 500
-	}
-	h := w.Header()
-	h.Set("Content-Type", media+"; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
 }
