@@ -117,6 +117,8 @@ func New(d Deps) (*App, error) {
 		MediaLimits: media.Limits{
 			MaxBytes: cfg.MaxUploadBytes, MaxSide: cfg.MaxImageSide, MaxPixels: cfg.MaxImagePixels,
 		},
+		// As many uploads decoded at once as there are processors.
+		PhotoGate: media.NewGate(0),
 	}
 
 	// HTTP requests and websocket operations draw from the same budgets.
